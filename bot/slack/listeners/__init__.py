@@ -1,0 +1,48 @@
+"""Bolt listeners, one module per Slack surface, registered explicitly."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.conversation import Conversation, Outcome
+from bot.slack.web import SlackNotifier
+
+log = logging.getLogger("wgbot.slack")
+
+
+@dataclass(frozen=True)
+class SlackDeps:
+    """What the listeners need."""
+
+    conversation: Conversation
+    notifier: SlackNotifier
+    sessions: sessionmaker[Session]
+    clock: Clock
+
+
+def deliver_followups(deps: SlackDeps, outcome: Outcome) -> None:
+    """Send an outcome's DMs and files after the reply; a failure is logged, never shown as an error."""
+    for dm in outcome.messages:
+        try:
+            deps.notifier.post(channel=dm.user_id, reply=dm.reply)
+        except Exception:
+            log.warning("could not DM %s", dm.user_id, exc_info=True)
+    for user_id, attachment in outcome.uploads:
+        try:
+            deps.notifier.upload(user_id=user_id, attachment=attachment)
+        except Exception:
+            log.warning("could not upload %s to %s", attachment.filename, user_id, exc_info=True)
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Attach every listener to the app."""
+    from bot.slack.listeners import actions, commands, events, views
+
+    commands.register(app, deps)
+    actions.register(app, deps)
+    views.register(app, deps)
+    events.register(app, deps)

@@ -1,0 +1,40 @@
+"""The small interfaces the core needs from the outside world (Slack, or the console)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.domain.reply import Attachment, Reply
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a message landed."""
+
+    channel: str
+    ts: str
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; permanent errors must not be retried."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Notifier(Protocol):
+    """Delivers replies outside the request/response cycle: channel posts, DMs, files."""
+
+    def post(self, *, channel: str, reply: Reply, metadata: dict[str, Any] | None = None) -> Posted:
+        """Post to a channel (or a user id, which means their DM)."""
+        ...
+
+    def upload(self, *, user_id: str, attachment: Attachment) -> None:
+        """Send a file to a user."""
+        ...
+
+    def find_key(self, *, channel: str, key: str, oldest_ts: float) -> Posted | None:
+        """A message already posted in the channel that carries this delivery key, if any."""
+        ...

@@ -1,0 +1,89 @@
+"""Exports: commitments as CSV and deadlines plus the special session as an iCalendar file."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config.types import Config
+from bot.domain.reply import Attachment
+from bot.store.models import Commitment
+
+UID_DOMAIN = "wgbot.osce-migration"
+SESSION_LENGTH = timedelta(hours=3)
+DEADLINE_SLOT = timedelta(minutes=30)
+CSV_COLUMNS = ("id", "text", "owner_id", "owner", "recommendation", "recommendation_title",
+               "due_local", "due_utc", "status", "overdue", "created_by", "created_utc")
+
+
+def _commitments(session: Session, *, owner_id: str | None) -> list[Commitment]:
+    stmt = select(Commitment).where(Commitment.status == "open")
+    if owner_id:
+        stmt = stmt.where(Commitment.owner_id == owner_id)
+    return list(session.scalars(stmt.order_by(Commitment.due_at, Commitment.id)).unique())
+
+
+def csv_file(session: Session, *, config: Config, now: datetime, tz: ZoneInfo,
+             owner_id: str | None = None) -> Attachment:
+    """Open commitments (everyone's, or one owner's) as a CSV spreadsheet."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    for c in _commitments(session, owner_id=owner_id):
+        rec = config.knowledge.get(c.rec_id) if c.rec_id else None
+        writer.writerow([c.id, _cell(c.text), c.owner_id, _cell(c.owner.name), c.rec_id or "",
+                         rec.title if rec else "", c.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                         c.due_at.strftime("%Y-%m-%dT%H:%M:%SZ"), c.status,
+                         "yes" if c.due_at <= now else "no", c.creator_id,
+                         c.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")])
+    stamp = now.astimezone(tz).strftime("%Y-%m-%d")
+    return Attachment(filename=f"wg-commitments-{stamp}.csv", title="Working group commitments",
+                      content=buf.getvalue().encode("utf-8-sig"))
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas in user text (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def ics_file(session: Session, *, config: Config, now: datetime,
+             owner_id: str | None = None) -> Attachment:
+    """One event per open deadline plus the special session, with stable UIDs for re-import."""
+    cal = Calendar()
+    cal.add("prodid", "-//wgbot//OSCE working group on migration//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", "Working group on migration")
+    s = config.session
+    ev = Event()
+    ev.add("uid", f"special-session@{UID_DOMAIN}")
+    ev.add("summary", s.title)
+    ev.add("location", s.place)
+    ev.add("dtstart", s.starts_at)
+    ev.add("dtend", s.starts_at + SESSION_LENGTH)
+    ev.add("dtstamp", now)
+    ev.add("description", config.knowledge.context.special_session)
+    cal.add_component(ev)
+    for c in _commitments(session, owner_id=owner_id):
+        rec = config.knowledge.get(c.rec_id) if c.rec_id else None
+        ev = Event()
+        ev.add("uid", f"commitment-{c.id}@{UID_DOMAIN}")
+        ev.add("summary", f"Due: {c.text[:120]} (#{c.id})")
+        ev.add("dtstart", c.due_at - DEADLINE_SLOT)
+        ev.add("dtend", c.due_at)
+        ev.add("dtstamp", now)
+        ev.add("last-modified", c.updated_at)
+        ev.add("sequence", int(c.updated_at.timestamp()) - int(c.created_at.timestamp()))
+        desc = [c.text, f"Owner: {c.owner.name}"]
+        if rec:
+            desc.append(f"For {rec.id}: {rec.title}")
+        ev.add("description", "\n".join(desc))
+        cal.add_component(ev)
+    suffix = "mine" if owner_id else "all"
+    return Attachment(filename=f"wg-deadlines-{suffix}.ics", title="Working group deadlines",
+                      content=cal.to_ical())

@@ -1,0 +1,63 @@
+"""Members: who the bot has seen, their display name and timezone (cached from Slack, refreshed daily)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from bot.store.models import Member
+
+REFRESH_AFTER = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What Slack says about a user."""
+
+    name: str
+    tz: str | None
+
+
+class Directory(Protocol):
+    """Looks users up (Slack's users.info, or the console's stand-in)."""
+
+    def profile(self, user_id: str) -> Profile | None: ...
+
+
+def needs_refresh(session: Session, *, user_id: str, now: datetime) -> bool:
+    """True when the member is unknown or their cached profile is older than a day."""
+    member = session.get(Member, user_id)
+    return member is None or member.refreshed_at < now - REFRESH_AFTER
+
+
+def remember(session: Session, *, user_id: str, profile: Profile | None, now: datetime) -> Member:
+    """Insert or refresh a member; without a profile an unknown member is stored under their id."""
+    member = session.get(Member, user_id)
+    if member is None:
+        member = Member(id=user_id, name=profile.name if profile else user_id,
+                        tz=profile.tz if profile else None, refreshed_at=now)
+        session.add(member)
+    elif profile is not None:
+        member.name, member.tz, member.refreshed_at = profile.name, profile.tz, now
+    session.flush()
+    return member
+
+
+def timezone_of(session: Session, *, user_id: str, default: ZoneInfo) -> ZoneInfo:
+    """The member's own timezone, or the default when unknown or invalid."""
+    member = session.get(Member, user_id)
+    if member is None or not member.tz:
+        return default
+    try:
+        return ZoneInfo(member.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
+
+
+def name_of(session: Session, *, user_id: str) -> str:
+    """Display name, or the id when the member is unknown."""
+    member = session.get(Member, user_id)
+    return member.name if member else user_id

@@ -1,0 +1,108 @@
+"""Replies → Block Kit, built with slack_sdk's block models so Slack's limits are checked."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.domain.reply import (
+    Actions,
+    Button,
+    Divider,
+    Fields,
+    Header,
+    Note,
+    Part,
+    Reply,
+    Section,
+)
+
+MAX_BLOCKS = 50
+MAX_HOME_BLOCKS = 100
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+MAX_HEADER = 150
+MAX_CONTEXT = 3000
+MAX_BUTTON_LABEL = 75
+MAX_VALUE = 2000
+# Slack answers msg_blocks_too_long somewhere around 13,000 characters of blocks; stay well under.
+MAX_MESSAGE_CHARS = 11000
+FALLBACK_TEXT = 3000
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _button(b: Button) -> ButtonElement:
+    confirm = None
+    if b.confirm:
+        confirm = ConfirmObject(title=_cut(b.confirm.title, 100), text=_cut(b.confirm.text, 300),
+                                confirm=_cut(b.confirm.confirm, 30), deny=_cut(b.confirm.deny, 30))
+    return ButtonElement(text=_cut(b.label, MAX_BUTTON_LABEL), action_id=b.action_id,
+                         value=_cut(b.value, MAX_VALUE), style=b.style, confirm=confirm)
+
+
+def block(part: Part) -> Block:
+    """One reply part as one Block Kit block."""
+    if isinstance(part, Header):
+        return HeaderBlock(text=PlainTextObject(text=_cut(part.text, MAX_HEADER), emoji=True))
+    if isinstance(part, Section):
+        return SectionBlock(text=MarkdownTextObject(text=_cut(part.text, MAX_SECTION) or " "),
+                            accessory=_button(part.button) if part.button else None)
+    if isinstance(part, Fields):
+        return SectionBlock(fields=[MarkdownTextObject(text=_cut(f, MAX_FIELD) or " ")
+                                    for f in part.items[:10]])
+    if isinstance(part, Note):
+        return ContextBlock(elements=[MarkdownTextObject(text=_cut(part.text, MAX_CONTEXT) or " ")])
+    if isinstance(part, Divider):
+        return DividerBlock()
+    if isinstance(part, Actions):
+        return ActionsBlock(elements=[_button(b) for b in part.buttons[:25]])
+    raise TypeError(f"unknown reply part {part!r}")
+
+
+def blocks(reply: Reply, *, share: str | None = None, max_blocks: int = MAX_BLOCKS,
+           max_chars: int = MAX_MESSAGE_CHARS) -> list[dict[str, Any]]:
+    """The reply as validated block dicts, trimmed to Slack's block count and message size."""
+    parts = list(reply.parts)
+    extra: list[Part] = []
+    if share and reply.shareable:
+        extra.append(Actions((Button("Share in channel", "wg_share", _cut(share, MAX_VALUE)),)))
+    out: list[dict[str, Any]] = []
+    budget = max_chars
+    limit = max_blocks - len(extra)
+    for i, part in enumerate(parts):
+        rendered = block(part).to_dict()  # to_dict() validates against Block Kit's limits
+        size = len(json.dumps(rendered, ensure_ascii=False))
+        if len(out) >= limit - 1 and i < len(parts) - 1 or size > budget - 400:
+            more = ContextBlock(elements=[MarkdownTextObject(
+                text="…more than fits in one message; narrow it down, e.g. `/wg list overdue`.")])
+            out.append(more.to_dict())
+            break
+        out.append(rendered)
+        budget -= size
+    out.extend(block(p).to_dict() for p in extra)
+    return out
+
+
+def message(reply: Reply, *, share: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ack / respond / chat.postMessage."""
+    return {"text": _cut(reply.text, FALLBACK_TEXT), "blocks": blocks(reply, share=share)}
+
+
+def home_view(reply: Reply) -> dict[str, Any]:
+    """An App Home view."""
+    return {"type": "home", "blocks": blocks(reply, max_blocks=MAX_HOME_BLOCKS, max_chars=60000)}

@@ -1,0 +1,87 @@
+"""Modals: Move a commitment, and Record as commitment (from a message shortcut)."""
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+    TimePickerElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.conversation import MoveForm
+from bot.domain.knowledge import KnowledgeBase
+from bot.domain.reply import escape
+from bot.store.models import MAX_TEXT
+
+MOVE_CALLBACK = "wg_move_modal"
+RECORD_CALLBACK = "wg_record_modal"
+RECORD_SHORTCUT = "wg_record_commitment"
+
+
+def move_modal(form: MoveForm, private_metadata: str) -> dict[str, Any]:
+    """A modal with a date picker (and an optional time) to move a commitment."""
+    view = View(
+        type="modal", callback_id=MOVE_CALLBACK, private_metadata=private_metadata,
+        title=PlainTextObject(text=f"Move #{form.commitment_id}"[:24]),
+        submit=PlainTextObject(text="Move"), close=PlainTextObject(text="Cancel"),
+        blocks=[
+            ContextBlock(elements=[MarkdownTextObject(text=f"*#{form.commitment_id}* "
+                                                      f"{escape(form.text)[:2800]}")]),
+            InputBlock(block_id="due_date", label=PlainTextObject(text="New deadline"),
+                       element=DatePickerElement(action_id="date",
+                                                 initial_date=form.due_local.strftime("%Y-%m-%d"))),
+            InputBlock(block_id="due_time", optional=True,
+                       label=PlainTextObject(text="Time (optional; end of working day if empty)"),
+                       element=TimePickerElement(action_id="time",
+                                                 initial_time=form.due_local.strftime("%H:%M"))),
+        ],
+    )
+    return view.to_dict()
+
+
+def record_modal(*, kb: KnowledgeBase, text: str, owner_id: str, private_metadata: str
+                 ) -> dict[str, Any]:
+    """A modal prefilled with a message's text: owner, due date, recommendation."""
+    options = [Option(value=r.id, text=f"{r.id} · {r.title}"[:75]) for r in kb.recommendations]
+    view = View(
+        type="modal", callback_id=RECORD_CALLBACK, private_metadata=private_metadata,
+        title=PlainTextObject(text="Record commitment"),
+        submit=PlainTextObject(text="Record"), close=PlainTextObject(text="Cancel"),
+        blocks=[
+            InputBlock(block_id="what", label=PlainTextObject(text="What is committed"),
+                       element=PlainTextInputElement(action_id="text", multiline=True,
+                                                     initial_value=text[:MAX_TEXT],
+                                                     max_length=MAX_TEXT)),
+            InputBlock(block_id="owner", label=PlainTextObject(text="Owner"),
+                       element=UserSelectElement(action_id="user", initial_user=owner_id)),
+            InputBlock(block_id="due_date", label=PlainTextObject(text="Deadline"),
+                       element=DatePickerElement(action_id="date")),
+            InputBlock(block_id="due_time", optional=True,
+                       label=PlainTextObject(text="Time (optional; end of working day if empty)"),
+                       element=TimePickerElement(action_id="time")),
+            InputBlock(block_id="rec", optional=True,
+                       label=PlainTextObject(text="For recommendation"),
+                       element=StaticSelectElement(action_id="rec", options=options,
+                                                   placeholder=PlainTextObject(text="S1–L10"))),
+        ],
+    )
+    return view.to_dict()
+
+
+def value_of(values: dict[str, Any], block_id: str, action_id: str) -> str | None:
+    """The submitted value of one input, whatever its element type."""
+    el = (values.get(block_id) or {}).get(action_id) or {}
+    for key in ("value", "selected_date", "selected_time", "selected_user"):
+        if el.get(key):
+            return str(el[key])
+    opt = el.get("selected_option") or {}
+    return str(opt["value"]) if opt.get("value") else None

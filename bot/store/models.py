@@ -1,0 +1,162 @@
+"""SQLAlchemy 2.0 typed models: members, commitments, their audit trail, the deliveries outbox."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+COMMITMENT_STATUSES = ("open", "done", "cancelled")
+DELIVERY_STATUSES = ("pending", "claimed", "sent", "failed", "skipped")
+MAX_TEXT = 500
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every backend."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name every constraint."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Member(Base):
+    """A Slack user the bot has seen, with the timezone Slack reports for them."""
+
+    __tablename__ = "members"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime]
+
+
+class Commitment(Base):
+    """Something a member has committed to do by a deadline, optionally for a recommendation."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'done', 'cancelled')", name="status"),
+        Index("ix_commitments_owner_status_due", "owner_id", "status", "due_at"),
+        Index("ix_commitments_status_due", "status", "due_at"),
+        Index("ix_commitments_rec_status", "rec_id", "status"),
+        Index("ix_commitments_updated", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(String(MAX_TEXT))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    creator_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    rec_id: Mapped[str | None] = mapped_column(String(8))
+    due_at: Mapped[datetime]
+    due_words: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+    owner: Mapped[Member] = relationship(foreign_keys=[owner_id], lazy="joined")
+    creator: Mapped[Member] = relationship(foreign_keys=[creator_id], lazy="joined")
+
+
+class AuditEntry(Base):
+    """One change to a commitment: who, when, what, before and after."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_commitment_at", "commitment_id", "at"),
+                      Index("ix_audit_entries_at", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="CASCADE"))
+    actor_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(16))
+    changes: Mapped[dict[str, Any]]
+
+
+class Delivery(Base):
+    """The outbox: one row per notification, created once (unique key), claimed, sent, recorded."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'claimed', 'sent', 'failed', 'skipped')", name="status"
+        ),
+        Index("ix_deliveries_status_due", "status", "due_at"),
+        Index("ix_deliveries_kind_recipient", "kind", "recipient", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime]
+    send_after: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class SchedulerLease(Base):
+    """Which process may run the scheduler, until when (one scheduler at a time on SQLite)."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """Events API callbacks already handled, so a retry never repeats a side effect."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime]
