@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config.types import Config
-from bot.domain import grammar, rules
+from bot.domain import grammar, planning, rules
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
 from bot.domain.reply import Attachment, Note, Reply, Section, escape, simple
 from bot.replies import commitments as commitment_replies
@@ -255,7 +255,9 @@ class Conversation:
             self._refresh_member(owner)
         with unit_of_work(self._sessions) as s:
             c = commitments.create(s, text=what, owner_id=owner, creator_id=caller.user_id,
-                                   rec_id=rec_id.upper() if rec_id else None, due=due, now=now)
+                                   rec_id=rec_id.upper() if rec_id else None, due=due,
+                                   first_nudge_at=planning.first_nudge(due.at, config=config),
+                                   now=now)
             tz = self._tz(s, caller.user_id)
             reply = commitment_replies.created(c, kb=kb, tz=tz, now=now, caller_id=caller.user_id)
             messages: tuple[DirectMessage, ...] = ()
@@ -325,11 +327,13 @@ class Conversation:
                 if due.at <= now:
                     return Outcome(simple(f"{format_moment(due.at, tz)} is in the past; "
                                           f"#{c.id} was not moved."))
-                commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now)
+                commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now,
+                                 first_nudge_at=planning.first_nudge(due.at, config=config))
             else:
                 status = {"done": "done", "reopen": "open", "cancel": "cancelled"}[cmd.action]
                 commitments.set_status(s, commitment=c, status=status, actor_id=caller.user_id,
-                                       now=now)
+                                       now=now,
+                                       first_nudge_at=planning.first_nudge(c.due_at, config=config))
             reply = commitment_replies.changed(c, action=cmd.action, kb=kb, tz=tz, now=now)
             messages: tuple[DirectMessage, ...] = ()
             if c.owner_id != caller.user_id and cmd.action in ("move", "cancel", "reopen"):

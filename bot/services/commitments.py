@@ -49,11 +49,12 @@ def validate_text(text: str) -> str:
 
 
 def create(session: Session, *, text: str, owner_id: str, creator_id: str, rec_id: str | None,
-           due: DueDate, now: datetime) -> Commitment:
+           due: DueDate, first_nudge_at: datetime | None, now: datetime) -> Commitment:
     """Record a new open commitment (members must exist already)."""
     commitment = Commitment(text=validate_text(text), owner_id=owner_id, creator_id=creator_id,
                             rec_id=rec_id, due_at=due.at, due_words=due.words[:120], status="open",
-                            created_at=now, updated_at=now, completed_at=None)
+                            created_at=now, updated_at=now, completed_at=None,
+                            next_nudge_at=first_nudge_at, nudges=0)
     session.add(commitment)
     session.flush()
     _audit(session, commitment=commitment, actor_id=creator_id, now=now, action="created",
@@ -70,9 +71,11 @@ def get(session: Session, *, commitment_id: int) -> Commitment | None:
 
 
 def set_status(session: Session, *, commitment: Commitment, status: str, actor_id: str,
-               now: datetime) -> Commitment:
-    """Mark done, reopen or cancel, with an audit entry."""
+               now: datetime, first_nudge_at: datetime | None = None) -> Commitment:
+    """Mark done, reopen or cancel, with an audit entry (reopening restarts overdue nudges)."""
     before = commitment.status
+    if status == "open":
+        commitment.next_nudge_at, commitment.nudges = first_nudge_at, 0
     commitment.status = status
     commitment.updated_at = now
     commitment.completed_at = now if status == "done" else None
@@ -84,9 +87,10 @@ def set_status(session: Session, *, commitment: Commitment, status: str, actor_i
 
 
 def move(session: Session, *, commitment: Commitment, due: DueDate, actor_id: str,
-         now: datetime) -> Commitment:
-    """Give a commitment a new deadline, with an audit entry."""
+         first_nudge_at: datetime | None, now: datetime) -> Commitment:
+    """Give a commitment a new deadline, with an audit entry (overdue nudges start over)."""
     before = commitment.due_at
+    commitment.next_nudge_at, commitment.nudges = first_nudge_at, 0
     commitment.due_at = due.at
     commitment.due_words = due.words[:120]
     commitment.updated_at = now

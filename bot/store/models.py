@@ -79,6 +79,7 @@ class Commitment(Base):
         Index("ix_commitments_status_due", "status", "due_at"),
         Index("ix_commitments_rec_status", "rec_id", "status"),
         Index("ix_commitments_updated", "updated_at"),
+        Index("ix_commitments_status_nudge", "status", "next_nudge_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -92,6 +93,9 @@ class Commitment(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    # When the next overdue nudge falls due (None: no more nudges), and how many went out.
+    next_nudge_at: Mapped[datetime | None]
+    nudges: Mapped[int] = mapped_column(Integer, default=0)
 
     owner: Mapped[Member] = relationship(foreign_keys=[owner_id], lazy="joined")
     creator: Mapped[Member] = relationship(foreign_keys=[creator_id], lazy="joined")
@@ -151,6 +155,15 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
+
+
+class SweepMark(Base):
+    """How far the reminder sweep has looked: notifications due up to this moment are planned."""
+
+    __tablename__ = "sweep_marks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    swept_until: Mapped[datetime]
 
 
 class ProcessedEvent(Base):

@@ -1,0 +1,83 @@
+"""Composition root: the only place that builds engines, clients, the Bolt app and the scheduler."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config.live import LiveConfig
+from bot.conversation import Conversation
+from bot.operations import RunningOperations
+from bot.ports import Notifier
+from bot.services.members import Directory
+from bot.settings import Settings
+from bot.store import migrate
+from bot.store.db import is_sqlite, make_engine, make_session_factory
+
+log = logging.getLogger("wgbot")
+
+
+@dataclass
+class Core:
+    """Everything below the Slack edge: config, database, clock, conversation, operations."""
+
+    settings: Settings
+    config: LiveConfig
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    notifier: Notifier
+    conversation: Conversation
+    operations: RunningOperations
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def open_database(settings: Settings, *, upgrade: bool | None = None) -> Engine:
+    """An engine for DATABASE_URL; SQLite databases are upgraded to the newest schema on start."""
+    engine = make_engine(settings.database_url)
+    if upgrade if upgrade is not None else is_sqlite(settings.database_url):
+        migrate.upgrade(settings.database_url)
+    return engine
+
+
+def build_core(settings: Settings, *, clock: Clock, notifier: Notifier, directory: Directory,
+               config: LiveConfig | None = None, engine: Engine | None = None) -> Core:
+    """Wire the core from its parts (tests pass their own)."""
+    config = config or LiveConfig(settings.config_dir, clock)
+    engine = engine or open_database(settings)
+    sessions = make_session_factory(engine)
+    operations = RunningOperations(config=config, sessions=sessions, clock=clock,
+                                   notifier=notifier)
+    conversation = Conversation(config=config, sessions=sessions, clock=clock, directory=directory,
+                                operations=operations)
+    return Core(settings=settings, config=config, engine=engine, sessions=sessions, clock=clock,
+                notifier=notifier, conversation=conversation, operations=operations)
+
+
+def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None = None,
+                process_before_response: bool = False) -> tuple[App, Core]:
+    """The Bolt app with every listener registered, and the core behind it."""
+    from bot.slack.listeners import SlackDeps, register
+    from bot.slack.web import SlackDirectory, SlackNotifier, make_client
+
+    client = make_client(token=settings.bot_token, base_url=settings.slack_api_url)
+    notifier = SlackNotifier(client)
+    core = build_core(settings, clock=clock, notifier=notifier, directory=SlackDirectory(client),
+                      config=config)
+    kwargs: dict[str, Any] = {}
+    if settings.signing_secret is None:
+        kwargs["request_verification_enabled"] = False
+    app = App(token=settings.bot_token, signing_secret=settings.signing_secret or "", client=client,
+              token_verification_enabled=False, process_before_response=process_before_response,
+              logger=logging.getLogger("wgbot.bolt"), **kwargs)
+    register(app, SlackDeps(conversation=core.conversation, notifier=notifier,
+                            sessions=core.sessions, clock=clock))
+    return app, core

@@ -1,0 +1,296 @@
+"""The `wgbot` command line. Only this module chooses exit codes and prints to the terminal."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.settings import MissingSetting, Settings
+
+log = logging.getLogger("wgbot")
+
+
+def _setup_logging() -> None:
+    level = os.environ.get("WGBOT_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wgbot", description="Slack bot of the OSCE informal working "
+                                "group on migration.")
+    sub = p.add_subparsers(dest="cmd")
+    sub.add_parser("run", help="serve over HTTP when Slack tokens are set, else the local console")
+    s = sub.add_parser("serve", help="HTTP mode for Slack (gunicorn)")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--workers", type=int, help="web workers (default WEB_CONCURRENCY or 1)")
+    s.add_argument("--no-scheduler", action="store_true", help="answer Slack only; no reminders")
+    k = sub.add_parser("socket", help="Socket Mode (SLACK_APP_TOKEN), no public URL needed")
+    k.add_argument("--no-scheduler", action="store_true")
+    sub.add_parser("clock", help="run the reminder scheduler alone")
+    c = sub.add_parser("console", help="a local chat console on SQLite, no Slack needed")
+    c.add_argument("--as", dest="as_user", default="U0CONSOLE", help="the Slack user id to act as")
+    c.add_argument("--tz", help="your timezone (default: the config's)")
+    cfg = sub.add_parser("config", help="configuration")
+    cfg_sub = cfg.add_subparsers(dest="config_cmd")
+    chk = cfg_sub.add_parser("check", help="validate config/settings.yaml and recommendations.yaml")
+    chk.add_argument("dir", nargs="?")
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_cmd")
+    db_sub.add_parser("upgrade", help="apply migrations")
+    dn = db_sub.add_parser("downgrade", help="revert migrations")
+    dn.add_argument("revision", nargs="?", default="-1")
+    db_sub.add_parser("current", help="show the schema revision")
+    rem = sub.add_parser("reminders", help="reminders")
+    rem_sub = rem.add_subparsers(dest="rem_cmd")
+    prev = rem_sub.add_parser("preview", help="what would be sent up to a moment; sends nothing")
+    prev.add_argument("--at", required=True, help="ISO moment, e.g. 2027-02-25T09:00 (config timezone)")
+    exp = sub.add_parser("export", help="export commitments")
+    exp.add_argument("format", choices=("csv", "ics"))
+    exp.add_argument("--out", required=True)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `wgbot` console script."""
+    args = _parser().parse_args(argv)
+    _setup_logging()
+    settings = Settings.from_env()
+    try:
+        return _dispatch(args, settings)
+    except MissingSetting as e:
+        print(f"wgbot: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except _ConfigFailure as e:
+        print(str(e), file=sys.stderr)
+        return 1
+
+
+class _ConfigFailure(Exception):
+    pass
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    cmd = args.cmd or "run"
+    if cmd == "run":
+        if settings.has_slack:
+            return _serve(settings, host=None, port=None, workers=None, scheduler=True)
+        if settings.app_token and settings.bot_token:
+            return _socket(settings, scheduler=True)
+        return _console(settings, as_user="U0CONSOLE", tz=None)
+    if cmd == "serve":
+        return _serve(settings, host=args.host, port=args.port, workers=args.workers,
+                      scheduler=not args.no_scheduler)
+    if cmd == "socket":
+        return _socket(settings, scheduler=not args.no_scheduler)
+    if cmd == "clock":
+        return _clock(settings)
+    if cmd == "console":
+        return _console(settings, as_user=args.as_user, tz=args.tz)
+    if cmd == "config":
+        if args.config_cmd != "check":
+            print("usage: wgbot config check [DIR]", file=sys.stderr)
+            return 2
+        return _config_check(Path(args.dir) if args.dir else settings.config_dir)
+    if cmd == "db":
+        return _db(settings, args)
+    if cmd == "reminders":
+        if args.rem_cmd != "preview":
+            print("usage: wgbot reminders preview --at <ISO moment>", file=sys.stderr)
+            return 2
+        return _preview(settings, args.at)
+    if cmd == "export":
+        return _export(settings, args.format, Path(args.out))
+    return 2
+
+
+def _live_config(settings: Settings) -> Any:
+    from bot.config.live import LiveConfig
+    from bot.config.load import ConfigError
+
+    try:
+        return LiveConfig(settings.config_dir, SystemClock())
+    except ConfigError as e:
+        raise _ConfigFailure(f"wgbot: the config in {settings.config_dir} has problems:\n{e}\n"
+                             f"Run `wgbot config check` after fixing them.") from e
+
+
+def _config_check(directory: Path) -> int:
+    from bot.config.load import ConfigError, load_config
+    from bot.config.report import summary
+
+    try:
+        loaded = load_config(directory, now=datetime.now(timezone.utc))
+    except ConfigError as e:
+        for p in e.problems:
+            print(p)
+        n = len([p for p in e.problems if p.severity == "error"])
+        print(f"\n{n} problem{'s' if n != 1 else ''}; the bot would keep its last good config.")
+        return 1
+    for w in loaded.warnings:
+        print(w)
+    print(summary(loaded.config))
+    return 0
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store import migrate
+    from bot.store.db import make_engine
+
+    if args.db_cmd == "upgrade":
+        migrate.upgrade(settings.database_url)
+        print("database is at", migrate.head(settings.database_url))
+        return 0
+    if args.db_cmd == "downgrade":
+        migrate.downgrade(settings.database_url, args.revision)
+        return 0
+    if args.db_cmd == "current":
+        engine = make_engine(settings.database_url)
+        print(migrate.current(engine) or "empty (run `wgbot db upgrade`)")
+        engine.dispose()
+        return 0
+    print("usage: wgbot db upgrade|downgrade [REV]|current", file=sys.stderr)
+    return 2
+
+
+def _scheduler_for(core: Any) -> Any:
+    from datetime import timedelta
+
+    from bot.scheduling.scheduler import Lease, ReminderScheduler, holder_id
+    from bot.store.db import is_sqlite
+
+    holder = holder_id()
+    core.operations.sweeper.holder = holder
+    core.config.on_reload(core.operations.after_reload)
+    poll = core.config.current().poll_seconds
+    lease = (Lease(sessions=core.sessions, clock=core.clock, holder=holder,
+                   ttl=timedelta(seconds=max(10.0, 3 * poll)))
+             if is_sqlite(core.settings.database_url) else None)
+    return ReminderScheduler(sweeper=core.operations.sweeper,
+                             poll_seconds=lambda: core.config.current().poll_seconds,
+                             watch_config=core.config.poll, lease=lease)
+
+
+def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None,
+           scheduler: bool) -> int:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", purpose="wgbot serve")
+    from bot.app import build_slack, open_database
+    from bot.slack.http import GunicornServer, wsgi_app
+    from bot.store.db import ping
+
+    _live_config(settings)  # fail fast, with located messages, before any worker starts
+    open_database(settings).dispose()  # SQLite: upgrade once, in the master
+    clock = SystemClock()
+    state: dict[str, Any] = {}
+
+    def load() -> Any:
+        from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+        app, core = build_slack(settings, clock=clock)
+        return wsgi_app(SlackRequestHandler(app), healthy=lambda: ping(core.engine))
+
+    def on_ready() -> None:
+        if not scheduler:
+            return
+        _app, core = build_slack(settings, clock=clock)
+        sched = _scheduler_for(core)
+        sched.start()
+        state["scheduler"] = sched
+
+    def on_exit() -> None:
+        sched = state.get("scheduler")
+        if sched is not None:
+            sched.stop()
+
+    GunicornServer(load=load, host=host or settings.host, port=port or settings.port,
+                   workers=workers or settings.web_concurrency, on_ready=on_ready,
+                   on_exit=on_exit).run()
+    return 0
+
+
+def _socket(settings: Settings, *, scheduler: bool) -> int:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", purpose="wgbot socket")
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_slack
+
+    _live_config(settings)
+    app, core = build_slack(settings, clock=SystemClock())
+    sched = _scheduler_for(core) if scheduler else None
+    if sched:
+        sched.start()
+    handler = SocketModeHandler(app, settings.app_token)
+    try:
+        handler.start()
+    finally:
+        if sched:
+            sched.stop()
+    return 0
+
+
+def _clock(settings: Settings) -> int:
+    settings.require("SLACK_BOT_TOKEN", purpose="wgbot clock")
+    from bot.app import build_slack
+
+    _live_config(settings)
+    _app, core = build_slack(settings, clock=SystemClock())
+    sched = _scheduler_for(core)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    sched.start()
+    log.info("wgbot clock running; SIGTERM stops it")
+    stop.wait()
+    sched.stop()
+    return 0
+
+
+def _console(settings: Settings, *, as_user: str, tz: str | None) -> int:
+    from bot.console.session import run_console
+
+    return run_console(settings, as_user=as_user, tz=tz, config=_live_config(settings))
+
+
+def _preview(settings: Settings, at: str) -> int:
+    from bot.scheduling.preview import preview
+
+    config = _live_config(settings)
+    try:
+        lines = preview(settings, config=config.current(), at_text=at)
+    except ValueError as e:
+        print(f"wgbot: {e}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
+def _export(settings: Settings, fmt: str, out: Path) -> int:
+    from bot.app import open_database
+    from bot.services import exports
+    from bot.store.db import make_session_factory, unit_of_work
+
+    config = _live_config(settings).current()
+    engine = open_database(settings)
+    with unit_of_work(make_session_factory(engine), read_only=True) as s:
+        now = datetime.now(timezone.utc)
+        attachment = (exports.csv_file(s, config=config, now=now, tz=config.timezone)
+                      if fmt == "csv" else exports.ics_file(s, config=config, now=now))
+    out.write_bytes(attachment.content)
+    print(f"wrote {out} ({len(attachment.content)} bytes)")
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    _setup_logging()
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""`wgbot console`: chat with the bot locally, on SQLite, as a named Slack user."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.clock import SystemClock
+from bot.config.live import LiveConfig
+from bot.console.adapters import ConsoleDirectory, ConsoleNotifier
+from bot.console.render import render
+from bot.conversation import Caller, Outcome
+from bot.settings import Settings
+
+BANNER = """wgbot console — the working group on migration, without Slack.
+Type /wg help (or just: recs short). /as U123 changes who you are; /quit leaves.
+"""
+
+
+def run_console(settings: Settings, *, as_user: str, tz: str | None, config: LiveConfig,
+                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Read commands (a prompt on a terminal, one per line otherwise) and print the replies."""
+    from bot.app import build_core
+
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty()
+    notifier = ConsoleNotifier(stdout, files_dir=Path("exports"))
+    core = build_core(settings, clock=SystemClock(), notifier=notifier,
+                      directory=ConsoleDirectory(tz=tz), config=config)
+    scheduler = None
+    if interactive:
+        from bot.cli import _scheduler_for
+
+        scheduler = _scheduler_for(core)
+        scheduler.start()
+        stdout.write(BANNER)
+    user = as_user
+    try:
+        while True:
+            if interactive:
+                stdout.write(f"\n{user}> ")
+                stdout.flush()
+            line = stdin.readline()
+            if not line:
+                break
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            if text in ("/quit", "/exit", "quit", "exit"):
+                break
+            if text.startswith("/as"):
+                parts = text.split()
+                if len(parts) == 2 and parts[1][:1] in ("U", "W"):
+                    user = parts[1]
+                    stdout.write(f"You are now {user}.\n")
+                else:
+                    stdout.write("Usage: /as U123\n")
+                continue
+            if text.startswith("/wg"):
+                text = text[3:]
+            elif text.startswith("/"):
+                stdout.write("Commands start with /wg (try /wg help).\n")
+                continue
+            if not interactive:
+                stdout.write(f"\n{user}> /wg {text.strip()}\n")
+            outcome: Outcome = core.conversation.answer(Caller(user_id=user), text)
+            stdout.write(render(outcome.reply, share=text.strip()) + "\n")
+            for dm in outcome.messages:
+                notifier.post(channel=dm.user_id, reply=dm.reply)
+            for uid, attachment in outcome.uploads:
+                notifier.upload(user_id=uid, attachment=attachment)
+            stdout.flush()
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+        core.close()
+    return 0

@@ -1,0 +1,166 @@
+"""Admin operations of a running bot: reload, outbox status, effective config, digest now, re-plan."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config.live import LiveConfig, ReloadResult
+from bot.config.report import summary
+from bot.domain.dates import format_moment
+from bot.domain.planning import Planned
+from bot.domain.reply import Header, Note, Part, Reply, Section, simple
+from bot.ports import DeliveryError, Notifier
+from bot.replies import notifications
+from bot.scheduling.sweep import Sweeper, compose
+from bot.services import outbox
+from bot.store.db import unit_of_work
+from bot.store.models import Delivery
+
+log = logging.getLogger("wgbot.operations")
+
+# Config notices are keyed by the config's fingerprint, not by a moment: one DM per version.
+NOTICE_MOMENT = datetime(2016, 3, 4, tzinfo=timezone.utc)
+
+
+class RunningOperations:
+    """What `/wg admin …` does, and what happens when the config changes."""
+
+    def __init__(self, *, config: LiveConfig, sessions: sessionmaker[Session], clock: Clock,
+                 notifier: Notifier, holder: str = "web") -> None:
+        self._config = config
+        self._sessions = sessions
+        self._clock = clock
+        self._notifier = notifier
+        self.sweeper = Sweeper(config=config, sessions=sessions, clock=clock, notifier=notifier,
+                               holder=holder)
+
+    # ------------------------------------------------------------------ /wg admin
+    def reload(self, *, actor_id: str) -> Reply:
+        """Reload the config files now and say what happened."""
+        result = self._config.reload()
+        if not result.applied:
+            lines = "\n".join(f"`{p}`" for p in result.problems[:20])
+            return Reply(parts=(Section("⚠️ *The config has problems; I kept the last good one.*"),
+                                Section(lines), Note("Fix them and run `/wg admin reload` again.")),
+                         text="The config has problems; the last good one stays in force.")
+        self.after_reload(result, notify=False)
+        if not result.changes:
+            return simple("Reloaded: nothing changed.")
+        return simple("✅ Reloaded: " + "; ".join(result.changes))
+
+    def status(self) -> Reply:
+        """Outbox counts, what failed or was skipped lately, what is coming, config health."""
+        config = self._config.current()
+        tz = config.timezone
+        with unit_of_work(self._sessions, read_only=True) as s:
+            counts = outbox.counts(s)
+            failed = outbox.recent(s, statuses=("failed",), limit=8)
+            skipped = outbox.recent(s, statuses=("skipped",), limit=8)
+            pending = outbox.upcoming(s, now=self._clock.now(), limit=8)
+
+            def lines(rows: list[Delivery], what: str) -> str:
+                return "\n".join(
+                    f"• {r.kind} → {r.recipient} ({format_moment(r.due_at, tz)})"
+                    + (f": {r.reason}" if r.reason and what != "pending" else "") for r in rows) \
+                    or "none"
+
+            parts: list[Part] = [
+                Header("wgbot status"),
+                Section("*Deliveries* — " + ", ".join(
+                    f"{counts.get(k, 0)} {k}" for k in ("pending", "claimed", "sent", "failed",
+                                                        "skipped"))),
+                Section(f"*Pending*\n{lines(pending, 'pending')}"),
+                Section(f"*Failed (latest)*\n{lines(failed, 'failed')}"),
+                Section(f"*Skipped (latest)*\n{lines(skipped, 'skipped')}"),
+            ]
+        problems = self._config.last_problems
+        parts.append(Section("*Config* — " + (
+            f"⚠️ the last edit was refused ({len(problems)} problem"
+            f"{'s' if len(problems) != 1 else ''}); running on the last good one"
+            if problems else "OK")))
+        return Reply(parts=tuple(parts), text="wgbot status")
+
+    def effective_config(self) -> Reply:
+        """The config in force, in a paragraph."""
+        return Reply(parts=(Header("Effective config"), Section(summary(self._config.current()))),
+                     text="Effective config")
+
+    def digest_now(self, *, actor_id: str) -> Reply:
+        """Send every coordinator their digest now."""
+        config = self._config.current()
+        now = self._clock.now()
+        planned = [Planned("digest", p.id, "now", now, now) for p in config.coordinators]
+        if not planned:
+            return simple("There are no coordinators in config/settings.yaml to send a digest to.")
+        with unit_of_work(self._sessions) as s:
+            outbox.enqueue(s, planned, now=now)
+            ids = [d.id for d in s.query(Delivery).filter(Delivery.key.in_([p.key for p in planned]))]
+        report = self.sweeper.deliver_ids(ids)
+        names = ", ".join(f"<@{p.id}>" for p in config.coordinators)
+        tail = f" ({report.failed} failed; see `/wg admin status`)" if report.failed else ""
+        return simple(f"📋 Digest sent to {names}.{tail}")
+
+    # ------------------------------------------------------------------ changes
+    def replan(self) -> None:
+        """Re-check pending deliveries against the current data; skip those that no longer apply."""
+        self.revalidate_pending()
+
+    def revalidate_pending(self) -> int:
+        """Mark pending deliveries that no longer make sense as skipped; returns how many."""
+        config = self._config.current()
+        now = self._clock.now()
+        skipped = 0
+        with unit_of_work(self._sessions) as s:
+            for d in s.query(Delivery).filter(Delivery.status == "pending").limit(1000):
+                composed = compose(s, d, config=config, now=now) \
+                    if d.kind in ("countdown", "deadline", "overdue") else None
+                if composed is not None and composed.reply is None:
+                    d.status, d.reason = "skipped", composed.skip
+                    skipped += 1
+        return skipped
+
+    def after_reload(self, result: ReloadResult, *, notify: bool = True) -> None:
+        """React to a reload: re-plan when reminders are affected; tell the admins once."""
+        if result.applied and result.replan:
+            n = self.revalidate_pending()
+            if n:
+                result = ReloadResult(**{**result.__dict__, "changes": result.changes + (
+                    f"{n} pending reminder{'s' if n != 1 else ''} re-planned",)})
+        if not notify:
+            return
+        config = self._config.current()
+        if result.applied and result.changes:
+            reply = notifications.config_changes(result.changes)
+            kind = "changes"
+        elif not result.applied:
+            reply = notifications.config_problems([str(p) for p in result.problems])
+            kind = "problems"
+        else:
+            return
+        self._notify_admins_once(config.admins and [a.id for a in config.admins] or [],
+                                 f"config-{kind}", result.fingerprint, reply)
+
+    def _notify_admins_once(self, admins: list[str], kind: str, subject: str, reply: Reply) -> None:
+        """DM each admin, at most once per config version even with several processes."""
+        now = self._clock.now()
+        for admin in admins:
+            p = Planned("admin_alert", admin, f"{kind}:{subject[:40]}", NOTICE_MOMENT, now)
+            with unit_of_work(self._sessions) as s:
+                inserted = outbox.enqueue(s, [p], now=now)
+                row = s.query(Delivery).filter(Delivery.key == p.key).one()
+                if not inserted:
+                    continue
+                row.status, row.claimed_by, row.claimed_at = "claimed", self.sweeper.holder, now
+                delivery_id = row.id
+            try:
+                posted = self._notifier.post(channel=admin, reply=reply, metadata={"key": p.key})
+            except DeliveryError as e:
+                with unit_of_work(self._sessions) as s:
+                    outbox.mark_failed(s, delivery_id=delivery_id, holder=None, reason=e.reason)
+                continue
+            with unit_of_work(self._sessions) as s:
+                outbox.mark_sent(s, delivery_id=delivery_id, holder=None, channel=posted.channel,
+                                 ts=posted.ts, now=self._clock.now())

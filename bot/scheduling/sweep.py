@@ -1,0 +1,255 @@
+"""One reminder sweep: plan what fell due, reconcile stale claims, deliver, tell admins of failures.
+
+Runs under the scheduler (or directly in tests and `reminders preview`), always with an injected clock.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config.types import Config
+from bot.domain import planning
+from bot.domain.planning import Planned
+from bot.domain.reply import Reply
+from bot.ports import DeliveryError, Notifier
+from bot.replies import notifications
+from bot.services import commitments, digests, members, outbox
+from bot.store.db import unit_of_work
+from bot.store.models import Commitment, Delivery
+
+log = logging.getLogger("wgbot.reminders")
+
+
+class ConfigSource(Protocol):
+    """Gives the config in force."""
+
+    def current(self) -> Config: ...
+
+
+@dataclass
+class SweepReport:
+    """Counts from one sweep."""
+
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retried: int = 0
+    reconciled: int = 0
+    alerts: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A delivery turned into a message, or the reason it should not go out."""
+
+    reply: Reply | None
+    skip: str | None = None
+
+
+def compose(session: Session, d: Delivery | Planned, *, config: Config, now: datetime) -> Composed:
+    """Render a delivery from the current data, or say why it no longer makes sense."""
+    kind, recipient, subject = d.kind, d.recipient, d.subject
+    tz = members.timezone_of(session, user_id=recipient, default=config.timezone)
+    if kind == "countdown":
+        planned_for = subject.partition("@")[2]
+        if planned_for != planning.stamp(config.session.starts_at):
+            return Composed(None, "the session date changed")
+        if now >= config.session.starts_at:
+            return Composed(None, "the session has already started")
+        if recipient != config.channels.working_group:
+            return Composed(None, "the working-group channel changed")
+        due = commitments.open_due_before(session, before=config.session.starts_at)
+        counts = commitments.counts_by_rec(session, now=now)
+        nobody = [r.id for r in config.knowledge.recommendations
+                  if not any(counts.get(r.id, {}).get(k) for k in ("open", "done"))]
+        return Composed(notifications.countdown(config=config, now=now, due_before=due,
+                                                nobody=nobody))
+    if kind in ("deadline", "overdue"):
+        parsed = planning.parse_commitment_subject(subject)
+        c = session.get(Commitment, parsed[0]) if parsed else None
+        if c is None or parsed is None:
+            return Composed(None, "the commitment no longer exists")
+        if c.status != "open":
+            return Composed(None, f"commitment #{c.id} is {c.status}")
+        if c.due_at != parsed[1]:
+            return Composed(None, f"commitment #{c.id} was moved")
+        if c.owner_id != recipient:
+            return Composed(None, f"commitment #{c.id} has a new owner")
+        if kind == "deadline":
+            if now >= c.due_at:
+                return Composed(None, "the deadline passed before the reminder could go out")
+            moment = d.moment if isinstance(d, Planned) else d.due_at
+            return Composed(notifications.deadline(c, config=config, tz=tz, now=now,
+                                                   offset=c.due_at - moment))
+        return Composed(notifications.overdue(c, config=config, tz=tz, now=now,
+                                              nudge=max(1, c.nudges)))
+    if kind == "digest":
+        if not config.is_coordinator(recipient):
+            return Composed(None, f"{recipient} is no longer a coordinator")
+        title = "Weekly digest"
+        if subject.startswith("session@"):
+            if subject.partition("@")[2] != planning.stamp(config.session.starts_at):
+                return Composed(None, "the session date changed")
+            if now >= config.session.starts_at:
+                return Composed(None, "the session has already started")
+            title = "Digest before the session"
+        elif subject == "now":
+            title = "Digest"
+        data = digests.gather(session, config=config, coordinator_id=recipient, now=now)
+        return Composed(notifications.digest(data, config=config, tz=tz, title=title))
+    if kind == "admin_alert":
+        if not subject.startswith("failures:"):
+            return Composed(None, "a config notice is only sent when the config changes")
+        first, _, last = subject.partition(":")[2].partition("-")
+        rows = session.scalars(select(Delivery).where(
+            Delivery.id >= int(first or 0), Delivery.id <= int(last or 0),
+            Delivery.status == "failed", Delivery.kind != "admin_alert")).all()
+        return Composed(notifications.admin_failures(
+            [(r.kind, r.recipient, r.reason or "unknown") for r in rows]))
+    return Composed(None, f"unknown kind {kind}")
+
+
+class Sweeper:
+    """Plans and delivers notifications; safe to run in several processes at once."""
+
+    def __init__(self, *, config: ConfigSource, sessions: sessionmaker[Session], clock: Clock,
+                 notifier: Notifier, holder: str) -> None:
+        self._config = config
+        self._sessions = sessions
+        self._clock = clock
+        self._notifier = notifier
+        self.holder = holder
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+
+    def run_once(self) -> SweepReport:
+        """One full sweep at the clock's now (one sweep at a time per process)."""
+        with self._lock:
+            report = SweepReport()
+            config = self._config.current()
+            now = self._clock.now()
+            with unit_of_work(self._sessions) as s:
+                report.planned = outbox.plan(s, config=config, now=now).inserted
+            self._reconcile(config, report)
+            self._deliver(config, report)
+            self._alert_admins(config, report)
+            return report
+
+    def deliver_ids(self, ids: list[int]) -> SweepReport:
+        """Deliver these pending deliveries now (digest now), if nobody else has taken them."""
+        report = SweepReport()
+        config = self._config.current()
+        for delivery_id in ids:
+            self._deliver_one(delivery_id, config, report)
+        return report
+
+    def _reconcile(self, config: Config, report: SweepReport) -> None:
+        now = self._clock.now()
+        with unit_of_work(self._sessions, read_only=True) as s:
+            stale = [(d.id, d.recipient, d.key, d.claimed_at) for d in outbox.stale_claims(s, now=now)]
+        for delivery_id, recipient, key, claimed_at in stale:
+            oldest = ((claimed_at or now) - timedelta(minutes=5)).timestamp()
+            try:
+                found = self._notifier.find_key(channel=recipient, key=key, oldest_ts=oldest)
+            except DeliveryError as e:
+                log.warning("could not check history for delivery %s: %s", delivery_id, e.reason)
+                continue
+            with unit_of_work(self._sessions) as s:
+                if found:
+                    outbox.mark_sent(s, delivery_id=delivery_id, holder=None, channel=found.channel,
+                                     ts=found.ts, now=now)
+                    log.info("delivery %s was already in Slack (ts %s); recorded, not re-sent",
+                             delivery_id, found.ts)
+                else:
+                    outbox.release(s, delivery_id=delivery_id)
+                    log.info("delivery %s was claimed but never sent; sending again", delivery_id)
+            report.reconciled += 1
+
+    def _deliver(self, config: Config, report: SweepReport) -> None:
+        while not self.stopping.is_set():
+            now = self._clock.now()
+            with unit_of_work(self._sessions, read_only=True) as s:
+                batch = outbox.ready(s, now=now)
+            if not batch:
+                return
+            progressed = False
+            for delivery_id in batch:
+                if self.stopping.is_set():
+                    return
+                progressed |= self._deliver_one(delivery_id, config, report)
+            if not progressed:
+                return
+
+    def _deliver_one(self, delivery_id: int, config: Config, report: SweepReport) -> bool:
+        now = self._clock.now()
+        with unit_of_work(self._sessions) as s:
+            d = outbox.claim(s, delivery_id=delivery_id, holder=self.holder, now=now)
+            if d is None:
+                return False
+            key, recipient, kind, attempts = d.key, d.recipient, d.kind, d.attempts
+        try:
+            with unit_of_work(self._sessions, read_only=True) as s:
+                d = s.get(Delivery, delivery_id)
+                assert d is not None
+                composed = compose(s, d, config=config, now=now)
+        except Exception as e:
+            log.exception("could not compose delivery %s", delivery_id)
+            with unit_of_work(self._sessions) as s:
+                outbox.retry_later(s, delivery_id=delivery_id, holder=self.holder,
+                                   reason=f"compose: {type(e).__name__}", attempts=attempts, now=now)
+            report.retried += 1
+            return True
+        if composed.reply is None:
+            with unit_of_work(self._sessions) as s:
+                outbox.mark_skipped(s, delivery_id=delivery_id, holder=self.holder,
+                                    reason=composed.skip or "no longer relevant")
+            report.skipped += 1
+            report.details.append(f"skipped {key}: {composed.skip}")
+            return True
+        try:
+            posted = self._notifier.post(channel=recipient, reply=composed.reply,
+                                         metadata={"key": key})
+        except DeliveryError as e:
+            with unit_of_work(self._sessions) as s:
+                if e.permanent:
+                    outbox.mark_failed(s, delivery_id=delivery_id, holder=self.holder, reason=e.reason)
+                    report.failed += 1
+                else:
+                    outbox.retry_later(s, delivery_id=delivery_id, holder=self.holder,
+                                       reason=e.reason, attempts=attempts, now=self._clock.now())
+                    report.retried += 1
+            log.warning("delivery %s (%s to %s) failed: %s", delivery_id, kind, recipient, e.reason)
+            return True
+        with unit_of_work(self._sessions) as s:
+            outbox.mark_sent(s, delivery_id=delivery_id, holder=self.holder, channel=posted.channel,
+                             ts=posted.ts, now=self._clock.now())
+        report.sent += 1
+        for attachment in composed.reply.files:
+            try:
+                self._notifier.upload(user_id=recipient, attachment=attachment)
+            except DeliveryError as e:
+                log.warning("attachment for delivery %s not uploaded: %s", delivery_id, e.reason)
+        return True
+
+    def _alert_admins(self, config: Config, report: SweepReport) -> None:
+        now = self._clock.now()
+        with unit_of_work(self._sessions) as s:
+            failures = outbox.unreported_failures(s)
+            if not failures:
+                return
+            ids = [f.id for f in failures]
+            subject = f"failures:{min(ids)}-{max(ids)}"
+            outbox.enqueue(s, [Planned("admin_alert", admin.id, subject, now, now)
+                               for admin in config.admins], now=now)
+            outbox.mark_reported(s, ids=ids, now=now)
+        report.alerts += len(config.admins)
+        self._deliver(config, report)

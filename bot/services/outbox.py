@@ -1,0 +1,233 @@
+"""The deliveries outbox: plan notifications once (unique key), claim, record sent / failed / skipped."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.config.types import Config
+from bot.domain import planning
+from bot.domain.planning import Planned
+from bot.store.models import Commitment, Delivery, Member, SweepMark
+
+SWEEP = "reminders"
+MAX_ATTEMPTS = 8
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """What one planning pass did."""
+
+    window: tuple[datetime, datetime] | None
+    planned: int
+    inserted: int
+
+
+def _insert_ignore(session: Session, rows: list[dict[str, object]]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert(Delivery) if dialect == "postgresql" else sqlite_insert(Delivery)
+    result = session.execute(ins.values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def timezones(session: Session, user_ids: Iterable[str], default: ZoneInfo) -> dict[str, ZoneInfo]:
+    """Each member's timezone (the default for unknown members or zones)."""
+    ids = set(user_ids)
+    out = {uid: default for uid in ids}
+    if not ids:
+        return out
+    for uid, tz in session.execute(select(Member.id, Member.tz).where(Member.id.in_(ids))):
+        if tz:
+            try:
+                out[uid] = ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+    return out
+
+
+def _mark(session: Session, *, now: datetime) -> SweepMark:
+    stmt = select(SweepMark).where(SweepMark.name == SWEEP)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()  # two sweeping processes take turns
+    mark = session.scalar(stmt)
+    if mark is None:
+        mark = SweepMark(name=SWEEP, swept_until=now)
+        session.add(mark)
+        session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            mark = session.scalar(stmt) or mark
+    return mark
+
+
+def plan(session: Session, *, config: Config, now: datetime) -> PlanReport:
+    """Create outbox rows for every notification whose moment fell in (last sweep, now]."""
+    mark = _mark(session, now=now)
+    after, until = mark.swept_until, now
+    if until <= after:
+        return PlanReport(None, 0, 0)
+    planned: list[Planned] = list(planning.countdowns(config, after=after, until=until))
+    reminders: list[tuple[int, str, datetime, timedelta]] = []
+    for offset in config.reminders.deadline:
+        lo, hi = planning.deadline_window(offset, after=after, until=until)
+        rows = session.execute(
+            select(Commitment.id, Commitment.owner_id, Commitment.due_at)
+            .where(Commitment.status == "open", Commitment.due_at > lo, Commitment.due_at <= hi))
+        reminders.extend((cid, owner, due, offset) for cid, owner, due in rows)
+    nudges = list(session.scalars(
+        select(Commitment).where(Commitment.status == "open", Commitment.next_nudge_at.is_not(None),
+                                 Commitment.next_nudge_at <= until)).unique())
+    owners = {r[1] for r in reminders} | {c.owner_id for c in nudges} | \
+        {p.id for p in config.coordinators}
+    tzs = timezones(session, owners, config.timezone)
+    quiet = config.quiet_hours
+    for cid, owner, due, offset in reminders:
+        moment = due - offset
+        planned.append(Planned("deadline", owner, planning.commitment_subject(cid, due), moment,
+                               planning.quiet_shift(moment, tzs[owner], quiet)))
+    for c in nudges:
+        moment = c.next_nudge_at
+        assert moment is not None
+        if c.nudges < config.reminders.overdue_max:
+            planned.append(Planned("overdue", c.owner_id,
+                                   planning.commitment_subject(c.id, c.due_at), moment,
+                                   planning.quiet_shift(moment, tzs[c.owner_id], quiet)))
+            c.nudges += 1
+        # The next nudge is the next working day still ahead; missed ones are not sent in a burst.
+        k, nxt = c.nudges + 1, None
+        while k <= config.reminders.overdue_max:
+            candidate = planning.nth_working_day_after(c.due_at, k, config.timezone)
+            if candidate > until:
+                nxt = candidate
+                break
+            k += 1
+        c.nudges = max(c.nudges, k - 1) if nxt is not None else c.nudges
+        c.next_nudge_at = nxt
+    planned.extend(planning.digests(config, after=after, until=until, tz_of=tzs))
+    inserted = _insert_ignore(session, [_row(p, now) for p in planned])
+    mark.swept_until = until
+    session.flush()
+    return PlanReport((after, until), len(planned), inserted)
+
+
+def _row(p: Planned, now: datetime) -> dict[str, object]:
+    return {"key": p.key, "kind": p.kind, "recipient": p.recipient, "subject": p.subject,
+            "due_at": p.moment, "send_after": p.send_after, "status": "pending", "attempts": 0,
+            "created_at": now}
+
+
+def enqueue(session: Session, planned: list[Planned], *, now: datetime) -> int:
+    """Add notifications outside the sweep (admin alerts, digest now); duplicates are ignored."""
+    return _insert_ignore(session, [_row(p, now) for p in planned])
+
+
+def ready(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
+    """Ids of pending deliveries whose time has come, oldest first."""
+    stmt = (select(Delivery.id).where(Delivery.status == "pending", Delivery.send_after <= now)
+            .order_by(Delivery.send_after, Delivery.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def claim(session: Session, *, delivery_id: int, holder: str, now: datetime) -> Delivery | None:
+    """Take a pending delivery for sending; None if another process already has it."""
+    result = session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+        .values(status="claimed", claimed_by=holder, claimed_at=now,
+                attempts=Delivery.attempts + 1))
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    return session.get(Delivery, delivery_id, populate_existing=True)
+
+
+def stale_claims(session: Session, *, now: datetime, lease: timedelta = CLAIM_LEASE) -> list[Delivery]:
+    """Deliveries claimed by a process that never recorded the outcome (it likely died)."""
+    stmt = select(Delivery).where(Delivery.status == "claimed", Delivery.claimed_at < now - lease)
+    return list(session.scalars(stmt))
+
+
+def _finish(session: Session, delivery_id: int, holder: str | None, **values: object) -> bool:
+    stmt = update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "claimed")
+    if holder is not None:
+        stmt = stmt.where(Delivery.claimed_by == holder)
+    result = session.execute(stmt.values(**values))
+    return getattr(result, "rowcount", 0) == 1
+
+
+def mark_sent(session: Session, *, delivery_id: int, holder: str | None, channel: str, ts: str,
+              now: datetime) -> bool:
+    """Record that Slack accepted the message."""
+    return _finish(session, delivery_id, holder, status="sent", channel=channel, ts=ts, sent_at=now)
+
+
+def mark_skipped(session: Session, *, delivery_id: int, holder: str | None, reason: str) -> bool:
+    """Record that the notification no longer makes sense, and why."""
+    return _finish(session, delivery_id, holder, status="skipped", reason=reason)
+
+
+def mark_failed(session: Session, *, delivery_id: int, holder: str | None, reason: str) -> bool:
+    """Record a permanent failure (the admins hear about it)."""
+    return _finish(session, delivery_id, holder, status="failed", reason=reason)
+
+
+def retry_later(session: Session, *, delivery_id: int, holder: str | None, reason: str,
+                attempts: int, now: datetime) -> bool:
+    """Put a transiently failed delivery back, with exponential backoff; give up after MAX_ATTEMPTS."""
+    if attempts >= MAX_ATTEMPTS:
+        return mark_failed(session, delivery_id=delivery_id, holder=holder,
+                           reason=f"gave up after {attempts} attempts: {reason}")
+    wait = timedelta(seconds=min(3600, 15 * 2 ** (attempts - 1)))
+    return _finish(session, delivery_id, holder, status="pending", reason=reason,
+                   send_after=now + wait, claimed_by=None, claimed_at=None)
+
+
+def release(session: Session, *, delivery_id: int) -> bool:
+    """A stale claim whose message is not in Slack goes back to pending."""
+    return _finish(session, delivery_id, None, status="pending", claimed_by=None, claimed_at=None)
+
+
+def unreported_failures(session: Session) -> list[Delivery]:
+    """Failed deliveries the admins have not been told about (admin alerts excluded)."""
+    stmt = (select(Delivery).where(Delivery.status == "failed", Delivery.reported_at.is_(None),
+                                   Delivery.kind != "admin_alert").order_by(Delivery.id))
+    return list(session.scalars(stmt))
+
+
+def mark_reported(session: Session, *, ids: list[int], now: datetime) -> None:
+    """Remember that the admins were told about these failures."""
+    if ids:
+        session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(reported_at=now))
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many deliveries are in each status."""
+    return {status: int(n) for status, n in
+            session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))}
+
+
+def recent(session: Session, *, statuses: tuple[str, ...], limit: int = 10) -> list[Delivery]:
+    """The latest deliveries in the given statuses."""
+    stmt = (select(Delivery).where(Delivery.status.in_(statuses))
+            .order_by(Delivery.id.desc()).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def upcoming(session: Session, *, now: datetime, limit: int = 10) -> list[Delivery]:
+    """Pending deliveries, soonest first."""
+    stmt = (select(Delivery).where(Delivery.status == "pending")
+            .order_by(Delivery.send_after).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def last_sent(session: Session, *, kind: str, recipient: str) -> datetime | None:
+    """When a notification of this kind last reached this recipient."""
+    return session.scalar(select(func.max(Delivery.sent_at))
+                          .where(Delivery.kind == kind, Delivery.recipient == recipient,
+                                 Delivery.status == "sent"))

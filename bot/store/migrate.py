@@ -1,0 +1,51 @@
+"""Alembic, driven from code: upgrade on start, downgrade in tests, and a models-vs-head check."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from bot.store.models import Base
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    """An Alembic config pointing at the project's migrations and the given database."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to a revision."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """Revert migrations down to a revision."""
+    command.downgrade(alembic_config(url), revision)
+
+
+def head(url: str) -> str | None:
+    """The newest revision in the migrations folder."""
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def differences(engine: Engine) -> list[object]:
+    """What autogenerate would change: empty when the models and the database agree."""
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"render_as_batch": True})
+        return list(compare_metadata(ctx, Base.metadata))
