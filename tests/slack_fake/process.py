@@ -1,0 +1,285 @@
+"""Runs the real `wgbot serve` as a subprocess against a FakeSlack, for end-to-end tests."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+import requests
+
+from .client import SlackClient
+from .server import FakeSlack
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-test"
+_PORT_IN_USE = ("Address already in use", "Connection in use", "Errno 98")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def wgbot_executable() -> Path:
+    """The wgbot console script of the running interpreter's environment."""
+    return Path(sys.executable).with_name("wgbot")
+
+
+class BotProcess:
+    """`wgbot serve --host 127.0.0.1 --port N` in its own session, logs captured to a file."""
+
+    def __init__(self, *, fake: FakeSlack | None = None, slack_api_url: str | None = None,
+                 signing_secret: str = DEFAULT_SIGNING_SECRET, bot_token: str = BOT_TOKEN,
+                 database_url: str | None = None, config_dir: str | Path | None = None,
+                 env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
+                 port: int | None = None, tmp_dir: str | Path | None = None,
+                 args: Sequence[str] = (), executable: str | Path | None = None) -> None:
+        self.fake = fake
+        self.signing_secret = signing_secret
+        self._own_tmp = tmp_dir is None
+        self.tmp_dir = Path(tmp_dir) if tmp_dir is not None else \
+            Path(tempfile.mkdtemp(prefix="wgbot-proc-"))
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.tmp_dir / "wgbot.log"
+        self.cwd = Path(cwd) if cwd is not None else REPO_ROOT
+        self._fixed_port = port
+        self.port = port or free_port()
+        self.args = list(args)
+        self.executable = Path(executable) if executable is not None else wgbot_executable()
+        api_url = slack_api_url or (fake.url if fake is not None else None)
+        if api_url is None:
+            raise ValueError("BotProcess needs a fake or a slack_api_url: never the real Slack")
+        overrides: dict[str, str] = {
+            "SLACK_BOT_TOKEN": bot_token,
+            "SLACK_SIGNING_SECRET": signing_secret,
+            "SLACK_API_URL": api_url,
+            "DATABASE_URL": database_url or f"sqlite:///{self.tmp_dir / 'wgbot.db'}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if config_dir is not None:
+            overrides["WGBOT_CONFIG_DIR"] = str(config_dir)
+        self.env: dict[str, str] = {k: v for k, v in os.environ.items()
+                                    if k not in ("SLACK_APP_TOKEN", "PORT", "HOST")}
+        self.env.update(overrides)
+        self.env.update(env or {})
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._client: SlackClient | None = None
+        self.returncode: int | None = None
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def url(self) -> str:
+        """The bot's base URL, http://127.0.0.1:PORT."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def client(self) -> SlackClient:
+        """The SlackClient bound to this bot (one per port; response_urls served by the fake)."""
+        if self._client is None or self._client.base_url != self.url:
+            if self._client is not None:
+                self._client.close()
+            self._client = SlackClient(self.url, self.signing_secret,
+                                       response_urls=self.fake.response_url if self.fake else None)
+        return self._client
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the running bot (None when not started)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        """True while the bot's main process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def log_text(self) -> str:
+        """Everything the bot wrote to stdout and stderr so far."""
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self, timeout: float = 30) -> Self:
+        """Start the bot and wait until GET /healthz answers 200 (raises with the log if not)."""
+        if self.running:
+            return self
+        for attempt in range(3):
+            self._spawn()
+            outcome = self._wait_healthy(timeout)
+            if outcome == "ok":
+                return self
+            log = self.log_text()
+            if outcome == "exited" and self._fixed_port is None and attempt < 2 and \
+                    any(s in log for s in _PORT_IN_USE):
+                self.port = free_port()  # another process took the port meanwhile
+                continue
+            code = self._kill_group()
+            raise RuntimeError(
+                f"wgbot serve did not become healthy within {timeout}s ({outcome}, exit {code})"
+                f"\n--- log {self.log_path} ---\n{log[-8000:]}")
+        raise AssertionError("unreachable")
+
+    def _spawn(self) -> None:
+        if self._log is not None:
+            self._log.close()
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._log.write(f"\n=== wgbot serve on port {self.port} ===\n".encode())
+        self._log.flush()
+        cmd = [str(self.executable), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+               *self.args]
+        self.returncode = None
+        self._proc = subprocess.Popen(cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                      stdout=self._log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+
+    def _wait_healthy(self, timeout: float) -> str:
+        assert self._proc is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                return "exited"
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return "ok"
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        return "timeout"
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        """Send `sig` to the bot and wait for it to exit; return its exit code.
+
+        On timeout the whole process group is killed and AssertionError is raised. Workers left
+        behind by a main process that exited (e.g. after SIGKILL) are killed too.
+        """
+        proc = self._proc
+        if proc is None:
+            raise RuntimeError("the bot was never started")
+        if proc.poll() is None:
+            try:
+                proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._kill_group()
+                raise AssertionError(
+                    f"wgbot did not exit within {timeout}s of signal {sig}"
+                    f"\n--- log {self.log_path} ---\n{self.log_text()[-8000:]}") from None
+        self._reap_group(grace=5 if sig != signal.SIGKILL else 0.5)
+        self.returncode = proc.returncode
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return int(proc.returncode)
+
+    def restart(self, timeout: float = 30, sig: int = signal.SIGTERM) -> int:
+        """Stop (with `sig`) and start again on the same port and database; the stop's exit code."""
+        code = self.stop(sig=sig)
+        self._fixed_port = self.port
+        self.start(timeout=timeout)
+        return code
+
+    def _group_alive(self, pgid: int) -> bool:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def _reap_group(self, grace: float) -> None:
+        """Give leftover processes of the session `grace` seconds, then SIGKILL them."""
+        if self._proc is None:
+            return
+        pgid = self._proc.pid
+        deadline = time.monotonic() + grace
+        while self._group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self._group_alive(pgid):
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _kill_group(self) -> int | None:
+        """SIGKILL the whole process group and reap the main process."""
+        if self._proc is None:
+            return None
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.returncode = self._proc.returncode
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return self.returncode
+
+    def close(self) -> None:
+        """Stop the bot if it runs; remove the temporary directory this object created."""
+        if self.running:
+            try:
+                self.stop()
+            finally:
+                self._kill_group()
+        elif self._proc is not None:
+            self._reap_group(grace=0)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._own_tmp:
+            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        """Start the bot."""
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Stop the bot; on failure print its log (pytest shows it with the failure)."""
+        if exc_type is not None:
+            print(f"--- wgbot log ({self.log_path}) ---\n{self.log_text()[-8000:]}",
+                  file=sys.stderr)
+        self.close()
+
+    def __repr__(self) -> str:
+        """BotProcess(url, pid, running)."""
+        return f"BotProcess(url={self.url!r}, pid={self.pid}, running={self.running})"
+
+    def wait_for_log(self, text: str, timeout: float = 10) -> str:
+        """Wait until the log contains `text`; return the log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log_text()
+            if text in log:
+                return log
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{text!r} not in the wgbot log within {timeout}s:\n"
+                                     f"{log[-8000:]}")
+            time.sleep(0.05)
