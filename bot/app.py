@@ -49,10 +49,11 @@ def open_database(settings: Settings, *, upgrade: bool | None = None) -> Engine:
 
 
 def build_core(settings: Settings, *, clock: Clock, notifier: Notifier, directory: Directory,
-               config: LiveConfig | None = None, engine: Engine | None = None) -> Core:
+               config: LiveConfig | None = None, engine: Engine | None = None,
+               upgrade: bool | None = None) -> Core:
     """Wire the core from its parts (tests pass their own)."""
     config = config or LiveConfig(settings.config_dir, clock)
-    engine = engine or open_database(settings)
+    engine = engine or open_database(settings, upgrade=upgrade)
     sessions = make_session_factory(engine)
     operations = RunningOperations(config=config, sessions=sessions, clock=clock,
                                    notifier=notifier)
@@ -63,7 +64,8 @@ def build_core(settings: Settings, *, clock: Clock, notifier: Notifier, director
 
 
 def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None = None,
-                process_before_response: bool = False) -> tuple[App, Core]:
+                process_before_response: bool = False, upgrade: bool | None = None
+                ) -> tuple[App, Core]:
     """The Bolt app with every listener registered, and the core behind it."""
     from bot.slack.listeners import SlackDeps, register
     from bot.slack.web import SlackDirectory, SlackNotifier, make_client
@@ -71,11 +73,11 @@ def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None =
     client = make_client(token=settings.bot_token, base_url=settings.slack_api_url)
     notifier = SlackNotifier(client)
     core = build_core(settings, clock=clock, notifier=notifier, directory=SlackDirectory(client),
-                      config=config)
+                      config=config, upgrade=upgrade)
     kwargs: dict[str, Any] = {}
     if settings.signing_secret is None:
         kwargs["request_verification_enabled"] = False
-    app = App(token=settings.bot_token, signing_secret=settings.signing_secret or "", client=client,
+    app = App(signing_secret=settings.signing_secret or "", client=client,
               token_verification_enabled=False, process_before_response=process_before_response,
               logger=logging.getLogger("wgbot.bolt"), **kwargs)
     register(app, SlackDeps(conversation=core.conversation, notifier=notifier,

@@ -17,10 +17,12 @@ from bot.settings import MissingSetting, Settings
 log = logging.getLogger("wgbot")
 
 
-def _setup_logging() -> None:
-    level = os.environ.get("WGBOT_LOG_LEVEL", "INFO").upper()
+def _setup_logging(quiet: bool = False) -> None:
+    level = os.environ.get("WGBOT_LOG_LEVEL", "WARNING" if quiet else "INFO").upper()
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--no-scheduler", action="store_true", help="answer Slack only; no reminders")
     k = sub.add_parser("socket", help="Socket Mode (SLACK_APP_TOKEN), no public URL needed")
     k.add_argument("--no-scheduler", action="store_true")
-    sub.add_parser("clock", help="run the reminder scheduler alone")
+    ck = sub.add_parser("clock", help="run the reminder scheduler alone")
+    ck.add_argument("--managed", action="store_true", help=argparse.SUPPRESS)
     c = sub.add_parser("console", help="a local chat console on SQLite, no Slack needed")
     c.add_argument("--as", dest="as_user", default="U0CONSOLE", help="the Slack user id to act as")
     c.add_argument("--tz", help="your timezone (default: the config's)")
@@ -62,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `wgbot` console script."""
     args = _parser().parse_args(argv)
-    _setup_logging()
+    settings_now = Settings.from_env()
+    _setup_logging(quiet=(args.cmd == "console" or (args.cmd in (None, "run")
+                                                     and not settings_now.has_slack)))
     settings = Settings.from_env()
     try:
         return _dispatch(args, settings)
@@ -185,36 +190,24 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
            scheduler: bool) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", purpose="wgbot serve")
     from bot.app import build_slack, open_database
+    from bot.scheduling.process import ClockProcess
     from bot.slack.http import GunicornServer, wsgi_app
     from bot.store.db import ping
 
     _live_config(settings)  # fail fast, with located messages, before any worker starts
-    open_database(settings).dispose()  # SQLite: upgrade once, in the master
-    clock = SystemClock()
-    state: dict[str, Any] = {}
+    open_database(settings).dispose()  # SQLite: upgrade once, before any worker starts
+    clock_process = ClockProcess() if scheduler else None
 
     def load() -> Any:
         from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-        app, core = build_slack(settings, clock=clock)
+        app, core = build_slack(settings, clock=SystemClock(), upgrade=False)
         return wsgi_app(SlackRequestHandler(app), healthy=lambda: ping(core.engine))
 
-    def on_ready() -> None:
-        if not scheduler:
-            return
-        _app, core = build_slack(settings, clock=clock)
-        sched = _scheduler_for(core)
-        sched.start()
-        state["scheduler"] = sched
-
-    def on_exit() -> None:
-        sched = state.get("scheduler")
-        if sched is not None:
-            sched.stop()
-
     GunicornServer(load=load, host=host or settings.host, port=port or settings.port,
-                   workers=workers or settings.web_concurrency, on_ready=on_ready,
-                   on_exit=on_exit).run()
+                   workers=workers or settings.web_concurrency,
+                   on_ready=clock_process.start if clock_process else None,
+                   on_exit=clock_process.stop if clock_process else None).run()
     return 0
 
 
@@ -292,5 +285,4 @@ def _export(settings: Settings, fmt: str, out: Path) -> int:
 
 
 if __name__ == "__main__":
-    _setup_logging()
     raise SystemExit(main())

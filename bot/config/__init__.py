@@ -1,0 +1,26 @@
+"""Config: the typed settings and knowledge base, loaded and checked from config/*.yaml."""
+from __future__ import annotations
+
+from bot.config.load import (
+    ConfigError,
+    Loaded,
+    Problem,
+    config_files,
+    fingerprint,
+    load_config,
+)
+from bot.config.report import affects_reminders, changes, summary
+from bot.config.types import Config
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Loaded",
+    "Problem",
+    "affects_reminders",
+    "changes",
+    "config_files",
+    "fingerprint",
+    "load_config",
+    "summary",
+]

@@ -19,12 +19,13 @@ def plain(mrkdwn: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _wrap(text: str, indent: str = "") -> str:
+def _wrap(text: str, indent: str = "", rest: str | None = None) -> str:
     lines = []
     for raw in plain(text).split("\n"):
         if raw.startswith(">"):
             raw = "│ " + raw[1:]
-        lines.append(textwrap.fill(raw, WIDTH, initial_indent=indent, subsequent_indent=indent)
+        lines.append(textwrap.fill(raw, WIDTH, initial_indent=indent,
+                                   subsequent_indent=indent if rest is None else rest)
                      if raw.strip() else "")
     return "\n".join(lines)
 
@@ -47,7 +48,7 @@ def render(reply: Reply, *, share: str | None = None) -> str:
         elif isinstance(part, Fields):
             out.append("\n".join(_wrap(f.replace("\n", ": ", 1), "  ") for f in part.items))
         elif isinstance(part, Note):
-            out.append(_wrap(part.text, "  · "))
+            out.append(_wrap(part.text, "  · ", "    "))
         elif isinstance(part, Divider):
             out.append("─" * 40)
         elif isinstance(part, Actions):

@@ -1,0 +1,424 @@
+"""Read config/settings.yaml and config/recommendations.yaml into a Config, or say precisely what is wrong.
+
+Every problem is located: ``settings.yaml:14:3: reminders.session[2]: '7 days' is not a duration;
+write it like 7d``. All problems in both files are reported together. Nothing here exits or prints.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bot.config.report import format_moment
+from bot.config.schema import (
+    Issue,
+    Path_,
+    build_config,
+    dotted,
+    session_moment,
+    validate_recommendations,
+    validate_settings,
+)
+from bot.config.types import Config
+
+SETTINGS_FILE = "settings.yaml"
+RECOMMENDATIONS_FILE = "recommendations.yaml"
+Severity = Literal["error", "warning"]
+
+TOKEN_WARNING = ("this looks like a Slack token; secrets belong in the environment "
+                 "(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN), not in YAML")
+_TOKEN_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?:xox[abeprs]-|xapp-)[A-Za-z0-9-]*"
+    r"|(?<![A-Za-z0-9])[0-9a-fA-F]{32}(?![A-Za-z0-9])")
+_MAX_MARKS = 200_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in a config file: an error that refuses the config, or a warning."""
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        """``settings.yaml:14:3: reminders.session[2]: …`` (``warning:`` before the path for warnings)."""
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        parts = [where]
+        if self.severity == "warning":
+            parts.append("warning")
+        if self.path:
+            parts.append(self.path)
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class ConfigError(Exception):
+    """The config was refused; ``problems`` holds every error (and any warnings), in file order."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __str__(self) -> str:
+        """One located line per problem."""
+        return "\n".join(str(p) for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A valid config, the warnings about it, and the fingerprint of the files it came from."""
+
+    config: Config
+    warnings: tuple[Problem, ...]
+    fingerprint: str
+
+
+def config_files(directory: Path) -> tuple[Path, Path]:
+    """The settings and recommendations files in a config directory."""
+    directory = Path(directory)
+    return directory / SETTINGS_FILE, directory / RECOMMENDATIONS_FILE
+
+
+def fingerprint(directory: Path) -> str:
+    """A cheap hash of both files' bytes, to notice edits (a missing file hashes as missing)."""
+    return _digest([_read(p) for p in config_files(directory)])
+
+
+def load_config(directory: Path, *, now: datetime) -> Loaded:
+    """Both files as a validated Config; raises ConfigError listing every problem found."""
+    try:
+        return _load(Path(directory), now)
+    except ConfigError:
+        raise
+    except Exception as e:  # a bug here must not take the bot down with it
+        raise ConfigError([Problem(SETTINGS_FILE, None, None, "",
+                                   f"the config could not be checked ({type(e).__name__}: {e}); "
+                                   "please report this")]) from e
+
+
+# ---------------------------------------------------------------- files
+
+
+@dataclass(frozen=True)
+class _File:
+    name: str
+    data: bytes | None
+    error: str | None
+
+
+def _read(path: Path) -> _File:
+    try:
+        return _File(path.name, path.read_bytes(), None)
+    except FileNotFoundError:
+        return _File(path.name, None, "missing")
+    except IsADirectoryError:
+        return _File(path.name, None, "a folder, not a file")
+    except OSError as e:
+        return _File(path.name, None, e.strerror or type(e).__name__)
+
+
+def _digest(files: Sequence[_File]) -> str:
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0")
+        if f.data is None:
+            h.update(b"-" + (f.error or "").encode() + b"\0")
+        else:
+            h.update(b"+" + str(len(f.data)).encode() + b"\0" + f.data)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- YAML with marks
+
+
+class _MarkedLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2-style scalars (no yes/no booleans, no 20:00 → 1200, no dates)
+    that remembers the node it is constructing, so odd values can be located."""
+
+    yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.last_node: Node | None = None
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        """Construct as SafeLoader does, remembering the node."""
+        self.last_node = node
+        return super().construct_object(node, deep)
+
+
+_MarkedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_MarkedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"))
+_MarkedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(
+        r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9]+[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
+_MarkedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+_MarkedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+
+
+@dataclass(frozen=True)
+class _Mark:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+def _mark(m: yaml.Mark | None) -> _Mark | None:
+    return _Mark(m.line + 1, m.column + 1) if m is not None else None
+
+
+@dataclass
+class _Parsed:
+    data: Any
+    values: dict[Path_, _Mark] = field(default_factory=dict)
+    keys: dict[Path_, _Mark] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def locate(self, path: Path_, anchor: str) -> _Mark | None:
+        """Where to point for an issue at path."""
+        if anchor == "key" and path in self.keys:
+            return self.keys[path]
+        if anchor == "parent":
+            parent = path[:-1]
+            if not parent:
+                return None
+            return self.keys.get(parent) or self._nearest(parent)
+        return self._nearest(path)
+
+    def _nearest(self, path: Path_) -> _Mark | None:
+        while path:
+            if path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return None
+
+
+def _duplicate_keys(node: Node, out: dict[int, int], stack: set[int]) -> None:
+    """Key nodes repeated in their mapping (before merge keys are applied): id → first line."""
+    if id(node) in stack:
+        return
+    stack.add(id(node))
+    if isinstance(node, MappingNode):
+        first: dict[tuple[str, str], int] = {}
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                sig = (k.tag, k.value)
+                if sig in first:
+                    out[id(k)] = first[sig]
+                else:
+                    first[sig] = k.start_mark.line + 1
+            _duplicate_keys(v, out, stack)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            _duplicate_keys(item, out, stack)
+    stack.discard(id(node))
+
+
+def _record_marks(loader: _MarkedLoader, node: Node, parsed: _Parsed, dups: dict[int, int]) -> None:
+    """Remember where each path's value (and key) starts."""
+    def walk(n: Node, path: Path_, stack: set[int]) -> None:
+        if len(parsed.values) >= _MAX_MARKS or id(n) in stack:
+            return
+        parsed.values[path] = _mark(n.start_mark) or _Mark(1, 1)
+        stack.add(id(n))
+        if isinstance(n, MappingNode):
+            for k, v in n.value:
+                try:
+                    key = loader.construct_object(k, deep=True)
+                    hash(key)
+                except Exception:
+                    continue
+                sub = path + (key,)
+                parsed.keys[sub] = _mark(k.start_mark) or _Mark(1, 1)
+                if id(k) in dups:
+                    parsed.issues.append(Issue(sub, f"duplicate key '{key}' (first on line "
+                                                    f"{dups[id(k)]}); keep only one", "key"))
+                walk(v, sub, stack)
+        elif isinstance(n, SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, path + (i,), stack)
+        stack.discard(id(n))
+
+    walk(node, (), set())
+    loader.constructed_objects = {}
+
+
+class _YamlProblem(Exception):
+    def __init__(self, line: int | None, column: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line, self.column, self.message = line, column, message
+
+
+def _syntax_message(e: yaml.MarkedYAMLError) -> str:
+    if e.context == "expected a single document in the stream":
+        return ("YAML syntax error: the file holds more than one YAML document (a second '---' "
+                "line); keep only one")
+    text = e.problem or e.context or "the file cannot be read as YAML"
+    if e.context and e.problem and e.context_mark is not None:
+        text += f" ({e.context} on line {e.context_mark.line + 1})"
+    if "'\\t'" in text:
+        text += "; indent with spaces, not tabs"
+    return f"YAML syntax error: {text}"
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    before = text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+
+
+def _parse_yaml(text: str) -> _Parsed | None:
+    """The document with its marks; None when it holds nothing. Raises _YamlProblem."""
+    try:
+        loader = _MarkedLoader(text)
+    except yaml.reader.ReaderError as e:
+        line, col = _position(text, e.position)
+        raise _YamlProblem(line, col, f"YAML syntax error: {str(e).splitlines()[0]}") from None
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as e:
+            m = _mark(e.problem_mark or e.context_mark)
+            raise _YamlProblem(m.line if m else None, m.column if m else None,
+                               _syntax_message(e)) from None
+        except yaml.reader.ReaderError as e:
+            line, col = _position(text, e.position)
+            raise _YamlProblem(line, col, f"YAML syntax error: {str(e).splitlines()[0]}") from None
+        except RecursionError:
+            raise _YamlProblem(None, None, "YAML syntax error: nested too deeply") from None
+        if node is None:
+            return None
+        dups: dict[int, int] = {}
+        _duplicate_keys(node, dups, set())
+        try:
+            data = loader.construct_document(node)
+        except yaml.MarkedYAMLError as e:
+            m = _mark(e.problem_mark or e.context_mark)
+            raise _YamlProblem(m.line if m else None, m.column if m else None,
+                               _syntax_message(e)) from None
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:
+            m = _mark(loader.last_node.start_mark) if loader.last_node is not None else None
+            raise _YamlProblem(m.line if m else None, m.column if m else None,
+                               f"YAML syntax error: cannot read this value ({e})") from None
+        parsed = _Parsed(data)
+        _record_marks(loader, node, parsed, dups)
+        return parsed
+    finally:
+        loader.dispose()
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _token_warnings(name: str, text: str) -> list[Problem]:
+    """A warning wherever something looks like a Slack secret (never echoing it)."""
+    out = []
+    for m in _TOKEN_RE.finditer(text):
+        line, col = _position(text, m.start())
+        out.append(Problem(name, line, col, "", TOKEN_WARNING, "warning"))
+    return out
+
+
+@dataclass
+class _Outcome:
+    problems: list[Problem] = field(default_factory=list)
+    parsed: _Parsed | None = None
+
+
+def _open(f: _File, directory: Path) -> _Outcome:
+    """A file read, decoded and parsed, or the problems that stopped it."""
+    out = _Outcome()
+    if f.data is None:
+        message = (f"file not found in {directory}" if f.error == "missing"
+                   else f"cannot read the file ({f.error})")
+        out.problems.append(Problem(f.name, None, None, "", message))
+        return out
+    try:
+        text = f.data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = f.data[:e.start].count(b"\n") + 1
+        col = e.start - (f.data.rfind(b"\n", 0, e.start) + 1) + 1
+        out.problems.append(Problem(f.name, line, col, "",
+                                    "the file is not UTF-8 text; save it as UTF-8"))
+        return out
+    out.problems.extend(_token_warnings(f.name, text))
+    if not text.strip():
+        out.problems.append(Problem(f.name, None, None, "", "the file is empty"))
+        return out
+    try:
+        parsed = _parse_yaml(text)
+    except _YamlProblem as e:
+        out.problems.append(Problem(f.name, e.line, e.column, "", e.message))
+        return out
+    if parsed is None:
+        out.problems.append(Problem(f.name, None, None, "", "the file is empty"))
+        return out
+    out.parsed = parsed
+    return out
+
+
+def _located(name: str, parsed: _Parsed, issues: Iterable[Issue]) -> list[Problem]:
+    out = []
+    for issue in issues:
+        m = parsed.locate(issue.path, issue.anchor)
+        out.append(Problem(name, m.line if m else None, m.column if m else None,
+                           dotted(issue.path), issue.message, issue.severity))
+    return out
+
+
+def _load(directory: Path, now: datetime) -> Loaded:
+    settings_file, recs_file = (_read(p) for p in config_files(directory))
+    fp = _digest([settings_file, recs_file])
+    problems: list[Problem] = []
+
+    s = _open(settings_file, directory)
+    r = _open(recs_file, directory)
+    problems += s.problems + r.problems
+
+    settings = recs = None
+    if s.parsed is not None:
+        settings, issues = validate_settings(s.parsed.data)
+        problems += _located(settings_file.name, s.parsed, s.parsed.issues + issues)
+        if s.parsed.issues:
+            settings = None
+    if r.parsed is not None:
+        recs, issues = validate_recommendations(r.parsed.data)
+        problems += _located(recs_file.name, r.parsed, r.parsed.issues + issues)
+        if r.parsed.issues:
+            recs = None
+
+    if settings is not None and s.parsed is not None:
+        moment = session_moment(settings)
+        when = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+        if moment <= when:
+            problems += _located(settings_file.name, s.parsed, [Issue(
+                ("session", "starts_at"),
+                f"the session ({format_moment(moment)}, {settings.timezone.key}) is in the past; "
+                "no countdown reminders will be sent", severity="warning")])
+
+    order = {settings_file.name: 0, recs_file.name: 1}
+    problems.sort(key=lambda p: (order.get(p.file, 2), p.line or 0, p.column or 0))
+    if settings is None or recs is None or any(p.severity == "error" for p in problems):
+        raise ConfigError(problems)
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return Loaded(config=build_config(settings, recs), warnings=warnings, fingerprint=fp)

@@ -1,0 +1,223 @@
+"""Commitments end to end over signed HTTP: every command, buttons, modals, shortcut, App Home,
+permissions, concurrency and exports."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import requests
+from icalendar import Calendar
+
+from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER
+from tests.scenario.test_recs_http import _reply, _text
+from tests.slack_fake.process import BotProcess
+from tests.slack_fake.server import FakeSlack
+
+
+def commit(bot: BotProcess, text: str, user: str = MEMBER) -> int:
+    body = _reply(bot.client.command(f"commit {text}", user_id=user))
+    m = re.search(r"Recorded \*#(\d+)\*", _text(body))
+    assert m, _text(body)
+    return int(m.group(1))
+
+
+def test_commit_replies_with_id_due_and_recommendation(bot: BotProcess) -> None:
+    body = _reply(bot.client.command("commit Draft guidelines by 2030-06-28 for l6"))
+    text = _text(body)
+    assert "Recorded *#1*" in text
+    assert "Fri 28 Jun 2030, 17:00 Europe/Vienna" in text
+    assert "L6 · " in text
+
+
+@pytest.mark.parametrize("words,fragment", [
+    ("by 30 February", "February"),
+    ("by 2001-01-01", "past"),
+    ("", "deadline"),
+])
+def test_bad_dates_record_nothing(bot: BotProcess, words: str, fragment: str) -> None:
+    body = _reply(bot.client.command(f"commit Something {words}".strip()))
+    assert fragment in _text(body)
+    listing = _text(_reply(bot.client.command("list all")))
+    assert "Something" not in listing
+
+
+def test_unknown_recommendation_and_long_text_refused(bot: BotProcess) -> None:
+    assert "no recommendation *S9*" in _text(_reply(bot.client.command("commit X by tomorrow for S9")))
+    long = "x" * 501
+    assert "limit is 500" in _text(_reply(bot.client.command(f"commit {long} by tomorrow")))
+    assert "No open commitments" in _text(_reply(bot.client.command("list all"))) or \
+        "no open" in _text(_reply(bot.client.command("list all"))).lower()
+
+
+def test_mrkdwn_is_escaped(bot: BotProcess) -> None:
+    cid = commit(bot, "Tell <!channel> & <@U0EVIL> by 2030-01-10")
+    shown = _text(_reply(bot.client.command(f"show {cid}")))
+    assert "&lt;!channel&gt; &amp; &lt;@U0EVIL&gt;" in shown
+    assert "<!channel>" not in shown
+
+
+def test_assigning_dms_the_owner(bot: BotProcess, fake: FakeSlack) -> None:
+    cid = commit(bot, f"Brief the PC by 2030-02-01 owner <@{OTHER}|bob>")
+    dm = fake.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OTHER)
+    assert f"#{cid}" in json.dumps(dm[-1].params["blocks"])
+    assert f"<@{MEMBER}>" in dm[-1].params["text"] or MEMBER in json.dumps(dm[-1].params["blocks"])
+
+
+def test_list_show_done_reopen_move_cancel(bot: BotProcess) -> None:
+    c = bot.client
+    a = commit(bot, "First by 2030-03-01 for S1")
+    b = commit(bot, "Second by 2030-01-15")
+    listing = _text(_reply(c.command("list")))
+    assert listing.index(f"#{b}") < listing.index(f"#{a}")  # sorted by deadline
+    assert f"#{a}" in _text(_reply(c.command("list S1")))
+    assert f"#{b}" not in _text(_reply(c.command("list S1")))
+    assert "done" in _text(_reply(c.command(f"done {a}")))
+    assert "already done" in _text(_reply(c.command(f"done {a}")))
+    assert f"#{a}" not in _text(_reply(c.command("list")))
+    assert "Reopened" in _text(_reply(c.command(f"reopen {a}")))
+    moved = _text(_reply(c.command(f"move {b} to 2030-04-02 09:30")))
+    assert "Tue 2 Apr 2030, 09:30 Europe/Vienna" in moved
+    assert "Cancelled" in _text(_reply(c.command(f"cancel {b}")))
+    assert "was cancelled" in _text(_reply(c.command(f"done {b}")))
+    history = _text(_reply(c.command(f"show {b}")))
+    for fragment in ("recorded it", "moved it from", "cancelled it"):
+        assert fragment in history
+    assert "no commitment #999" in _text(_reply(c.command("show 999")))
+
+
+def test_list_overdue_and_paging(bot: BotProcess) -> None:
+    for i in range(20):
+        commit(bot, f"Item {i:02d} by 2030-05-{i + 1:02d}")
+    body = _reply(bot.client.command("list"))
+    assert "1–15 of 20" in _text(body)
+    more = [e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"] == "wg_page"]
+    assert more
+    bot.client.block_action("wg_page", blocks=body["blocks"], value=more[0]["value"])
+    page2 = bot.fake.wait_for("response_url")[-1].params  # type: ignore[union-attr]
+    assert "16–20 of 20" in json.dumps(page2["blocks"])
+    assert "Nothing is overdue" in _text(_reply(bot.client.command("list overdue")))
+
+
+def test_done_button_updates_message_in_place(bot: BotProcess, fake: FakeSlack) -> None:
+    cid = commit(bot, "Press the button by 2030-01-20")
+    body = _reply(bot.client.command("list"))
+    bot.client.block_action("wg_done", blocks=body["blocks"], value=f"{cid}|list:mine::1")
+    upd = fake.wait_for("response_url", predicate=lambda c: c.params.get("replace_original"))
+    assert f"Marked *#{cid}* done" in json.dumps(upd[-1].params["blocks"])
+    assert "You have no open commitments" in json.dumps(upd[-1].params["blocks"])
+
+
+def test_cancel_button_has_confirmation(bot: BotProcess) -> None:
+    commit(bot, "Confirm me by 2030-01-20")
+    body = _reply(bot.client.command("list"))
+    cancel = [e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]
+              if e["action_id"] == "wg_cancel"]
+    assert cancel and "confirm" in cancel[0]
+
+
+def test_move_button_opens_modal_and_submission_moves(bot: BotProcess, fake: FakeSlack) -> None:
+    cid = commit(bot, "Move me by 2030-01-20")
+    body = _reply(bot.client.command("list"))
+    bot.client.block_action("wg_move", blocks=body["blocks"], value=f"{cid}|list:mine::1")
+    opened = fake.wait_for("views.open")[-1]
+    view = opened.response["view"]
+    assert view["callback_id"] == "wg_move_modal"
+    r = bot.client.view_submission(view=view, values={"due_date": {"date": "2030-02-14"}})
+    assert r.status_code == 200 and r.text in ("", "null") or r.json() == {}, r.text
+    assert "Thu 14 Feb 2030" in _text(_reply(bot.client.command(f"show {cid}")))
+    # a date in the past is refused inline
+    r = bot.client.view_submission(view=view, values={"due_date": {"date": "2001-02-14"}})
+    assert r.json()["response_action"] == "errors"
+
+
+def test_message_shortcut_records_commitment(bot: BotProcess, fake: FakeSlack) -> None:
+    r = bot.client.message_shortcut("wg_record_commitment", "Prepare the OSCE field briefing")
+    assert r.status_code == 200
+    view = fake.wait_for("views.open")[-1].response["view"]
+    assert view["callback_id"] == "wg_record_modal"
+    assert "Prepare the OSCE field briefing" in json.dumps(view["blocks"])
+    due = (date.today() + timedelta(days=10)).isoformat()
+    r = bot.client.view_submission(view=view, values={"due_date": {"date": due},
+                                                      "owner": {"user": OTHER},
+                                                      "rec": {"rec": "S5"}})
+    assert r.status_code == 200
+    listing = _text(_reply(bot.client.command(f"list <@{OTHER}>")))
+    assert "Prepare the OSCE field briefing" in listing and "S5" in listing
+
+
+def test_app_home_shows_open_commitments_and_countdown(bot: BotProcess, fake: FakeSlack) -> None:
+    commit(bot, "Home item by 2030-01-20")
+    bot.client.app_home_opened(MEMBER)
+    fake.wait_for("views.publish")
+    view = fake.home_view(MEMBER)
+    assert view is not None
+    blob = json.dumps(view["blocks"])
+    assert "Home item" in blob and "Special session" in blob
+
+
+# permission matrix: who may change a commitment owned by MEMBER and created by MEMBER
+@pytest.mark.parametrize("actor,allowed", [(MEMBER, True), (OTHER, False), (COORDINATOR, True),
+                                           (ADMIN, True)])
+@pytest.mark.parametrize("action", ["done", "cancel", "move", "reopen"])
+def test_permission_matrix(bot: BotProcess, actor: str, allowed: bool, action: str) -> None:
+    cid = commit(bot, "Guarded by 2030-01-20")
+    if action == "reopen":
+        _reply(bot.client.command(f"done {cid}"))
+    text = {"move": f"move {cid} to 2030-02-01"}.get(action, f"{action} {cid}")
+    reply = _text(_reply(bot.client.command(text, user_id=actor)))
+    if allowed:
+        assert "Only the owner" not in reply
+    else:
+        assert "Only the owner, the creator, coordinators or admins can" in reply
+        shown = _text(_reply(bot.client.command(f"show {cid}")))
+        assert ("done" in shown) == (action == "reopen")  # unchanged
+
+
+def test_forty_concurrent_commits(bot: BotProcess) -> None:
+    users = [f"U0LOAD{i:03d}" for i in range(8)]
+
+    def one(i: int) -> requests.Response:
+        return bot.client.command(f"commit Load {i} by 2030-06-01", user_id=users[i % 8])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(one, range(40)))
+    ids = []
+    for r in responses:
+        m = re.search(r"Recorded \*#(\d+)\*", _text(_reply(r)))
+        assert m, r.text
+        ids.append(int(m.group(1)))
+    assert len(set(ids)) == 40
+    assert "of 40" in _text(_reply(bot.client.command("list all"))) or \
+        "40 in all" in _text(_reply(bot.client.command("list all")))
+
+
+def test_exports(bot: BotProcess, fake: FakeSlack) -> None:
+    a = commit(bot, "Export me by 2030-01-20 for L6")
+    _reply(bot.client.command("export csv"))
+    _reply(bot.client.command("export ics"))
+    files = fake.uploaded_files()
+    deadline = __import__("time").monotonic() + 10
+    while len(files) < 2 and __import__("time").monotonic() < deadline:
+        files = fake.uploaded_files()
+    by_name = {f.filename.rsplit(".", 1)[1]: f for f in files}
+    rows = list(csv.DictReader(io.StringIO(by_name["csv"].content.decode("utf-8-sig"))))
+    assert rows[0]["id"] == str(a) and rows[0]["recommendation"] == "L6"
+    cal = Calendar.from_ical(by_name["ics"].content)
+    uids = {str(ev["uid"]) for ev in cal.walk("VEVENT")}
+    assert any(u.startswith(f"commitment-{a}@") for u in uids)
+    assert any(u.startswith("special-session@") for u in uids)
+    # re-export after a move: same UID, new time
+    _reply(bot.client.command(f"move {a} to 2030-01-25"))
+    _reply(bot.client.command("export ics"))
+    while len(fake.uploaded_files()) < 3 and __import__("time").monotonic() < deadline:
+        pass
+    cal2 = Calendar.from_ical(fake.uploaded_files()[-1].content)
+    ev = [e for e in cal2.walk("VEVENT") if str(e["uid"]).startswith(f"commitment-{a}@")][0]
+    assert ev.decoded("dtend").date() == date(2030, 1, 25)
