@@ -532,6 +532,10 @@ if mode == "stubborn":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 else:
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+if mode == "forker":
+    import subprocess
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    print("child", child.pid, flush=True)
 if mode == "crash":
     print("boom: configuration is broken", flush=True)
     sys.exit(3)
@@ -581,6 +585,29 @@ def test_bot_process_stop_timeout_kills_group(tmp_path: Path, fake: FakeSlack) -
         bot.stop(timeout=0.5)
     assert not bot.running and bot.returncode == -signal.SIGKILL
     bot.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:].split()[0] != "Z"
+
+
+def test_bot_process_sigkill_leaves_no_workers(tmp_path: Path, fake: FakeSlack) -> None:
+    with BotProcess(fake=fake, executable=_dummy(tmp_path), tmp_dir=tmp_path / "run",
+                    env={"DUMMY_MODE": "forker"}) as bot:
+        child = int(bot.wait_for_log("child ").split("child ")[1].split()[0])
+        assert _alive(child)
+        assert bot.stop(sig=signal.SIGKILL) == -signal.SIGKILL
+        deadline = time.monotonic() + 5
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child)
+        bot.start(timeout=10)
+        assert bot.running
+        bot.stop(sig=signal.SIGKILL)
 
 
 def test_bot_process_needs_a_fake() -> None:

@@ -178,6 +178,11 @@ def find_action(blocks: Sequence[Mapping[str, Any]], action_id: str,
     return None
 
 
+def _random_block_id() -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(5))
+
+
 def _channel_name(channel_id: str) -> str:
     if channel_id.startswith("D"):
         return "directmessage"
@@ -336,7 +341,8 @@ class SlackClient:
         kind = action_type or str(element.get("type") or "button")
         action: dict[str, Any] = {
             "action_id": action_id,
-            "block_id": block_id or (found[0] if found else secrets.token_hex(2)),
+            # Slack gives blocks sent without a block_id a random one
+            "block_id": block_id or (found[0] if found and found[0] else _random_block_id()),
             "type": kind,
             "action_ts": f"{time.time():.6f}",
         }
@@ -476,7 +482,7 @@ class SlackClient:
         msg = copy.deepcopy(dict(message)) if message is not None else {
             "type": "message", "user": message_user, "ts": ts, "text": message_text,
             "team": self.team_id,
-            "blocks": [{"type": "rich_text", "block_id": secrets.token_hex(2), "elements": [
+            "blocks": [{"type": "rich_text", "block_id": _random_block_id(), "elements": [
                 {"type": "rich_text_section",
                  "elements": [{"type": "text", "text": message_text}]}]}],
         }

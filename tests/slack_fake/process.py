@@ -104,7 +104,7 @@ class BotProcess:
     @property
     def running(self) -> bool:
         """True while the bot's main process is alive."""
-        return self._proc is not None and self._proc.poll() is None
+        return self._proc is not None and not self._main_exited()
 
     def log_text(self) -> str:
         """Everything the bot wrote to stdout and stderr so far."""
@@ -117,19 +117,21 @@ class BotProcess:
 
     def start(self, timeout: float = 30) -> Self:
         """Start the bot and wait until GET /healthz answers 200 (raises with the log if not)."""
-        if self.running:
-            return self
+        if self._proc is not None and self._proc.returncode is None:
+            if self.running:
+                return self
+            self._kill_group()  # exited on its own: reap it (and any leftovers) first
         for attempt in range(3):
             self._spawn()
             outcome = self._wait_healthy(timeout)
             if outcome == "ok":
                 return self
             log = self.log_text()
+            code = self._kill_group()
             if outcome == "exited" and self._fixed_port is None and attempt < 2 and \
                     any(s in log for s in _PORT_IN_USE):
                 self.port = free_port()  # another process took the port meanwhile
                 continue
-            code = self._kill_group()
             raise RuntimeError(
                 f"wgbot serve did not become healthy within {timeout}s ({outcome}, exit {code})"
                 f"\n--- log {self.log_path} ---\n{log[-8000:]}")
@@ -149,10 +151,9 @@ class BotProcess:
                                       start_new_session=True)
 
     def _wait_healthy(self, timeout: float) -> str:
-        assert self._proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
+            if self._main_exited():
                 return "exited"
             try:
                 if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
@@ -162,72 +163,49 @@ class BotProcess:
             time.sleep(0.1)
         return "timeout"
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
-        """Send `sig` to the bot and wait for it to exit; return its exit code.
+    # The main process leads its own process group (start_new_session). It is reaped only after
+    # the group has been dealt with: until then its PID, which is the group id, cannot be reused,
+    # so a signal to the group can never reach an unrelated process.
 
-        On timeout the whole process group is killed and AssertionError is raised. Workers left
-        behind by a main process that exited (e.g. after SIGKILL) are killed too.
-        """
-        proc = self._proc
-        if proc is None:
-            raise RuntimeError("the bot was never started")
-        if proc.poll() is None:
-            try:
-                proc.send_signal(sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self._kill_group()
-                raise AssertionError(
-                    f"wgbot did not exit within {timeout}s of signal {sig}"
-                    f"\n--- log {self.log_path} ---\n{self.log_text()[-8000:]}") from None
-        self._reap_group(grace=5 if sig != signal.SIGKILL else 0.5)
-        self.returncode = proc.returncode
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        return int(proc.returncode)
-
-    def restart(self, timeout: float = 30, sig: int = signal.SIGTERM) -> int:
-        """Stop (with `sig`) and start again on the same port and database; the stop's exit code."""
-        code = self.stop(sig=sig)
-        self._fixed_port = self.port
-        self.start(timeout=timeout)
-        return code
-
-    def _group_alive(self, pgid: int) -> bool:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
+    def _main_exited(self) -> bool:
+        """True when the main process has exited (without reaping it)."""
+        if self._proc is None or self._proc.returncode is not None:
             return True
-        return True
+        try:
+            return os.waitid(os.P_PID, self._proc.pid,
+                             os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:
+            return True
 
-    def _reap_group(self, grace: float) -> None:
-        """Give leftover processes of the session `grace` seconds, then SIGKILL them."""
+    def _others_in_group(self) -> list[int]:
+        """Live processes of the bot's group other than the main process (from /proc)."""
         if self._proc is None:
-            return
-        pgid = self._proc.pid
-        deadline = time.monotonic() + grace
-        while self._group_alive(pgid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if self._group_alive(pgid):
+            return []
+        pgid, found = self._proc.pid, []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == pgid:
+                continue
             try:
-                os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            if len(fields) > 2 and fields[0] != "Z" and int(fields[2]) == pgid:
+                found.append(int(entry.name))
+        return found
 
-    def _kill_group(self) -> int | None:
-        """SIGKILL the whole process group and reap the main process."""
+    def _signal_group(self, sig: int) -> None:
+        if self._proc is None or self._proc.returncode is not None:
+            return  # reaped: the group id may belong to someone else now
+        try:
+            os.killpg(self._proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _reap(self) -> int | None:
+        """Reap the main process (it has exited or was killed); record and return its code."""
         if self._proc is None:
             return None
-        try:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         try:
             self._proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -238,15 +216,59 @@ class BotProcess:
             self._log = None
         return self.returncode
 
+    def _kill_group(self) -> int | None:
+        """SIGKILL the whole process group, then reap the main process."""
+        self._signal_group(signal.SIGKILL)
+        return self._reap()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        """Send `sig` to the bot and wait for it to exit; return its exit code.
+
+        On timeout the whole process group is killed and AssertionError is raised. Workers left
+        behind by a main process that exited (e.g. after SIGKILL) are killed too.
+        """
+        proc = self._proc
+        if proc is None:
+            raise RuntimeError("the bot was never started")
+        if proc.returncode is not None:
+            return int(proc.returncode)
+        if self._client is not None:
+            self._client.close()  # idle keep-alive connections would hold up a graceful exit
+        if not self._main_exited():
+            try:
+                proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + timeout
+            while not self._main_exited():
+                if time.monotonic() >= deadline:
+                    self._kill_group()
+                    raise AssertionError(
+                        f"wgbot did not exit within {timeout}s of signal {sig}"
+                        f"\n--- log {self.log_path} ---\n{self.log_text()[-8000:]}")
+                time.sleep(0.02)
+        grace = time.monotonic() + (5 if sig != signal.SIGKILL else 0.5)
+        while self._others_in_group() and time.monotonic() < grace:
+            time.sleep(0.05)
+        if self._others_in_group():
+            self._signal_group(signal.SIGKILL)
+        code = self._reap()
+        return int(code if code is not None else -signal.SIGKILL)
+
+    def restart(self, timeout: float = 30, sig: int = signal.SIGTERM) -> int:
+        """Stop (with `sig`) and start again on the same port and database; the stop's exit code."""
+        code = self.stop(sig=sig)
+        self._fixed_port = self.port
+        self.start(timeout=timeout)
+        return code
+
     def close(self) -> None:
         """Stop the bot if it runs; remove the temporary directory this object created."""
-        if self.running:
+        if self._proc is not None and self._proc.returncode is None:
             try:
                 self.stop()
-            finally:
-                self._kill_group()
-        elif self._proc is not None:
-            self._reap_group(grace=0)
+            except AssertionError:
+                pass  # stop() killed the group already; close() is cleanup
         if self._log is not None:
             self._log.close()
             self._log = None
