@@ -23,6 +23,7 @@ from bot.config.schema import (
     build_config,
     dotted,
     session_moment,
+    shown,
     validate_recommendations,
     validate_settings,
 )
@@ -287,6 +288,17 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
 
 
+def _unreadable(node: Node | None) -> _YamlProblem:
+    """A value PyYAML could not construct (``!!int xx``, a number too long, …)."""
+    m = _mark(node.start_mark) if node is not None else None
+    what = "this value"
+    if isinstance(node, ScalarNode):
+        what = shown(node.value)
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!") if node is not None else ""
+    return _YamlProblem(m.line if m else None, m.column if m else None,
+                        f"YAML syntax error: {what} cannot be read as {tag or 'a value'}")
+
+
 def _parse_yaml(text: str) -> _Parsed | None:
     """The document with its marks; None when it holds nothing. Raises _YamlProblem."""
     try:
@@ -316,10 +328,8 @@ def _parse_yaml(text: str) -> _Parsed | None:
             m = _mark(e.problem_mark or e.context_mark)
             raise _YamlProblem(m.line if m else None, m.column if m else None,
                                _syntax_message(e)) from None
-        except (ValueError, TypeError, OverflowError, RecursionError) as e:
-            m = _mark(loader.last_node.start_mark) if loader.last_node is not None else None
-            raise _YamlProblem(m.line if m else None, m.column if m else None,
-                               f"YAML syntax error: cannot read this value ({e})") from None
+        except Exception:  # PyYAML's own constructors fail oddly on odd tagged values
+            raise _unreadable(loader.last_node) from None
         parsed = _Parsed(data)
         _record_marks(loader, node, parsed, dups)
         return parsed

@@ -21,6 +21,8 @@ from bot.domain.reply import (
 )
 from bot.store.models import AuditEntry, Commitment
 
+# Ten commitments with their buttons stay well inside Slack's message size and 50-block limits.
+PER_PAGE = 10
 STATUS_LABEL = {"open": "open", "done": "done ✓", "cancelled": "cancelled"}
 
 
@@ -193,7 +195,7 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
         for c in members:
             parts.append(Section(line(c, kb=kb, tz=tz, now=now, show_owner=show_owner)))
             parts.append(buttons(c, origin=view.origin))
-    first = (view.page - 1) * 15 + 1
+    first = (view.page - 1) * PER_PAGE + 1
     summary = f"{first}–{first + len(items) - 1} of {total}" if pages > 1 else f"{total} in all"
     parts.append(Note(f"{summary} · times in {tz.key}"))
     if view.page < pages or view.page > 1:

@@ -108,7 +108,7 @@ def history(session: Session, *, commitment_id: int) -> list[AuditEntry]:
 
 
 def listing(session: Session, *, scope: str, user_id: str, arg: str, now: datetime,
-            page: int = 1, per_page: int = 15) -> Page:
+            page: int = 1, per_page: int = 10) -> Page:
     """Commitments for a listing scope, by deadline (overdue first), one page at a time."""
     stmt = select(Commitment)
     if scope == "done":
