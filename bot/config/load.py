@@ -9,9 +9,9 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -147,11 +147,11 @@ def _digest(files: Sequence[_File]) -> str:
 # ---------------------------------------------------------------- YAML with marks
 
 
-class _MarkedLoader(yaml.SafeLoader):
+class _MarkedLoader(yaml.SafeLoader):  # type: ignore[misc]
     """SafeLoader with YAML 1.2-style scalars (no yes/no booleans, no 20:00 → 1200, no dates)
     that remembers the node it is constructing, so odd values can be located."""
 
-    yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {}
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -248,7 +248,7 @@ def _record_marks(loader: _MarkedLoader, node: Node, parsed: _Parsed, dups: dict
                 try:
                     key = loader.construct_object(k, deep=True)
                     hash(key)
-                except Exception:
+                except Exception:  # noqa: BLE001, S112 - a key no dict could hold has no path
                     continue
                 sub = path + (key,)
                 parsed.keys[sub] = _mark(k.start_mark) or _Mark(1, 1)
@@ -328,7 +328,7 @@ def _parse_yaml(text: str) -> _Parsed | None:
             m = _mark(e.problem_mark or e.context_mark)
             raise _YamlProblem(m.line if m else None, m.column if m else None,
                                _syntax_message(e)) from None
-        except Exception:  # PyYAML's own constructors fail oddly on odd tagged values
+        except Exception:  # noqa: BLE001 - PyYAML's constructors fail oddly on odd tagged values
             raise _unreadable(loader.last_node) from None
         parsed = _Parsed(data)
         _record_marks(loader, node, parsed, dups)
@@ -419,7 +419,7 @@ def _load(directory: Path, now: datetime) -> Loaded:
 
     if settings is not None and s.parsed is not None:
         moment = session_moment(settings)
-        when = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+        when = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
         if moment <= when:
             problems += _located(settings_file.name, s.parsed, [Issue(
                 ("session", "starts_at"),

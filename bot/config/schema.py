@@ -7,12 +7,13 @@ the YAML data and a message such as ``'7 days' is not a duration; write it like 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import croniter
@@ -44,7 +45,7 @@ from bot.domain.knowledge import (
     SecurityAspect,
 )
 
-PathPart = Union[str, int]
+PathPart = str | int
 Path_ = tuple[PathPart, ...]
 Anchor = Literal["value", "key", "parent"]
 
@@ -92,7 +93,7 @@ def kind_of(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, (int, float)):
-        return "a number"
+        return f"the number {value}"
     if isinstance(value, str):
         return "a string"
     if isinstance(value, (list, tuple)):
@@ -306,7 +307,7 @@ def parse_cron(value: Any) -> str:
         croniter(text, datetime(2027, 1, 1)).get_next(datetime)
     except PydanticCustomError:
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001 - croniter signals an impossible date in several ways
         raise _fail(f"{shown(text)} never happens; pick a schedule that has real dates") from None
     return text
 
@@ -329,7 +330,7 @@ OverdueMax = Annotated[int, BeforeValidator(_whole_number(0))]
 
 
 def _poll_seconds(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise _wrong("a number of seconds", value)
     if value < 1:
         raise _fail(f"must be at least 1 second, got {value:g}")
@@ -366,7 +367,7 @@ def _channel_id(value: Any) -> str | None:
     return text
 
 
-ChannelId = Annotated[Union[str, None], BeforeValidator(_channel_id)]
+ChannelId = Annotated[str | None, BeforeValidator(_channel_id)]
 
 
 def _list_of(what: str) -> Callable[[Any], Any]:
@@ -530,7 +531,7 @@ class SettingsModel(_Model):
     coordinators: Coordinators = ()
     reminders: RemindersModel = RemindersModel()
     digest: DigestModel = DigestModel()
-    quiet_hours: Union[QuietHoursModel, None] = QuietHoursModel(start=time(20, 0), end=time(8, 0))
+    quiet_hours: QuietHoursModel | None = QuietHoursModel(start=time(20, 0), end=time(8, 0))
     workday_end: TimeOfDay = time(17, 0)
     scheduler: SchedulerModel = SchedulerModel()
 
@@ -539,7 +540,7 @@ class SettingsModel(_Model):
         local = self.session.starts_at
         if local.tzinfo is None:
             there = local.replace(tzinfo=self.timezone)
-            back = there.astimezone(timezone.utc).astimezone(self.timezone).replace(tzinfo=None)
+            back = there.astimezone(UTC).astimezone(self.timezone).replace(tzinfo=None)
             if back != local:
                 raise _fail(f"{local:%Y-%m-%dT%H:%M} does not exist in {self.timezone.key} (the "
                             "clocks go forward that night); pick another time",
@@ -637,10 +638,9 @@ def _data_path(data: Any, loc: Sequence[PathPart]) -> Path_:
     out: list[PathPart] = []
     cur = data
     for i, part in enumerate(loc):
-        if isinstance(cur, dict) and part in cur:
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+        steps_in = (part in cur) if isinstance(cur, dict) else (
+            isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur))
+        if steps_in:
             out.append(part)
             cur = cur[part]
         elif i == len(loc) - 1 and isinstance(cur, dict) and isinstance(part, str):

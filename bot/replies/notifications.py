@@ -97,8 +97,8 @@ def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
     if rec:
         parts.append(Note(f"For {rec.id} · {rec.title}"))
     parts.append(buttons(c, origin="none"))
-    return Reply(parts=tuple(parts), text=f"Reminder: #{c.id} is due {until(c.due_at, now)} "
-                 f"({format_offset(offset)} notice)", ephemeral=False)
+    return Reply(parts=tuple(parts), text=f"Reminder: #{c.id} is due {until(c.due_at, now)}",
+                 ephemeral=False)
 
 
 def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge: int) -> Reply:
