@@ -1,0 +1,100 @@
+"""Reminders from the real processes: countdowns exactly once through a restart; two processes
+sharing PostgreSQL never send the same notification twice."""
+from __future__ import annotations
+
+import collections
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tests.conftest import edit_settings
+from tests.slack_fake.process import BOT_TOKEN, BotProcess
+from tests.slack_fake.server import FakeSlack
+
+VIENNA = ZoneInfo("Europe/Vienna")
+
+
+def _session_soon(config_dir: Path, seconds: int, offsets: list[str]) -> None:
+    # starts_at has minute precision: pick the next whole minute at least `seconds` ahead
+    at = datetime.now(VIENNA).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while (at - datetime.now(VIENNA)).total_seconds() < seconds:
+        at += timedelta(minutes=1)
+    edit_settings(config_dir, {
+        "session": {"starts_at": at.strftime("%Y-%m-%dT%H:%M")},
+        "reminders": {"session": offsets},
+        "scheduler": {"poll_seconds": 1},
+        "quiet_hours": None,
+        "coordinators": [],
+        "admins": [{"id": "U0ADMIN01", "name": "Admin"}],
+    })
+    return None
+
+
+def _countdown_keys(fake: FakeSlack) -> list[str]:
+    return [c.params["metadata"]["event_payload"]["key"] for c in fake.messages("C0WGMIGRATE")
+            if (c.params.get("metadata") or {}).get("event_type") == "wgbot_delivery"]
+
+
+def _seconds_to_session(config_dir: Path) -> float:
+    import yaml
+
+    data = yaml.safe_load((config_dir / "settings.yaml").read_text())
+    at = datetime.fromisoformat(data["session"]["starts_at"]).replace(tzinfo=VIENNA)
+    return (at - datetime.now(VIENNA)).total_seconds()
+
+
+def test_countdowns_exactly_once_across_a_restart(fake: FakeSlack, config_dir: Path,
+                                                  tmp_path: Path) -> None:
+    _session_soon(config_dir, 75, [])
+    left = _seconds_to_session(config_dir)
+    # three countdowns: 30 s apart inside the next minute or two
+    offsets = [f"{int(left) - s}s" for s in (20, 45, 70)]
+    edit_settings(config_dir, {"reminders": {"session": offsets}})
+    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p")
+    try:
+        bot.start()
+        fake.wait_for("chat.postMessage", count=1, timeout=40,
+                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
+        assert bot.stop() == 0  # SIGTERM in the middle
+        bot.start()
+        fake.wait_for("chat.postMessage", count=3, timeout=90,
+                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
+        time.sleep(3)
+        keys = _countdown_keys(fake)
+        assert len(keys) == 3 and len(set(keys)) == 3, keys
+    finally:
+        bot.close()
+
+
+def test_two_processes_on_postgresql_never_send_twice(fake: FakeSlack, config_dir: Path,
+                                                      tmp_path: Path, pg_url: str) -> None:
+    _session_soon(config_dir, 60, [])
+    left = _seconds_to_session(config_dir)
+    offsets = [f"{int(left) - s}s" for s in (15, 20, 25, 30, 35)]
+    edit_settings(config_dir, {"reminders": {"session": offsets}})
+    web = BotProcess(fake=fake, config_dir=config_dir, database_url=pg_url,
+                     tmp_dir=tmp_path / "web")
+    env = dict(web.env)
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True,
+                   capture_output=True)
+    clock_log = open(tmp_path / "clock.log", "wb")
+    clock = subprocess.Popen([sys.executable, "-m", "bot", "clock"], env=env, stdout=clock_log,
+                             stderr=subprocess.STDOUT)
+    try:
+        web.start()  # `wgbot serve` runs its own scheduler too: two schedulers, one database
+        fake.wait_for("chat.postMessage", count=5, timeout=90,
+                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
+        time.sleep(3)
+        keys = _countdown_keys(fake)
+        dupes = [k for k, n in collections.Counter(keys).items() if n > 1]
+        assert len(keys) == 5 and not dupes, keys
+        assert env["SLACK_BOT_TOKEN"] == BOT_TOKEN
+    finally:
+        clock.send_signal(signal.SIGTERM)
+        clock.wait(timeout=15)
+        clock_log.close()
+        web.close()
