@@ -52,7 +52,7 @@ def build_core(settings: Settings, *, clock: Clock, notifier: Notifier, director
                config: LiveConfig | None = None, engine: Engine | None = None,
                upgrade: bool | None = None) -> Core:
     """Wire the core from its parts (tests pass their own)."""
-    config = config or LiveConfig(settings.config_dir, clock)
+    config = config or LiveConfig(settings.config_dir, clock, settings.config_snapshot)
     engine = engine or open_database(settings, upgrade=upgrade)
     sessions = make_session_factory(engine)
     operations = RunningOperations(config=config, sessions=sessions, clock=clock,

@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -124,7 +126,7 @@ def _live_config(settings: Settings) -> Any:
     from bot.config.load import ConfigError
 
     try:
-        return LiveConfig(settings.config_dir, SystemClock())
+        return LiveConfig(settings.config_dir, SystemClock(), settings.config_snapshot)
     except ConfigError as e:
         raise _ConfigFailure(f"wgbot: the config in {settings.config_dir} has problems:\n{e}\n"
                              f"Run `wgbot config check` after fixing them.") from e
@@ -194,9 +196,19 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
     from bot.slack.http import GunicornServer, wsgi_app
     from bot.store.db import ping
 
-    _live_config(settings)  # fail fast, with located messages, before any worker starts
+    # Fail fast, with located messages, before any worker starts. The copy of the good config
+    # lets a worker or the clock that restarts while an admin's edit is broken keep running.
+    snapshot = Path(tempfile.mkdtemp(prefix="wgbot-config-"))
+    os.environ["WGBOT_CONFIG_SNAPSHOT"] = str(snapshot)
+    settings = Settings.from_env()
+    _live_config(settings)
     open_database(settings).dispose()  # SQLite: upgrade once, before any worker starts
     clock_process = ClockProcess() if scheduler else None
+
+    def on_exit() -> None:
+        if clock_process:
+            clock_process.stop()
+        shutil.rmtree(snapshot, ignore_errors=True)
 
     def load() -> Any:
         from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -207,7 +219,7 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
     GunicornServer(load=load, host=host or settings.host, port=port or settings.port,
                    workers=workers or settings.web_concurrency,
                    on_ready=clock_process.start if clock_process else None,
-                   on_exit=clock_process.stop if clock_process else None).run()
+                   on_exit=on_exit).run()
     return 0
 
 

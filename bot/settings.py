@@ -35,6 +35,7 @@ class Settings:
     slack_api_url: str
     database_url: str
     config_dir: Path
+    config_snapshot: Path | None
     host: str
     port: int
     web_concurrency: int
@@ -61,6 +62,8 @@ class Settings:
             slack_api_url=url,
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             config_dir=Path(env.get("WGBOT_CONFIG_DIR") or "config"),
+            config_snapshot=Path(env["WGBOT_CONFIG_SNAPSHOT"])
+            if env.get("WGBOT_CONFIG_SNAPSHOT") else None,
             host=env.get("HOST") or "0.0.0.0",
             port=port,
             web_concurrency=workers,

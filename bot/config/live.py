@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -9,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clock import Clock
-from bot.config.load import ConfigError, Problem, fingerprint, load_config
+from bot.config.load import ConfigError, Problem, config_files, fingerprint, load_config
 from bot.config.report import affects_reminders, changes
 from bot.config.types import Config
 
@@ -40,6 +43,7 @@ class LiveConfig:
 
     directory: Path
     clock: Clock
+    snapshot_dir: Path | None = None
     _config: Config = field(init=False)
     _fingerprint: str = field(init=False, default="")
     _checked_at: float = field(init=False, default=0.0)
@@ -49,12 +53,40 @@ class LiveConfig:
     bad_fingerprint: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        loaded = load_config(self.directory, now=self.clock.now())  # raises ConfigError at start
+        try:
+            loaded = load_config(self.directory, now=self.clock.now())
+        except ConfigError as e:
+            # A process (re)started while the files are broken runs on the last good snapshot;
+            # without one there is nothing safe to run on, and the error goes to the caller.
+            if self.snapshot_dir is None or not self.snapshot_dir.is_dir():
+                raise
+            try:
+                loaded = load_config(self.snapshot_dir, now=self.clock.now())
+            except ConfigError:
+                raise e from None
+            log.error("config in %s has problems; running on the last good copy:\n%s",
+                      self.directory, e)
+        else:
+            self._save_snapshot()
         self._config = loaded.config
         self._fingerprint = loaded.fingerprint
         self._checked_at = time.monotonic()
         for w in loaded.warnings:
             log.warning("%s", w)
+
+    def _save_snapshot(self) -> None:
+        """Keep a copy of the files just loaded, for processes that start while they are broken."""
+        if self.snapshot_dir is None:
+            return
+        try:
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            for src in config_files(self.directory):
+                fd, tmp = tempfile.mkstemp(dir=self.snapshot_dir, prefix=".tmp-")
+                os.close(fd)
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, self.snapshot_dir / src.name)
+        except OSError:
+            log.warning("could not save a snapshot of the config", exc_info=True)
 
     def on_reload(self, listener: Listener) -> None:
         """Call listener after every reload attempt that saw a change (good or bad)."""
@@ -101,6 +133,7 @@ class LiveConfig:
                 self._config = loaded.config
                 self._fingerprint = loaded.fingerprint
                 self.bad_fingerprint = ""
+                self._save_snapshot()
                 self.last_problems = ()
                 if diff:
                     log.info("config reloaded: %s", "; ".join(diff))
