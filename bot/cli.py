@@ -271,7 +271,7 @@ def _preview(settings: Settings, at: str) -> int:
 
     config = _live_config(settings)
     try:
-        lines = preview(settings, config=config.current(), at_text=at)
+        lines = preview(settings, config=config.current(), at_text=at, clock=SystemClock())
     except ValueError as e:
         print(f"wgbot: {e}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from bot.clock import Clock
 from bot.config.types import Config
 from bot.domain.dates import format_moment
 from bot.scheduling.sweep import compose
@@ -25,7 +26,7 @@ def parse_moment(text: str, config: Config) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def preview(settings: Settings, *, config: Config, at_text: str) -> list[str]:
+def preview(settings: Settings, *, config: Config, at_text: str, clock: Clock) -> list[str]:
     """Lines describing each notification due by `at`, and to whom; the transaction is rolled back."""
     from bot.app import open_database
 
@@ -33,7 +34,7 @@ def preview(settings: Settings, *, config: Config, at_text: str) -> list[str]:
     engine = open_database(settings)
     session = make_session_factory(engine)()
     try:
-        report = outbox.plan(session, config=config, now=at)
+        report = outbox.plan(session, config=config, now=at, first_start=clock.now())
         rows = session.scalars(select(Delivery).where(Delivery.status == "pending",
                                                       Delivery.send_after <= at)
                                .order_by(Delivery.send_after, Delivery.id)).all()

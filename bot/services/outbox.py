@@ -54,13 +54,13 @@ def timezones(session: Session, user_ids: Iterable[str], default: ZoneInfo) -> d
     return out
 
 
-def _mark(session: Session, *, now: datetime) -> SweepMark:
+def _mark(session: Session, *, now: datetime, start: datetime | None = None) -> SweepMark:
     stmt = select(SweepMark).where(SweepMark.name == SWEEP)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()  # two sweeping processes take turns
     mark = session.scalar(stmt)
     if mark is None:
-        mark = SweepMark(name=SWEEP, swept_until=now)
+        mark = SweepMark(name=SWEEP, swept_until=min(start or now, now))
         session.add(mark)
         session.flush()
         if session.get_bind().dialect.name == "postgresql":
@@ -68,9 +68,13 @@ def _mark(session: Session, *, now: datetime) -> SweepMark:
     return mark
 
 
-def plan(session: Session, *, config: Config, now: datetime) -> PlanReport:
-    """Create outbox rows for every notification whose moment fell in (last sweep, now]."""
-    mark = _mark(session, now=now)
+def plan(session: Session, *, config: Config, now: datetime,
+         first_start: datetime | None = None) -> PlanReport:
+    """Create outbox rows for every notification whose moment fell in (last sweep, now].
+
+    The very first sweep of a database looks back to first_start (default: now).
+    """
+    mark = _mark(session, now=now, start=first_start)
     after, until = mark.swept_until, now
     if until <= after:
         return PlanReport(None, 0, 0)

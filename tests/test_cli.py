@@ -1,0 +1,110 @@
+"""The wgbot command line, run as a real process: console, config check, missing settings,
+reminders preview, local export, and serve's shutdown and side-by-side instances."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from icalendar import Calendar
+
+from tests.conftest import edit_settings
+from tests.slack_fake.process import BotProcess, wgbot_executable
+from tests.slack_fake.server import FakeSlack
+
+WGBOT = str(wgbot_executable())
+
+
+def run(args: list[str], *, env: dict[str, str], stdin: str = "", cwd: Path | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    return subprocess.run([WGBOT, *args], input=stdin, capture_output=True, text=True,
+                          env={**base, **env}, cwd=cwd, timeout=120)
+
+
+def _env(config_dir: Path, tmp_path: Path) -> dict[str, str]:
+    return {"WGBOT_CONFIG_DIR": str(config_dir), "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+
+
+def test_console_reads_piped_commands(config_dir: Path, tmp_path: Path) -> None:
+    out = run(["console", "--as", "U0ANNA"], env=_env(config_dir, tmp_path), cwd=tmp_path,
+              stdin="/wg recs short\n/wg commit Draft guidelines by 2030-06-28 for L6\n/wg list\n"
+                    "/wg nonsense\n")
+    assert out.returncode == 0, out.stderr
+    assert "RECOMMENDATIONS FOR THE OSCE IN THE SHORT TERM" in out.stdout
+    assert "S6 · " in out.stdout and "[Share in channel]" in out.stdout
+    assert "Recorded #1" in out.stdout and "Fri 28 Jun 2030, 17:00 Europe/Vienna" in out.stdout
+    assert "[Done] → /wg done 1" in out.stdout
+    assert "I don't know `nonsense`" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_run_without_tokens_is_the_console(config_dir: Path, tmp_path: Path) -> None:
+    out = run(["run"], env=_env(config_dir, tmp_path), cwd=tmp_path, stdin="recs S3\n")
+    assert out.returncode == 0 and "S3 · " in out.stdout
+
+
+def test_config_check_exit_codes(config_dir: Path) -> None:
+    ok = run(["config", "check", str(config_dir)], env={})
+    assert ok.returncode == 0 and "16 recommendations" in ok.stdout
+    edit_settings(config_dir, {"reminders": {"session": ["30d", "7 days"]}})
+    bad = run(["config", "check", str(config_dir)], env={})
+    assert bad.returncode == 1
+    assert "reminders.session[1]: '7 days' is not a duration; write it like 7d" in bad.stdout
+
+
+def test_missing_setting_is_one_line(config_dir: Path, tmp_path: Path) -> None:
+    out = run(["serve"], env={**_env(config_dir, tmp_path), "SLACK_SIGNING_SECRET": "x"})
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("wgbot: SLACK_BOT_TOKEN is not set")
+    assert "OAuth & Permissions" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_reminders_preview_sends_nothing(config_dir: Path, tmp_path: Path) -> None:
+    env = _env(config_dir, tmp_path)
+    run(["console", "--as", "U0ANNA"], env=env, cwd=tmp_path,
+        stdin="/wg commit Paper by 2027-02-26 17:00 for S1\n")
+    out = run(["reminders", "preview", "--at", "2027-02-25T18:00"], env=env)
+    assert out.returncode == 0, out.stderr
+    assert "countdown" in out.stdout and "#C0WGMIGRATE" in out.stdout
+    assert "deadline" in out.stdout and "@U0ANNA" in out.stdout
+    again = run(["reminders", "preview", "--at", "2027-02-25T18:00"], env=env)
+    assert again.stdout == out.stdout  # nothing was recorded as sent
+    assert run(["reminders", "preview", "--at", "soon"], env=env).returncode == 2
+
+
+def test_local_export(config_dir: Path, tmp_path: Path) -> None:
+    env = _env(config_dir, tmp_path)
+    run(["console"], env=env, cwd=tmp_path, stdin="/wg commit Paper by 2030-02-26 for S1\n")
+    out = run(["export", "ics", "--out", str(tmp_path / "wg.ics")], env=env)
+    assert out.returncode == 0, out.stderr
+    cal = Calendar.from_ical((tmp_path / "wg.ics").read_bytes())
+    assert len(list(cal.walk("VEVENT"))) == 2
+
+
+def test_serve_stops_within_ten_seconds_and_two_instances_coexist(
+        fake: FakeSlack, config_dir: Path, tmp_path: Path) -> None:
+    a = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "a").start()
+    b = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "b").start()
+    try:
+        assert requests.get(a.url + "/healthz", timeout=5).ok
+        assert requests.get(b.url + "/healthz", timeout=5).ok
+        started = time.monotonic()
+        assert a.stop(timeout=10) == 0
+        assert time.monotonic() - started < 10
+        assert requests.get(b.url + "/healthz", timeout=5).ok
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("args", [["db"], ["reminders"], ["config"]])
+def test_incomplete_subcommands_show_usage(args: list[str], tmp_path: Path) -> None:
+    out = run(args, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert out.returncode == 2 and "usage" in out.stderr
+    assert sys.executable  # the console script runs in this interpreter's environment
