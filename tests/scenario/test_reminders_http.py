@@ -3,6 +3,7 @@ sharing PostgreSQL never send the same notification twice."""
 from __future__ import annotations
 
 import collections
+import json
 import signal
 import subprocess
 import sys
@@ -98,3 +99,51 @@ def test_two_processes_on_postgresql_never_send_twice(fake: FakeSlack, config_di
         clock.wait(timeout=15)
         clock_log.close()
         web.close()
+
+
+def test_sigterm_finishes_and_records_the_delivery_in_flight(fake: FakeSlack, config_dir: Path,
+                                                             tmp_path: Path) -> None:
+    import sqlite3
+
+    _session_soon(config_dir, 30, [])
+    left = _seconds_to_session(config_dir)
+    edit_settings(config_dir, {"reminders": {"session": [f"{int(left) - 8}s"]}})
+    fake.delay("chat.postMessage", 3.0)  # Slack is slow: the message is in flight at SIGTERM
+    db = tmp_path / "clock.db"
+    env = {**{k: v for k, v in __import__("os").environ.items() if not k.startswith("SLACK_")},
+           "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.url,
+           "DATABASE_URL": f"sqlite:///{db}", "WGBOT_CONFIG_DIR": str(config_dir)}
+    log = open(tmp_path / "clock.log", "wb")
+    clock = subprocess.Popen([sys.executable, "-m", "bot", "clock"], env=env, stdout=log,
+                             stderr=subprocess.STDOUT)
+    try:
+        fake.wait_for("chat.postMessage", timeout=40)  # the request has arrived, not answered
+        clock.send_signal(signal.SIGTERM)
+        assert clock.wait(timeout=10) == 0
+    finally:
+        if clock.poll() is None:
+            clock.kill()
+        log.close()
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT status, ts FROM deliveries WHERE kind='countdown'").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "sent" and rows[0][1], rows
+
+
+def test_admin_digest_now_and_status(fake: FakeSlack, config_dir: Path, tmp_path: Path) -> None:
+    from tests.conftest import ADMIN, COORDINATOR, MEMBER
+    from tests.scenario.test_recs_http import _reply, _text
+
+    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p") as bot:
+        _reply(bot.client.command("commit Draft guidelines by 2030-06-28 for L6"))
+        refused = _text(_reply(bot.client.command("admin digest now", user_id=MEMBER)))
+        assert "Only admins" in refused
+        sent = _text(_reply(bot.client.command("admin digest now", user_id=ADMIN)))
+        assert f"Digest sent to <@{COORDINATOR}>" in sent
+        dm = fake.wait_for("chat.postMessage",
+                           predicate=lambda c: c.params.get("channel") == COORDINATOR)[-1]
+        blob = json.dumps(dm.params["blocks"], ensure_ascii=False)
+        assert "Progress per recommendation" in blob and "Draft guidelines" in blob
+        status = _text(_reply(bot.client.command("admin status", user_id=ADMIN)))
+        assert "1 sent" in status and "Config* — OK" in status
+        config = _text(_reply(bot.client.command("admin config", user_id=ADMIN)))
+        assert "16 recommendations" in config
