@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Protocol
 
 
@@ -16,7 +16,7 @@ class SystemClock:
     """The wall clock."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
@@ -25,7 +25,7 @@ class FixedClock:
     def __init__(self, at: datetime) -> None:
         if at.tzinfo is None:
             raise ValueError("FixedClock needs an aware datetime")
-        self._at = at.astimezone(timezone.utc)
+        self._at = at.astimezone(UTC)
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -34,7 +34,7 @@ class FixedClock:
 
     def set(self, at: datetime) -> None:
         with self._lock:
-            self._at = at.astimezone(timezone.utc)
+            self._at = at.astimezone(UTC)
 
     def advance(self, delta: timedelta) -> None:
         with self._lock:
@@ -42,10 +42,10 @@ class FixedClock:
 
 
 class OffsetClock:
-    """The wall clock shifted by a fixed offset (end-to-end tests that start a real process "in the future")."""
+    """The wall clock shifted by a fixed offset (a real process started "in the future")."""
 
     def __init__(self, offset: timedelta) -> None:
         self._offset = offset
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self._offset
+        return datetime.now(UTC) + self._offset

@@ -83,7 +83,7 @@ class Operations(Protocol):
 class Conversation:
     """Answers `/wg` text and button presses from any surface."""
 
-    def __init__(self, *, config: "ConfigSource", sessions: sessionmaker[Session], clock: Clock,
+    def __init__(self, *, config: ConfigSource, sessions: sessionmaker[Session], clock: Clock,
                  directory: Directory, operations: Operations | None = None) -> None:
         self._config = config
         self._sessions = sessions

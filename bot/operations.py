@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, UTC
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +23,7 @@ from bot.store.models import Delivery
 log = logging.getLogger("wgbot.operations")
 
 # Config notices are keyed by the config's fingerprint, not by a moment: one DM per version.
-NOTICE_MOMENT = datetime(2016, 3, 4, tzinfo=timezone.utc)
+NOTICE_MOMENT = datetime(2016, 3, 4, tzinfo=UTC)
 
 
 class RunningOperations:
@@ -127,8 +128,8 @@ class RunningOperations:
         if result.applied and result.replan:
             n = self.revalidate_pending()
             if n:
-                result = ReloadResult(**{**result.__dict__, "changes": result.changes + (
-                    f"{n} pending reminder{'s' if n != 1 else ''} re-planned",)})
+                note = f"{n} pending reminder{'s' if n != 1 else ''} re-planned"
+                result = replace(result, changes=(*result.changes, note))
         if not notify:
             return
         config = self._config.current()
@@ -140,7 +141,7 @@ class RunningOperations:
             kind = "problems"
         else:
             return
-        self._notify_admins_once(config.admins and [a.id for a in config.admins] or [],
+        self._notify_admins_once((config.admins and [a.id for a in config.admins]) or [],
                                  f"config-{kind}", result.fingerprint, reply)
 
     def _notify_admins_once(self, admins: list[str], kind: str, subject: str, reply: Reply) -> None:

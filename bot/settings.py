@@ -41,7 +41,7 @@ class Settings:
     web_concurrency: int
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the environment (defaults for everything that has one)."""
         env = os.environ if env is None else env
         url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL

@@ -1,4 +1,4 @@
-"""The config in force while the bot runs: polled for edits, reloaded on demand, never replaced by a bad one."""
+"""The config in force while the bot runs: polled, reloaded on demand, never replaced by a bad one."""
 from __future__ import annotations
 
 import logging

@@ -151,7 +151,7 @@ class _MarkedLoader(yaml.SafeLoader):  # type: ignore[misc]
     """SafeLoader with YAML 1.2-style scalars (no yes/no booleans, no 20:00 → 1200, no dates)
     that remembers the node it is constructing, so odd values can be located."""
 
-    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {}
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {}  # type: ignore[misc]
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -248,9 +248,9 @@ def _record_marks(loader: _MarkedLoader, node: Node, parsed: _Parsed, dups: dict
                 try:
                     key = loader.construct_object(k, deep=True)
                     hash(key)
-                except Exception:  # noqa: BLE001, S112 - a key no dict could hold has no path
+                except Exception:
                     continue
-                sub = path + (key,)
+                sub = (*path, key)
                 parsed.keys[sub] = _mark(k.start_mark) or _Mark(1, 1)
                 if id(k) in dups:
                     parsed.issues.append(Issue(sub, f"duplicate key '{key}' (first on line "
@@ -258,7 +258,7 @@ def _record_marks(loader: _MarkedLoader, node: Node, parsed: _Parsed, dups: dict
                 walk(v, sub, stack)
         elif isinstance(n, SequenceNode):
             for i, item in enumerate(n.value):
-                walk(item, path + (i,), stack)
+                walk(item, (*path, i), stack)
         stack.discard(id(n))
 
     walk(node, (), set())
@@ -328,7 +328,7 @@ def _parse_yaml(text: str) -> _Parsed | None:
             m = _mark(e.problem_mark or e.context_mark)
             raise _YamlProblem(m.line if m else None, m.column if m else None,
                                _syntax_message(e)) from None
-        except Exception:  # noqa: BLE001 - PyYAML's constructors fail oddly on odd tagged values
+        except Exception:
             raise _unreadable(loader.last_node) from None
         parsed = _Parsed(data)
         _record_marks(loader, node, parsed, dups)

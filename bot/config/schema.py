@@ -307,7 +307,7 @@ def parse_cron(value: Any) -> str:
         croniter(text, datetime(2027, 1, 1)).get_next(datetime)
     except PydanticCustomError:
         raise
-    except Exception:  # noqa: BLE001 - croniter signals an impossible date in several ways
+    except Exception:
         raise _fail(f"{shown(text)} never happens; pick a schedule that has real dates") from None
     return text
 
@@ -477,7 +477,7 @@ Coordinators = Annotated[tuple[PersonModel, ...],
                          BeforeValidator(_people("coordinator", required=False)),
                          AfterValidator(_distinct_people("coordinator"))]
 
-DEFAULT_SESSION_REMINDERS = tuple(timedelta(days=d) for d in (30, 14, 7, 1)) + (timedelta(hours=2),)
+DEFAULT_SESSION_REMINDERS = (*tuple(timedelta(days=d) for d in (30, 14, 7, 1)), timedelta(hours=2))
 DEFAULT_DEADLINE_REMINDERS = (timedelta(days=7), timedelta(days=1), timedelta(hours=2))
 
 
@@ -696,7 +696,7 @@ def issues_from(error: ValidationError, data: Any, root: type[_Model]) -> list[I
         if e.get("type") == "extra_forbidden" and loc:
             guess = _guess_key(loc[-1], _model_at(root, loc[:-1]))
             if guess is not None:
-                misspelt.add(loc[:-1] + (guess,))
+                misspelt.add((*loc[:-1], guess))
     for e in errors:
         loc = tuple(e.get("loc", ()))
         kind = e.get("type", "")
@@ -718,7 +718,7 @@ def issues_from(error: ValidationError, data: Any, root: type[_Model]) -> list[I
             key = _actual_key(data, parent, loc[-1] if loc else None)
             message = ("this key has no name" if key is None
                        else _unknown_key(key, _model_at(root, loc[:-1])))
-            out.append(Issue(parent + (key,), message, "key"))
+            out.append(Issue((*parent, key), message, "key"))
         elif kind == "recursion_loop":
             out.append(Issue(_data_path(data, loc), "refers to itself (a YAML alias loop)"))
         else:

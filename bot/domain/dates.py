@@ -690,7 +690,7 @@ def parse_due(words: str, *, now: datetime, tz: ZoneInfo, session_at: datetime |
     except _Unreadable as unreadable:
         why = f": {unreadable.why}" if unreadable.why else ""
         return DateProblem(typed, f"I couldn't read *{_echo(typed)}* as a date{why}. Try {EXAMPLES}.")
-    except Exception:  # noqa: BLE001 - a bug must not take the command down; the user can rephrase
+    except Exception:
         return DateProblem(typed, f"I couldn't read *{_echo(typed)}* as a date. Try {EXAMPLES}.")
     if at <= now and not allow_past:
         return DateProblem(typed, f"I read *{_echo(typed)}* as {format_moment(at, tz)}, which is "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 MAX_INPUT = 2000
 
@@ -87,7 +87,7 @@ class Invalid:
     usage: str = ""
 
 
-Command = Union[Help, Recs, Commit, ListCommitments, Change, Export, SessionInfo, Admin, Invalid]
+Command = Help | Recs | Commit | ListCommitments | Change | Export | SessionInfo | Admin | Invalid
 
 VERBS = ("help", "recs", "commit", "list", "show", "done", "reopen", "cancel", "move", "export",
          "session", "admin")

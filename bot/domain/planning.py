@@ -6,7 +6,7 @@ Every notification has a nominal moment. The sweep plans those whose moment fall
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -34,12 +34,12 @@ class Planned:
 
 def stamp(moment: datetime) -> str:
     """A moment as a compact UTC ISO string."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def unstamp(text: str) -> datetime:
     """The inverse of stamp()."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def commitment_subject(commitment_id: int, due_at: datetime) -> str:
@@ -80,10 +80,10 @@ def at_local(day: datetime, t: time, tz: ZoneInfo) -> datetime:
     """The UTC moment of local time t on the local date of day; a time in a DST gap moves forward."""
     naive = datetime.combine(day.date(), t)
     aware = naive.replace(tzinfo=tz, fold=0)
-    roundtrip = aware.astimezone(timezone.utc).astimezone(tz)
+    roundtrip = aware.astimezone(UTC).astimezone(tz)
     if roundtrip.replace(tzinfo=None) != naive:  # nonexistent local time (spring forward)
         aware = (naive + timedelta(hours=1)).replace(tzinfo=tz)
-    return aware.astimezone(timezone.utc)
+    return aware.astimezone(UTC)
 
 
 def quiet_shift(moment: datetime, tz: ZoneInfo, quiet: QuietHours | None) -> datetime:
@@ -121,7 +121,7 @@ def countdowns(config: Config, *, after: datetime, until: datetime) -> list[Plan
     channel = config.channels.working_group
     if not channel:
         return []
-    start = config.session.starts_at.astimezone(timezone.utc)
+    start = config.session.starts_at.astimezone(UTC)
     out = []
     for offset in config.reminders.session:
         moment = start - offset
@@ -145,7 +145,7 @@ def cron_moments(cron: str, tz: ZoneInfo, *, after: datetime, until: datetime,
         nxt: datetime = it.get_next(datetime)
         if nxt.tzinfo is None:
             nxt = nxt.replace(tzinfo=tz)
-        moment = nxt.astimezone(timezone.utc)
+        moment = nxt.astimezone(UTC)
         if moment > until:
             break
         if moment > after:
@@ -157,7 +157,7 @@ def digests(config: Config, *, after: datetime, until: datetime,
             tz_of: dict[str, ZoneInfo]) -> list[Planned]:
     """Coordinator digests by cron (each in the coordinator's timezone) and the one before the session."""
     out: list[Planned] = []
-    pre = config.session.starts_at.astimezone(timezone.utc) - config.digest.before_session
+    pre = config.session.starts_at.astimezone(UTC) - config.digest.before_session
     for person in config.coordinators:
         tz = tz_of.get(person.id, config.timezone)
         for moment in cron_moments(config.digest.cron, tz, after=after, until=until):

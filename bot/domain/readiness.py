@@ -19,7 +19,7 @@ class Readiness:
         """Commitments taken on (done or open)."""
         return self.done + self.open
 
-    def __add__(self, other: "Readiness") -> "Readiness":
+    def __add__(self, other: Readiness) -> Readiness:
         return Readiness(self.done + other.done, self.open + other.open,
                          self.overdue + other.overdue)
 

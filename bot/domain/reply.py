@@ -7,7 +7,7 @@ Block Kit; ``bot.console.render`` turns it into readable text. Text is Slack mrk
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Actions:
     buttons: tuple[Button, ...]
 
 
-Part = Union[Header, Section, Fields, Note, Divider, Actions]
+Part = Header | Section | Fields | Note | Divider | Actions
 
 
 @dataclass(frozen=True)

@@ -262,9 +262,9 @@ def rank(kb: KnowledgeBase, words: str, *, limit: int = 5) -> list[SearchHit]:
         return []
     docs = _documents(kb)
     scored = _bm25f(docs, terms) if terms else [(0.0, set()) for _ in docs]
-    by_stem = dict(zip(terms, surface))
+    by_stem = dict(zip(terms, surface, strict=False))
     hits: list[tuple[float, int, SearchHit]] = []
-    for position, (doc, (score, matched)) in enumerate(zip(docs, scored)):
+    for position, (doc, (score, matched)) in enumerate(zip(docs, scored, strict=False)):
         labels = [by_stem[t] for t in terms if t in matched]
         if score:
             score += _phrase_bonus(doc, terms)

@@ -145,8 +145,9 @@ def digest(d: Digest, *, config: Config, tz: ZoneInfo, title: str = "Weekly dige
         lines = [f"• <@{owner}>: {n} overdue" for owner, n in d.overdue_by_owner[:DIGEST_ITEMS]]
         parts.append(Section("*Owners with overdue items*\n" + "\n".join(lines)))
     if d.nobody:
+        titles = {r.id: r.title for r in kb.recommendations}
         parts.append(Section("*Nobody has committed to*\n" + ", ".join(
-            f"{rid} ({kb.get(rid).title if kb.get(rid) else rid})" for rid in d.nobody)))
+            f"{rid} ({titles.get(rid, rid)})" for rid in d.nobody)))
     files: tuple[Attachment, ...] = ()
     long = (len(d.changes) > DIGEST_ITEMS or len(d.due_soon) > DIGEST_ITEMS
             or len(d.overdue_by_owner) > DIGEST_ITEMS)

@@ -59,7 +59,7 @@ def by_term(kb: KnowledgeBase, term: str) -> Reply:
 
 
 def areas(kb: KnowledgeBase) -> Reply:
-    """`/wg recs areas`: key areas, security aspects, structural drivers, and which recommendations serve each area."""
+    """`/wg recs areas`: key areas (and who serves them), security aspects, structural drivers."""
     parts: list[Part] = [Header("Key areas of the mid- to long-term response")]
     for a in kb.key_areas:
         serving = ", ".join(r.id for r in kb.serving(a.id)) or "none"

@@ -1,7 +1,7 @@
 """`wgbot reminders preview --at`: what would be sent between the last sweep and a moment. Sends nothing."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from sqlalchemy import select
 
@@ -23,7 +23,7 @@ def parse_moment(text: str, config: Config) -> datetime:
         raise ValueError(f"--at wants an ISO moment like 2027-02-25T09:00, not {text!r}") from e
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=config.timezone)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def preview(settings: Settings, *, config: Config, at_text: str, clock: Clock) -> list[str]:

@@ -98,12 +98,13 @@ def plan(session: Session, *, config: Config, now: datetime,
         planned.append(Planned("deadline", owner, planning.commitment_subject(cid, due), moment,
                                planning.quiet_shift(moment, tzs[owner], quiet)))
     for c in nudges:
-        moment = c.next_nudge_at
-        assert moment is not None
+        nudge_at = c.next_nudge_at
+        if nudge_at is None:  # filtered out by the query; keeps the type checker informed
+            continue
         if c.nudges < config.reminders.overdue_max:
             planned.append(Planned("overdue", c.owner_id,
-                                   planning.commitment_subject(c.id, c.due_at), moment,
-                                   planning.quiet_shift(moment, tzs[c.owner_id], quiet)))
+                                   planning.commitment_subject(c.id, c.due_at), nudge_at,
+                                   planning.quiet_shift(nudge_at, tzs[c.owner_id], quiet)))
             c.nudges += 1
         # The next nudge is the next working day still ahead; missed ones are not sent in a burst.
         k, nxt = c.nudges + 1, None

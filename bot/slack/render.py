@@ -87,7 +87,7 @@ def blocks(reply: Reply, *, share: str | None = None, max_blocks: int = MAX_BLOC
     for i, part in enumerate(parts):
         rendered = block(part).to_dict()  # to_dict() validates against Block Kit's limits
         size = len(json.dumps(rendered, ensure_ascii=False))
-        if len(out) >= limit - 1 and i < len(parts) - 1 or size > budget - 400:
+        if (len(out) >= limit - 1 and i < len(parts) - 1) or size > budget - 400:
             more = ContextBlock(elements=[MarkdownTextObject(
                 text="…more than fits in one message; narrow it down, e.g. `/wg list overdue`.")])
             out.append(more.to_dict())

@@ -50,7 +50,7 @@ def register(app: App, deps: SlackDeps) -> None:
         caller = _caller(body)
         try:
             outcome = deps.conversation.answer(caller, str(action.get("value") or ""))
-            shared = Reply(parts=outcome.reply.parts + (Note(f"Shared by <@{caller.user_id}>"),),
+            shared = Reply(parts=(*outcome.reply.parts, Note(f"Shared by <@{caller.user_id}>")),
                            text=outcome.reply.text, ephemeral=False)
             respond(response_type="in_channel", replace_original=False, **render.message(shared))
         except Exception:
