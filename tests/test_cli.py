@@ -108,3 +108,10 @@ def test_incomplete_subcommands_show_usage(args: list[str], tmp_path: Path) -> N
     out = run(args, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
     assert out.returncode == 2 and "usage" in out.stderr
     assert sys.executable  # the console script runs in this interpreter's environment
+
+
+def test_socket_mode_needs_app_token(config_dir: Path, tmp_path: Path) -> None:
+    out = run(["socket"], env={**_env(config_dir, tmp_path), "SLACK_BOT_TOKEN": "xoxb-x"})
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("wgbot: SLACK_APP_TOKEN is not set")
+    assert "connections:write" in out.stderr

@@ -311,3 +311,18 @@ def test_session_date_change_skips_stale_countdowns(world: World) -> None:
     d = world.deliveries("countdown")[0]
     assert d.status == "skipped" and d.reason == "the session date changed"
     assert world.posts("C0WG") == []
+
+
+def test_long_digest_attaches_full_list_as_csv(database_url: str, fake: FakeSlack) -> None:
+    world = make_world(database_url, fake, config(quiet_hours=None),
+                       datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    world.sweep()
+    for day in range(40):
+        world.commit(datetime(2027, 1, 5, 16, 0, tzinfo=UTC) + timedelta(hours=day), rec="L9")
+    world.at(datetime(2027, 1, 4, 8, 0, 30, tzinfo=UTC))
+    dm = world.posts("U0COORD")
+    assert len(dm) == 1 and len(dm[0]["blocks"]) <= 50
+    assert len(json.dumps(dm[0]["blocks"])) < 12000
+    files = fake.uploaded_files()
+    assert len(files) == 1 and files[0].filename.endswith(".csv")
+    assert files[0].content.decode("utf-8-sig").count("\n") == 41  # header + 40 commitments
