@@ -90,10 +90,10 @@ class _ConfigFailure(Exception):
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     cmd = args.cmd or "run"
     if cmd == "run":
-        if settings.has_slack:
-            return _serve(settings, host=None, port=None, workers=None, scheduler=True)
         if settings.app_token and settings.bot_token:
             return _socket(settings, scheduler=True)
+        if settings.has_slack:
+            return _serve(settings, host=None, port=None, workers=None, scheduler=True)
         return _console(settings, as_user="U0CONSOLE", tz=None)
     if cmd == "serve":
         return _serve(settings, host=args.host, port=args.port, workers=args.workers,
