@@ -9,7 +9,6 @@ import signal
 import sys
 import tempfile
 import threading
-from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +136,7 @@ def _config_check(directory: Path) -> int:
     from bot.config.report import summary
 
     try:
-        loaded = load_config(directory, now=datetime.now(UTC))
+        loaded = load_config(directory, now=SystemClock().now())
     except ConfigError as e:
         for p in e.problems:
             print(p)
@@ -287,7 +286,7 @@ def _export(settings: Settings, fmt: str, out: Path) -> int:
     config = _live_config(settings).current()
     engine = open_database(settings)
     with unit_of_work(make_session_factory(engine), read_only=True) as s:
-        now = datetime.now(UTC)
+        now = SystemClock().now()
         attachment = (exports.csv_file(s, config=config, now=now, tz=config.timezone)
                       if fmt == "csv" else exports.ics_file(s, config=config, now=now))
     out.write_bytes(attachment.content)

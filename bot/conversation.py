@@ -165,7 +165,6 @@ class Conversation:
     # ---------------------------------------------------------------- dispatch
     def _answer(self, caller: Caller, cmd: grammar.Command) -> Outcome:
         config = self.config
-        kb = config.knowledge
         if isinstance(cmd, grammar.Invalid):
             return Outcome(simple(cmd.message, note=cmd.usage or None))
         if isinstance(cmd, grammar.Help):
@@ -184,7 +183,7 @@ class Conversation:
             return Outcome(self._session(caller))
         if isinstance(cmd, grammar.Admin):
             return Outcome(self._admin(caller, cmd.action))
-        raise AssertionError(f"unhandled command {cmd!r} for {kb.context.place}")
+        raise AssertionError(f"unhandled command {cmd!r}")
 
     def _recs(self, cmd: grammar.Recs) -> Reply:
         kb = self.config.knowledge
