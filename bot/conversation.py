@@ -348,6 +348,8 @@ class Conversation:
             reply = self._list(caller, scope, arg, int(page or 1),
                                banner=reply.text)
             reply = Reply(parts=reply.parts, text=reply.text, replace_original=True)
+        elif origin == "msg":  # a reminder or assignment DM: the message itself shows the result
+            reply = Reply(parts=reply.parts, text=reply.text, replace_original=True)
         elif origin == "show":
             shown = self._change(caller, grammar.Change("show", cid)).reply
             reply = Reply(parts=shown.parts, text=shown.text, replace_original=True)

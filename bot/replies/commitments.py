@@ -105,7 +105,7 @@ def assigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime
     parts: list[Part] = [Section(text)]
     if c.rec_id:
         parts.append(Note(f"For {_rec_label(kb, c.rec_id)}"))
-    parts.append(buttons(c, origin="none"))
+    parts.append(buttons(c, origin="msg"))
     return Reply(parts=tuple(parts), text=f"New commitment #{c.id} assigned to you", ephemeral=False)
 
 

@@ -96,7 +96,7 @@ def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
     parts: list[Part] = [Section(text)]
     if rec:
         parts.append(Note(f"For {rec.id} · {rec.title}"))
-    parts.append(buttons(c, origin="none"))
+    parts.append(buttons(c, origin="msg"))
     return Reply(parts=tuple(parts), text=f"Reminder: #{c.id} is due {until(c.due_at, now)}",
                  ephemeral=False)
 
@@ -105,7 +105,7 @@ def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge
     """The working-day nudge to an owner after a deadline passed."""
     text = (f"⚠️ *#{c.id}* “{escape(c.text)}” was due {format_moment(c.due_at, tz)} "
             f"({until(c.due_at, now)}). Done, or does it need a new date?")
-    parts: list[Part] = [Section(text), buttons(c, origin="none"),
+    parts: list[Part] = [Section(text), buttons(c, origin="msg"),
                          Note(f"Nudge {nudge} of {config.reminders.overdue_max}; "
                               f"coordinators see overdue items in their digest.")]
     return Reply(parts=tuple(parts), text=f"#{c.id} is overdue", ephemeral=False)

@@ -221,3 +221,12 @@ def test_exports(bot: BotProcess, fake: FakeSlack) -> None:
     cal2 = Calendar.from_ical(fake.uploaded_files()[-1].content)
     ev = [e for e in cal2.walk("VEVENT") if str(e["uid"]).startswith(f"commitment-{a}@")][0]
     assert ev.decoded("dtend").date() == date(2030, 1, 25)
+
+
+def test_done_on_an_assignment_dm_replaces_that_message(bot: BotProcess, fake: FakeSlack) -> None:
+    cid = commit(bot, f"Brief the PC by 2030-02-01 owner <@{OTHER}>")
+    dm = fake.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OTHER)[-1]
+    message = {**dm.response["message"], "ts": dm.response["ts"]}
+    bot.client.block_action("wg_done", user_id=OTHER, message=message, channel_id=dm.response["channel"])
+    upd = fake.wait_for("response_url", predicate=lambda c: c.params.get("replace_original"))[-1]
+    assert f"Marked *#{cid}* done" in json.dumps(upd.params["blocks"])
