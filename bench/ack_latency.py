@@ -1,0 +1,251 @@
+"""HTTP ack latency of `/wg recs short` in the real `wgbot serve`, against bare Bolt apps.
+
+Three servers run side by side on 127.0.0.1, all on `bot.slack.http.GunicornServer` with the same
+worker count and threads, all talking to one FakeSlack:
+
+* wgbot        — the real `wgbot serve` (tests.slack_fake.BotProcess), config copied to a temp dir;
+* bare-default — bench/bare_app.py in Bolt's default mode (what wgbot uses): the listener runs in
+                 Bolt's thread pool and the request thread polls for the ack every 10 ms;
+* bare-floor   — bench/bare_app.py with process_before_response=True: the least Bolt can do.
+
+Signed slash commands (tests.slack_fake.SlackClient.command) go to each, after a warm-up, first
+one at a time and then from 8 concurrent clients, in rounds that rotate the order of the servers
+so that drift in the machine's load spreads evenly. Latency is measured at the client, from
+sending the request to having read the whole response.
+
+    python -m bench.ack_latency            # full: 500 sequential + 1,000 concurrent per server
+    python -m bench.ack_latency --quick    # 100 sequential + 160 concurrent per server
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from bench._common import REPO, copy_config, ms, python_info, ratio, say, summarize, table, verdict
+from bench.bare_app import STATIC_TEXT
+from tests.slack_fake.client import SlackClient
+from tests.slack_fake.process import BotProcess
+from tests.slack_fake.server import FakeSlack
+
+COMMAND = "recs short"
+CLIENTS = 8
+THREADS = 8  # GunicornServer's default, used by wgbot serve and by bench.bare_app alike
+GOAL_DEFAULT = 1.3
+GOAL_FLOOR = 3.0
+
+
+class BareAppProcess(BotProcess):
+    """`python -m bench.bare_app`, started and stopped exactly like the bot (health, group)."""
+
+    def __init__(self, *, mode: str, workers: int, fake: FakeSlack) -> None:
+        super().__init__(fake=fake, cwd=REPO)
+        self.mode = mode
+        self.workers = workers
+
+    def _spawn(self) -> None:
+        """Start the bare app instead of `wgbot serve` (same logging, same session)."""
+        if self._log is not None:
+            self._log.close()
+        self._log = open(self.log_path, "ab")  # closed by BotProcess.stop()
+        self._log.write(f"\n=== bare_app {self.mode} on port {self.port} ===\n".encode())
+        self._log.flush()
+        cmd = [sys.executable, "-m", "bench.bare_app", "--host", "127.0.0.1", "--port",
+               str(self.port), "--mode", self.mode, "--workers", str(self.workers)]
+        self.returncode = None
+        self._proc = subprocess.Popen(cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                      stdout=self._log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+
+
+@dataclass
+class Target:
+    """One server under test and the latencies measured against it."""
+
+    name: str
+    process: BotProcess
+    check: Callable[[requests.Response], bool]
+    sequential: list[float] = field(default_factory=list)
+    concurrent: list[float] = field(default_factory=list)
+    concurrent_wall: float = 0.0
+    errors: int = 0
+    _clients: list[SlackClient] = field(default_factory=list)
+
+    def fresh_clients(self, n: int) -> list[SlackClient]:
+        """n signing clients on new keep-alive connections, each opened by one untimed request.
+
+        Connections are renewed before every phase: gunicorn closes a connection idle for 5 s
+        (keepalive), and a request racing that close would fail for reasons unrelated to the
+        server's speed.
+        """
+        self.close_clients()
+        for _ in range(n):
+            client = SlackClient(self.process.url, self.process.signing_secret,
+                                 response_urls=self.process.fake.response_url
+                                 if self.process.fake else None)
+            client.command(COMMAND)
+            self._clients.append(client)
+        return list(self._clients)
+
+    def close_clients(self) -> None:
+        """Close every keep-alive connection (a graceful stop waits for idle ones otherwise)."""
+        for c in self._clients:
+            c.close()
+        self._clients.clear()
+
+
+def wgbot_reply_ok(resp: requests.Response) -> bool:
+    """The real reply: HTTP 200 with blocks naming S1 and S6."""
+    if resp.status_code != 200:
+        return False
+    blocks = json.dumps(resp.json().get("blocks", []))
+    return "S1" in blocks and "S6" in blocks
+
+
+def bare_reply_ok(resp: requests.Response) -> bool:
+    """The bare app's reply: HTTP 200 with the static text."""
+    return resp.status_code == 200 and resp.json().get("text") == STATIC_TEXT
+
+
+def one(client: SlackClient, target: Target) -> tuple[float, bool]:
+    """Send one signed `/wg recs short`; its latency in seconds and whether the reply was right."""
+    started = time.perf_counter()
+    try:
+        resp = client.command(COMMAND)
+        body = resp.content  # read the whole response before stopping the clock
+    except requests.RequestException:
+        return time.perf_counter() - started, False
+    elapsed = time.perf_counter() - started
+    return elapsed, bool(body) and target.check(resp)
+
+
+def kept(target: Target, timings: list[tuple[float, bool]]) -> list[float]:
+    """The latencies of right replies; the others are counted as errors and left out."""
+    target.errors += sum(1 for _, ok in timings if not ok)
+    return [t for t, ok in timings if ok]
+
+
+def run_sequential(target: Target, n: int) -> list[float]:
+    """n requests one after another from one client."""
+    client = target.fresh_clients(1)[0]
+    return kept(target, [one(client, target) for _ in range(n)])
+
+
+def run_concurrent(target: Target, per_client: int) -> tuple[list[float], float]:
+    """CLIENTS clients sending per_client requests each at once; latencies and wall time."""
+    clients = target.fresh_clients(CLIENTS)
+    barrier = threading.Barrier(CLIENTS + 1)
+    results: list[list[tuple[float, bool]]] = [[] for _ in clients]
+
+    def work(i: int) -> None:
+        barrier.wait()
+        results[i] = [one(clients[i], target) for _ in range(per_client)]
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return kept(target, [x for r in results for x in r]), wall
+
+
+def report(targets: list[Target]) -> None:
+    """Print the tables and the ratios."""
+    by = {t.name: t for t in targets}
+    for label, attr in (("sequential (1 client)", "sequential"),
+                        (f"concurrent ({CLIENTS} clients)", "concurrent")):
+        rows = []
+        for t in targets:
+            s = summarize(getattr(t, attr))
+            extra = [f"{len(t.concurrent) / t.concurrent_wall:.0f}"] if attr == "concurrent" \
+                and t.concurrent_wall else []
+            rows.append([t.name, s.n, ms(s.p50), ms(s.p95), ms(s.mean), ms(s.max), *extra])
+        headers = ["server", "requests", "p50 ms", "p95 ms", "mean ms", "max ms"]
+        if attr == "concurrent":
+            headers.append("req/s")
+        say(f"\n== {label}: `/wg {COMMAND}`")
+        say(table(headers, rows))
+    say("\n== Ratios of medians (goals: wgbot/bare-default ≤ "
+        f"{GOAL_DEFAULT:g}, wgbot/bare-floor ≤ {GOAL_FLOOR:g})")
+    rows = []
+    for label, attr in (("sequential", "sequential"), ("concurrent", "concurrent")):
+        w = summarize(getattr(by["wgbot"], attr)).p50
+        d = summarize(getattr(by["bare-default"], attr)).p50
+        f = summarize(getattr(by["bare-floor"], attr)).p50
+        rows.append([label, ratio(w, d), verdict(w / d, GOAL_DEFAULT), ratio(w, f),
+                     verdict(w / f, GOAL_FLOOR), ratio(d, f)])
+    say(table(["run", "wgbot/bare-default", "goal", "wgbot/bare-floor", "goal",
+               "bare-default/bare-floor"], rows))
+    errors = {t.name: t.errors for t in targets}
+    say(f"failed or unexpected replies (left out of the timings): {errors}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start FakeSlack and the three servers, measure, stop everything."""
+    p = argparse.ArgumentParser(prog="python -m bench.ack_latency", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer requests and rounds")
+    p.add_argument("--workers", type=int, default=1,
+                   help="gunicorn workers for every server (default 1, as WEB_CONCURRENCY)")
+    p.add_argument("--scheduler", action="store_true",
+                   help="let wgbot serve run its reminder scheduler too (off: HTTP only)")
+    args = p.parse_args(argv)
+    rounds = 2 if args.quick else 5
+    seq_per_round = 50 if args.quick else 100
+    conc_per_client = 10 if args.quick else 25
+    warmup = 30 if args.quick else 50
+    say(f"bench.ack_latency — {python_info()}; GunicornServer gthread, {args.workers} worker(s) × "
+        f"{THREADS} threads per server; wgbot scheduler {'on' if args.scheduler else 'off'}")
+    say(f"{rounds} rounds × ({seq_per_round} sequential + {CLIENTS}×{conc_per_client} concurrent) "
+        f"per server after {warmup} warm-up requests; Bolt's default mode polls the ack every "
+        f"10 ms")
+    targets: list[Target] = []
+    with tempfile.TemporaryDirectory(prefix="wgbot-bench-") as tmp, FakeSlack() as fake:
+        config_dir = copy_config(Path(tmp))
+        bot_args = ["--workers", str(args.workers)] + ([] if args.scheduler else ["--no-scheduler"])
+        try:
+            targets.append(Target("wgbot", BotProcess(fake=fake, config_dir=config_dir,
+                                                      args=bot_args), wgbot_reply_ok))
+            targets.append(Target("bare-default", BareAppProcess(mode="default",
+                                                                 workers=args.workers, fake=fake),
+                                  bare_reply_ok))
+            targets.append(Target("bare-floor", BareAppProcess(mode="floor", workers=args.workers,
+                                                               fake=fake), bare_reply_ok))
+            for t in targets:
+                t.process.start()
+                say(f"started {t.name} on {t.process.url} (pid {t.process.pid})")
+            for t in targets:
+                run_sequential(t, warmup)
+                run_concurrent(t, max(2, warmup // CLIENTS))
+                t.errors = 0
+            for r in range(rounds):
+                order = targets[r % len(targets):] + targets[:r % len(targets)]
+                for t in order:
+                    t.sequential.extend(run_sequential(t, seq_per_round))
+                for t in order:
+                    lat, wall = run_concurrent(t, conc_per_client)
+                    t.concurrent.extend(lat)
+                    t.concurrent_wall += wall
+                say(f"round {r + 1}/{rounds} done")
+        finally:
+            for t in targets:
+                t.close_clients()
+                t.process.close()
+    report(targets)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
