@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,7 @@ def build_core(settings: Settings, *, clock: Clock, notifier: Notifier, director
 
 
 def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None = None,
-                process_before_response: bool = False, upgrade: bool | None = None
+                process_before_response: bool = True, upgrade: bool | None = None
                 ) -> tuple[App, Core]:
     """The Bolt app with every listener registered, and the core behind it."""
     from bot.slack.listeners import SlackDeps, register
@@ -80,6 +81,9 @@ def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None =
     app = App(signing_secret=settings.signing_secret or "", client=client,
               token_verification_enabled=False, process_before_response=process_before_response,
               logger=logging.getLogger("wgbot.bolt"), **kwargs)
+    # process_before_response: Bolt answers Slack as soon as the listener returns, without its
+    # 10 ms ack polling; whatever may take longer than the reply goes to this executor.
+    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wgbot-after")
     register(app, SlackDeps(conversation=core.conversation, notifier=notifier,
-                            sessions=core.sessions, clock=clock))
+                            sessions=core.sessions, clock=clock, executor=executor))
     return app, core

@@ -290,7 +290,7 @@ class Conversation:
             view = commitment_replies.ListView(scope=scope, arg=arg, page=result.page, title=title)
             return commitment_replies.listing(result.items, view=view, total=result.total,
                                               pages=result.pages, kb=kb, tz=tz, now=now,
-                                              banner=banner)
+                                              banner=banner, capped=result.capped)
 
     def _change(self, caller: Caller, cmd: grammar.Change, *, due: DueDate | None = None,
                 origin: str = "none") -> Outcome:

@@ -164,7 +164,8 @@ class ListView:
 
 
 def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages: int,
-            kb: KnowledgeBase, tz: ZoneInfo, now: datetime, banner: str = "") -> Reply:
+            kb: KnowledgeBase, tz: ZoneInfo, now: datetime, banner: str = "",
+            capped: bool = False) -> Reply:
     """A list grouped by deadline (overdue, next 7 days, later), with buttons and paging."""
     parts: list[Part] = []
     if banner:
@@ -196,7 +197,9 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
             parts.append(Section(line(c, kb=kb, tz=tz, now=now, show_owner=show_owner)))
             parts.append(buttons(c, origin=view.origin))
     first = (view.page - 1) * PER_PAGE + 1
-    summary = f"{first}–{first + len(items) - 1} of {total}" if pages > 1 else f"{total} in all"
+    shown_total = f"{total - 1:,}+" if capped else f"{total:,}"
+    summary = (f"{first}–{first + len(items) - 1} of {shown_total}" if pages > 1
+               else f"{shown_total} in all")
     parts.append(Note(f"{summary} · times in {tz.key}"))
     if view.page < pages or view.page > 1:
         nav: list[Button] = []

@@ -12,6 +12,9 @@ from bot.domain.dates import DueDate
 from bot.store.models import MAX_TEXT, AuditEntry, Commitment
 
 
+MAX_COUNT = 1000
+
+
 class CommitmentError(Exception):
     """A request that cannot be carried out; the message is meant for the user."""
 
@@ -24,6 +27,11 @@ class Page:
     total: int
     page: int
     per_page: int
+
+    @property
+    def capped(self) -> bool:
+        """True when there are more than MAX_COUNT (the total was not counted further)."""
+        return self.total > MAX_COUNT
 
     @property
     def pages(self) -> int:
@@ -123,7 +131,9 @@ def listing(session: Session, *, scope: str, user_id: str, arg: str, now: dateti
         stmt = stmt.where(Commitment.rec_id == arg)
     elif scope == "overdue":
         stmt = stmt.where(Commitment.due_at <= now)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    # Counting stops at MAX_COUNT: a listing never pays for counting a huge backlog.
+    total = session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Commitment.id).limit(MAX_COUNT + 1).subquery())) or 0
     order = (Commitment.completed_at.desc(),) if scope == "done" else (Commitment.due_at,)
     stmt = stmt.order_by(*order, Commitment.id).limit(per_page).offset((page - 1) * per_page)
     return Page(items=tuple(session.scalars(stmt).unique()), total=total, page=page,
@@ -134,13 +144,6 @@ def open_due_before(session: Session, *, before: datetime) -> list[Commitment]:
     """Open commitments due before a moment, by deadline."""
     stmt = (select(Commitment).where(Commitment.status == "open", Commitment.due_at < before)
             .order_by(Commitment.due_at, Commitment.id))
-    return list(session.scalars(stmt).unique())
-
-
-def every_open(session: Session) -> list[Commitment]:
-    """All open commitments by deadline (exports)."""
-    stmt = select(Commitment).where(Commitment.status == "open").order_by(Commitment.due_at,
-                                                                          Commitment.id)
     return list(session.scalars(stmt).unique())
 
 

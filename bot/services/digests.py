@@ -14,13 +14,20 @@ from bot.store.models import AuditEntry, Commitment
 MAX_CHANGES = 200
 
 
+def open_items(session: Session) -> list[digest_domain.Item]:
+    """Every open commitment as the digest sees it (plain columns, no ORM objects)."""
+    stmt = (select(Commitment.id, Commitment.text, Commitment.owner_id, Commitment.rec_id,
+                   Commitment.due_at, Commitment.status)
+            .where(Commitment.status == "open").order_by(Commitment.due_at, Commitment.id))
+    return [digest_domain.Item(id=i, text=t, owner_id=o, rec_id=r, due_at=d, status=st)
+            for i, t, o, r, d, st in session.execute(stmt)]
+
+
 def gather(session: Session, *, config: Config, coordinator_id: str, now: datetime
            ) -> digest_domain.Digest:
     """The digest for one coordinator as of now (changes since their last digest, or the last week)."""
     since = outbox.last_sent(session, kind="digest", recipient=coordinator_id)
-    items = [digest_domain.Item(id=c.id, text=c.text, owner_id=c.owner_id, rec_id=c.rec_id,
-                                due_at=c.due_at, status=c.status)
-             for c in commitments.every_open(session)]
+    items = open_items(session)
     stmt = (select(AuditEntry, Commitment.text).join(Commitment,
                                                      Commitment.id == AuditEntry.commitment_id)
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(MAX_CHANGES))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.config.types import Config
 from bot.domain.reply import Attachment
@@ -22,7 +22,8 @@ CSV_COLUMNS = ("id", "text", "owner_id", "owner", "recommendation", "recommendat
 
 
 def _commitments(session: Session, *, owner_id: str | None) -> list[Commitment]:
-    stmt = select(Commitment).where(Commitment.status == "open")
+    stmt = (select(Commitment).options(joinedload(Commitment.owner))
+            .where(Commitment.status == "open"))
     if owner_id:
         stmt = stmt.where(Commitment.owner_id == owner_id)
     return list(session.scalars(stmt.order_by(Commitment.due_at, Commitment.id)).unique())

@@ -97,8 +97,9 @@ class Commitment(Base):
     next_nudge_at: Mapped[datetime | None]
     nudges: Mapped[int] = mapped_column(Integer, default=0)
 
-    owner: Mapped[Member] = relationship(foreign_keys=[owner_id], lazy="joined")
-    creator: Mapped[Member] = relationship(foreign_keys=[creator_id], lazy="joined")
+    # Loaded only where a name is shown (exports); lists and sweeps never join members.
+    owner: Mapped[Member] = relationship(foreign_keys=[owner_id], lazy="raise_on_sql")
+    creator: Mapped[Member] = relationship(foreign_keys=[creator_id], lazy="raise_on_sql")
 
 
 class AuditEntry(Base):

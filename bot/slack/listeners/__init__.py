@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -22,6 +24,18 @@ class SlackDeps:
     notifier: SlackNotifier
     sessions: sessionmaker[Session]
     clock: Clock
+    executor: Executor
+
+    def later(self, task: Callable[[], None]) -> None:
+        """Run a task after the HTTP response (Bolt runs with process_before_response=True)."""
+
+        def run() -> None:
+            try:
+                task()
+            except Exception:
+                log.exception("follow-up task failed")
+
+        self.executor.submit(run)
 
 
 def deliver_followups(deps: SlackDeps, outcome: Outcome) -> None:

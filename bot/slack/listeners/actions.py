@@ -29,6 +29,9 @@ def register(app: App, deps: SlackDeps) -> None:
     def handle_commitment_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                                  respond: Respond) -> None:
         ack()
+        deps.later(lambda: _press(body, action, respond))
+
+    def _press(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         try:
             outcome = deps.conversation.act(_caller(body), str(action.get("action_id")),
                                             str(action.get("value") or ""))
@@ -47,6 +50,9 @@ def register(app: App, deps: SlackDeps) -> None:
     def handle_share_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                             respond: Respond) -> None:
         ack()
+        deps.later(lambda: _share(body, action, respond))
+
+    def _share(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         caller = _caller(body)
         try:
             outcome = deps.conversation.answer(caller, str(action.get("value") or ""))
@@ -61,6 +67,10 @@ def register(app: App, deps: SlackDeps) -> None:
     def handle_move_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                            client: WebClient, respond: Respond) -> None:
         ack()
+        deps.later(lambda: _open_move(body, action, client, respond))
+
+    def _open_move(body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                   respond: Respond) -> None:
         caller = _caller(body)
         raw_id, _, origin = str(action.get("value") or "").partition("|")
         try:

@@ -24,4 +24,5 @@ def register(app: App, deps: SlackDeps) -> None:
         except Exception:
             ack(response_type="ephemeral", **render.message(apology(log, f"/wg {text[:200]!r}")))
             return
-        deliver_followups(deps, outcome)
+        if outcome.messages or outcome.uploads:
+            deps.later(lambda: deliver_followups(deps, outcome))

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services import events as event_log
 from bot.slack import render
-from bot.slack.listeners import SlackDeps, log
+from bot.slack.listeners import SlackDeps
 from bot.store.db import unit_of_work
 
 
@@ -34,8 +34,9 @@ def register(app: App, deps: SlackDeps) -> None:
         if event.get("tab", "home") != "home" or not first_time(deps, body):
             return
         user_id = str(event.get("user", ""))
-        try:
+
+        def publish() -> None:
             view = render.home_view(deps.conversation.home(user_id))
             client.views_publish(user_id=user_id, view=view)
-        except Exception:
-            log.exception("could not publish App Home for %s", user_id)
+
+        deps.later(publish)

@@ -52,15 +52,23 @@ def register(app: App, deps: SlackDeps) -> None:
                 errors={"due_date": _plain(apology(log, "move modal").text)[:150]})
             return
         url = meta.get("response_url")
-        if url:
-            _respond(url, replace=outcome.reply.replace_original, payload=render.message(outcome.reply))
-        else:
-            deps.notifier.post(channel=user_id, reply=outcome.reply)
-        deliver_followups(deps, outcome)
+
+        def after() -> None:
+            if url:
+                _respond(url, replace=outcome.reply.replace_original,
+                         payload=render.message(outcome.reply))
+            else:
+                deps.notifier.post(channel=user_id, reply=outcome.reply)
+            deliver_followups(deps, outcome)
+
+        deps.later(after)
 
     @app.shortcut(RECORD_SHORTCUT)
     def handle_record_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
+        deps.later(lambda: _open_record(body, client))
+
+    def _open_record(body: dict[str, Any], client: WebClient) -> None:
         user_id = str((body.get("user") or {}).get("id", ""))
         message = body.get("message") or {}
         meta = json.dumps({"channel": (body.get("channel") or {}).get("id"),
@@ -92,8 +100,11 @@ def register(app: App, deps: SlackDeps) -> None:
         except Exception:
             ack(response_action="errors", errors={"what": _plain(apology(log, "record modal").text)[:150]})
             return
-        deps.notifier.post(channel=user_id, reply=outcome.reply)
-        deliver_followups(deps, outcome)
+        def after() -> None:
+            deps.notifier.post(channel=user_id, reply=outcome.reply)
+            deliver_followups(deps, outcome)
+
+        deps.later(after)
 
 
 def _plain(text: str) -> str:
