@@ -1,8 +1,8 @@
 """The knowledge base in config/recommendations.yaml is true to the report, and search finds in it.
 
 The report ships with the bot as config/report.txt (a byte-for-byte copy); every check runs against
-that copy, and again against the shared seed report when it can be found (WGBOT_REPORT_PATH, or
-../shared/seed/... beside the repository), which must be identical.
+that copy, and again against another copy of the report named by WGBOT_REPORT_PATH, when set,
+which must be identical.
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from bot.domain.search import rank, suggestions
 ROOT = Path(__file__).resolve().parents[1]
 KB_PATH = ROOT / "config" / "recommendations.yaml"
 BUNDLED_REPORT = ROOT / "config" / "report.txt"
-REPORT_NAME = "osce-security-days-rome-2016-migration-report.txt"
 SHORT_HEADING = "Recommendations for the OSCE in the short term"
 LONG_HEADING = "Recommendations for the OSCE in the long term"
 SHORT_IDS = [f"S{i}" for i in range(1, 7)]
@@ -37,11 +36,9 @@ LONG_IDS = [f"L{i}" for i in range(1, 11)]
 
 
 def shared_report_path() -> Path:
-    """WGBOT_REPORT_PATH, else ../shared/seed/<report> resolved against the repository root."""
+    """The report named by WGBOT_REPORT_PATH (unset: the bundled copy checks alone)."""
     env = os.environ.get("WGBOT_REPORT_PATH")
-    if env:
-        return Path(env).expanduser().resolve()
-    return (ROOT / ".." / "shared" / "seed" / REPORT_NAME).resolve()
+    return Path(env).expanduser().resolve() if env else ROOT / "missing-report-copy"
 
 
 def _report_params() -> list[Any]:
@@ -50,7 +47,7 @@ def _report_params() -> list[Any]:
         pytest.param(BUNDLED_REPORT, id="bundled"),
         pytest.param(shared, id="shared", marks=pytest.mark.skipif(
             not shared.is_file(),
-            reason=f"shared report not found at {shared} (set WGBOT_REPORT_PATH to check it)")),
+            reason="set WGBOT_REPORT_PATH to check config/report.txt against another copy")),
     ]
 
 
@@ -131,7 +128,7 @@ def test_bundled_report_is_there() -> None:
 def test_bundled_report_is_identical_to_shared() -> None:
     shared = shared_report_path()
     if not shared.is_file():
-        pytest.skip(f"shared report not found at {shared} (set WGBOT_REPORT_PATH to check it)")
+        pytest.skip("set WGBOT_REPORT_PATH to check config/report.txt against another copy")
     assert BUNDLED_REPORT.read_bytes() == shared.read_bytes(), \
         "config/report.txt differs from the shared report: copy it again byte for byte"
 
