@@ -28,13 +28,15 @@ THURSDAY = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def core(config_dir: Path, tmp_path: Path) -> Iterator[Core]:
-    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+def core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Core]:
+    """The core on SQLite, and on PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
+    settings = Settings.from_env({"DATABASE_URL": database_url,
                                   "WGBOT_CONFIG_DIR": str(config_dir)})
     clock = FixedClock(THURSDAY)
     c = build_core(settings, clock=clock, notifier=ConsoleNotifier(io.StringIO(),
                                                                    files_dir=tmp_path / "files"),
-                   directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock))
+                   directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
+                   upgrade=True)
     yield c
     c.close()
 
