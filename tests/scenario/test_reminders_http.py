@@ -20,19 +20,16 @@ VIENNA = ZoneInfo("Europe/Vienna")
 
 
 def _session_soon(config_dir: Path, seconds: int, offsets: list[str]) -> None:
-    # starts_at has minute precision: pick the next whole minute at least `seconds` ahead
-    at = datetime.now(VIENNA).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    while (at - datetime.now(VIENNA)).total_seconds() < seconds:
-        at += timedelta(minutes=1)
+    """Put the special session `seconds` from now (second precision) and poll every second."""
+    at = datetime.now(VIENNA).replace(microsecond=0) + timedelta(seconds=seconds)
     edit_settings(config_dir, {
-        "session": {"starts_at": at.strftime("%Y-%m-%dT%H:%M")},
+        "session": {"starts_at": at.strftime("%Y-%m-%dT%H:%M:%S")},
         "reminders": {"session": offsets},
         "scheduler": {"poll_seconds": 1},
         "quiet_hours": None,
         "coordinators": [],
         "admins": [{"id": "U0ADMIN01", "name": "Admin"}],
     })
-    return None
 
 
 def _countdown_keys(fake: FakeSlack) -> list[str]:
@@ -40,21 +37,10 @@ def _countdown_keys(fake: FakeSlack) -> list[str]:
             if (c.params.get("metadata") or {}).get("event_type") == "wgbot_delivery"]
 
 
-def _seconds_to_session(config_dir: Path) -> float:
-    import yaml
-
-    data = yaml.safe_load((config_dir / "settings.yaml").read_text())
-    at = datetime.fromisoformat(data["session"]["starts_at"]).replace(tzinfo=VIENNA)
-    return (at - datetime.now(VIENNA)).total_seconds()
-
-
 def test_countdowns_exactly_once_across_a_restart(fake: FakeSlack, config_dir: Path,
                                                   tmp_path: Path) -> None:
-    _session_soon(config_dir, 75, [])
-    left = _seconds_to_session(config_dir)
-    # three countdowns: 30 s apart inside the next minute or two
-    offsets = [f"{int(left) - s}s" for s in (20, 45, 70)]
-    edit_settings(config_dir, {"reminders": {"session": offsets}})
+    # the session 40 s ahead; countdowns 12 s, 24 s and 34 s after the start
+    _session_soon(config_dir, 40, ["28s", "16s", "6s"])
     bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p")
     try:
         bot.start()
@@ -73,10 +59,7 @@ def test_countdowns_exactly_once_across_a_restart(fake: FakeSlack, config_dir: P
 
 def test_two_processes_on_postgresql_never_send_twice(fake: FakeSlack, config_dir: Path,
                                                       tmp_path: Path, pg_url: str) -> None:
-    _session_soon(config_dir, 60, [])
-    left = _seconds_to_session(config_dir)
-    offsets = [f"{int(left) - s}s" for s in (15, 20, 25, 30, 35)]
-    edit_settings(config_dir, {"reminders": {"session": offsets}})
+    _session_soon(config_dir, 40, ["25s", "20s", "15s", "10s", "5s"])
     web = BotProcess(fake=fake, config_dir=config_dir, database_url=pg_url,
                      tmp_dir=tmp_path / "web")
     env = dict(web.env)
@@ -105,9 +88,7 @@ def test_sigterm_finishes_and_records_the_delivery_in_flight(fake: FakeSlack, co
                                                              tmp_path: Path) -> None:
     import sqlite3
 
-    _session_soon(config_dir, 30, [])
-    left = _seconds_to_session(config_dir)
-    edit_settings(config_dir, {"reminders": {"session": [f"{int(left) - 8}s"]}})
+    _session_soon(config_dir, 25, ["15s"])
     fake.delay("chat.postMessage", 3.0)  # Slack is slow: the message is in flight at SIGTERM
     db = tmp_path / "clock.db"
     env = {**{k: v for k, v in __import__("os").environ.items() if not k.startswith("SLACK_")},
