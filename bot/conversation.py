@@ -19,6 +19,7 @@ from bot.config.types import Config
 from bot.domain import grammar, planning, rules
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
 from bot.domain.reply import Attachment, Note, Reply, Section, escape, simple
+from bot.ports import ConfigSource
 from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
 from bot.replies import recs as rec_replies
@@ -427,12 +428,6 @@ class Conversation:
                 self.operations.replan()
             except Exception:
                 log.warning("re-planning reminders failed; the next sweep will do it", exc_info=True)
-
-
-class ConfigSource(Protocol):
-    """Gives the config in force (it may be reloaded while the bot runs)."""
-
-    def current(self) -> Config: ...
 
 
 def apology(logger: logging.Logger, context: str) -> Reply:

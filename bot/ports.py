@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.config.types import Config
 from bot.domain.reply import Attachment, Reply
 
 
@@ -22,6 +23,12 @@ class DeliveryError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+
+
+class ConfigSource(Protocol):
+    """Gives the config in force (it may be reloaded while the bot runs)."""
+
+    def current(self) -> Config: ...
 
 
 class Notifier(Protocol):

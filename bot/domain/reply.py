@@ -106,6 +106,11 @@ def simple(text: str, *, note: str | None = None) -> Reply:
     return Reply(parts=tuple(parts), text=text)
 
 
+def spreadsheet_cell(text: str) -> str:
+    """User text made safe for a CSV cell: a leading =, +, - or @ cannot start a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def escape(text: str) -> str:
     """Escape user text for Slack mrkdwn so `<!channel>` or `<@U1>` typed by a user never pings."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

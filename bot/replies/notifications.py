@@ -22,6 +22,7 @@ from bot.domain.reply import (
     Reply,
     Section,
     escape,
+    spreadsheet_cell,
 )
 from bot.replies.commitments import buttons, until
 from bot.replies.session import countdown as countdown_line
@@ -169,8 +170,7 @@ def digest_csv(d: Digest, *, tz: ZoneInfo) -> Attachment:
     w = csv.writer(buf)
     w.writerow(["id", "text", "owner_id", "recommendation", "due_local", "overdue"])
     for i in d.open_items:
-        text = "'" + i.text if i.text[:1] in ("=", "+", "-", "@") else i.text
-        w.writerow([i.id, text, i.owner_id, i.rec_id or "", i.due_at.astimezone(tz)
+        w.writerow([i.id, spreadsheet_cell(i.text), i.owner_id, i.rec_id or "", i.due_at.astimezone(tz)
                     .strftime("%Y-%m-%d %H:%M"), "yes" if i.due_at <= d.now else "no"])
     return Attachment(filename=f"wg-digest-{d.now.astimezone(tz):%Y-%m-%d}.csv",
                       title="Open commitments", content=buf.getvalue().encode("utf-8-sig"))

@@ -8,7 +8,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,19 +17,13 @@ from bot.config.types import Config
 from bot.domain import planning
 from bot.domain.planning import Planned
 from bot.domain.reply import Reply
-from bot.ports import DeliveryError, Notifier
+from bot.ports import ConfigSource, DeliveryError, Notifier
 from bot.replies import notifications
 from bot.services import commitments, digests, members, outbox
 from bot.store.db import unit_of_work
 from bot.store.models import Commitment, Delivery
 
 log = logging.getLogger("wgbot.reminders")
-
-
-class ConfigSource(Protocol):
-    """Gives the config in force."""
-
-    def current(self) -> Config: ...
 
 
 @dataclass

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.config.types import Config
-from bot.domain.reply import Attachment
+from bot.domain.reply import Attachment, spreadsheet_cell
 from bot.store.models import Commitment
 
 UID_DOMAIN = "wgbot.osce-migration"
@@ -37,19 +37,15 @@ def csv_file(session: Session, *, config: Config, now: datetime, tz: ZoneInfo,
     writer.writerow(CSV_COLUMNS)
     for c in _commitments(session, owner_id=owner_id):
         rec = config.knowledge.get(c.rec_id) if c.rec_id else None
-        writer.writerow([c.id, _cell(c.text), c.owner_id, _cell(c.owner.name), c.rec_id or "",
-                         rec.title if rec else "", c.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        writer.writerow([c.id, spreadsheet_cell(c.text), c.owner_id,
+                         spreadsheet_cell(c.owner.name), c.rec_id or "", rec.title if rec else "",
+                         c.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                          c.due_at.strftime("%Y-%m-%dT%H:%M:%SZ"), c.status,
                          "yes" if c.due_at <= now else "no", c.creator_id,
                          c.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")])
     stamp = now.astimezone(tz).strftime("%Y-%m-%d")
     return Attachment(filename=f"wg-commitments-{stamp}.csv", title="Working group commitments",
                       content=buf.getvalue().encode("utf-8-sig"))
-
-
-def _cell(text: str) -> str:
-    """Neutralise spreadsheet formulas in user text (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def ics_file(session: Session, *, config: Config, now: datetime,
