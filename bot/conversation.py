@@ -78,7 +78,7 @@ class Operations(Protocol):
 
     def digest_now(self, *, actor_id: str) -> Reply: ...
 
-    def replan(self) -> None: ...
+    def replan(self, commitment_id: int | None = None) -> None: ...
 
 
 class Conversation:
@@ -266,7 +266,7 @@ class Conversation:
                                                    assigner_id=caller.user_id)
                 messages = (DirectMessage(owner, dm),)
             cid = c.id
-        self._replan()
+        self._replan(cid)
         return Outcome(reply, messages, changed=(cid,))
 
     def _list(self, caller: Caller, scope: str, arg: str, page: int, banner: str = "") -> Reply:
@@ -343,7 +343,7 @@ class Conversation:
                            if cmd.action != "cancel" else "."))
                 messages = (DirectMessage(c.owner_id, simple(note)),)
             cid = c.id
-        self._replan()
+        self._replan(cid)
         if origin.startswith("list:"):
             _, scope, arg, page = origin.split(":", 3)
             reply = self._list(caller, scope, arg, int(page or 1),
@@ -422,10 +422,10 @@ class Conversation:
             return self.operations.effective_config()
         return self.operations.digest_now(actor_id=caller.user_id)
 
-    def _replan(self) -> None:
+    def _replan(self, commitment_id: int) -> None:
         if self.operations is not None:
             try:
-                self.operations.replan()
+                self.operations.replan(commitment_id)
             except Exception:
                 log.warning("re-planning reminders failed; the next sweep will do it", exc_info=True)
 

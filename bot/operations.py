@@ -15,7 +15,7 @@ from bot.domain.planning import Planned
 from bot.domain.reply import Header, Note, Part, Reply, Section, simple
 from bot.ports import DeliveryError, Notifier
 from bot.replies import notifications
-from bot.scheduling.sweep import Sweeper, compose
+from bot.scheduling.sweep import Sweeper, skip_reason
 from bot.services import outbox
 from bot.store.db import unit_of_work
 from bot.store.models import Delivery
@@ -105,21 +105,23 @@ class RunningOperations:
         return simple(f"📋 Digest sent to {names}.{tail}")
 
     # ------------------------------------------------------------------ changes
-    def replan(self) -> None:
-        """Re-check pending deliveries against the current data; skip those that no longer apply."""
-        self.revalidate_pending()
+    def replan(self, commitment_id: int | None = None) -> None:
+        """Re-check pending deliveries (of one commitment, or all); skip those that no longer apply."""
+        self.revalidate_pending(commitment_id)
 
-    def revalidate_pending(self) -> int:
+    def revalidate_pending(self, commitment_id: int | None = None) -> int:
         """Mark pending deliveries that no longer make sense as skipped; returns how many."""
         config = self._config.current()
         now = self._clock.now()
         skipped = 0
         with unit_of_work(self._sessions) as s:
-            for d in s.query(Delivery).filter(Delivery.status == "pending").limit(1000):
-                composed = compose(s, d, config=config, now=now) \
-                    if d.kind in ("countdown", "deadline", "overdue") else None
-                if composed is not None and composed.reply is None:
-                    d.status, d.reason = "skipped", composed.skip
+            query = s.query(Delivery).filter(Delivery.status == "pending")
+            if commitment_id is not None:
+                query = query.filter(Delivery.subject.like(f"c{commitment_id}@%"))
+            for d in query.limit(1000):
+                reason = skip_reason(s, d, config=config, now=now)
+                if reason is not None:
+                    d.status, d.reason = "skipped", reason
                     skipped += 1
         return skipped
 

@@ -111,3 +111,22 @@ def test_every_input_gets_a_reply_and_nothing_half_written(core: Core, text: str
     if created:
         assert re.search(r"Recorded #\d+", outcome.reply.text)
         assert after[1] - before[1] == 1
+
+
+def test_completing_skips_its_pending_reminder_at_once(core: Core) -> None:
+    from bot.domain import planning
+    from bot.domain.planning import Planned
+    from bot.services import outbox
+    from bot.store.models import Delivery
+
+    say(core, "commit Deferred by 15 Dec")
+    with unit_of_work(core.sessions) as s:
+        c = s.get(Commitment, 1)
+        assert c is not None
+        subject = planning.commitment_subject(c.id, c.due_at)
+        moment = c.due_at - timedelta(days=1)
+        outbox.enqueue(s, [Planned("deadline", MEMBER, subject, moment, moment)], now=THURSDAY)
+    say(core, "done 1")
+    with unit_of_work(core.sessions, read_only=True) as s:
+        d = s.scalars(select(Delivery)).one()
+        assert (d.status, d.reason) == ("skipped", "commitment #1 is done")

@@ -48,18 +48,63 @@ class Composed:
     skip: str | None = None
 
 
+def _commitment(session: Session, subject: str) -> tuple[Commitment | None, datetime | None]:
+    parsed = planning.parse_commitment_subject(subject)
+    if parsed is None:
+        return None, None
+    return session.get(Commitment, parsed[0]), parsed[1]
+
+
+def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now: datetime
+                ) -> str | None:
+    """Why a delivery no longer makes sense at `now`, or None when it should go out."""
+    kind, recipient, subject = d.kind, d.recipient, d.subject
+    session_stamp = planning.stamp(config.session.starts_at)
+    if kind == "countdown":
+        if subject.partition("@")[2] != session_stamp:
+            return "the session date changed"
+        if now >= config.session.starts_at:
+            return "the session has already started"
+        if recipient != config.channels.working_group:
+            return "the working-group channel changed"
+        return None
+    if kind in ("deadline", "overdue"):
+        c, planned_due = _commitment(session, subject)
+        if c is None:
+            return "the commitment no longer exists"
+        if c.status != "open":
+            return f"commitment #{c.id} is {c.status}"
+        if c.due_at != planned_due:
+            return f"commitment #{c.id} was moved"
+        if c.owner_id != recipient:
+            return f"commitment #{c.id} has a new owner"
+        if kind == "deadline" and now >= c.due_at:
+            return "the deadline passed before the reminder could go out"
+        return None
+    if kind == "digest":
+        if not config.is_coordinator(recipient):
+            return f"{recipient} is no longer a coordinator"
+        if subject.startswith("session@"):
+            if subject.partition("@")[2] != session_stamp:
+                return "the session date changed"
+            if now >= config.session.starts_at:
+                return "the session has already started"
+        return None
+    if kind == "admin_alert":
+        if not subject.startswith("failures:"):
+            return "a config notice is only sent when the config changes"
+        return None
+    return f"unknown kind {kind}"
+
+
 def compose(session: Session, d: Delivery | Planned, *, config: Config, now: datetime) -> Composed:
     """Render a delivery from the current data, or say why it no longer makes sense."""
+    reason = skip_reason(session, d, config=config, now=now)
+    if reason is not None:
+        return Composed(None, reason)
     kind, recipient, subject = d.kind, d.recipient, d.subject
     tz = members.timezone_of(session, user_id=recipient, default=config.timezone)
     if kind == "countdown":
-        planned_for = subject.partition("@")[2]
-        if planned_for != planning.stamp(config.session.starts_at):
-            return Composed(None, "the session date changed")
-        if now >= config.session.starts_at:
-            return Composed(None, "the session has already started")
-        if recipient != config.channels.working_group:
-            return Composed(None, "the working-group channel changed")
         due = commitments.open_due_before(session, before=config.session.starts_at)
         counts = commitments.counts_by_rec(session, now=now)
         nobody = [r.id for r in config.knowledge.recommendations
@@ -67,48 +112,26 @@ def compose(session: Session, d: Delivery | Planned, *, config: Config, now: dat
         return Composed(notifications.countdown(config=config, now=now, due_before=due,
                                                 nobody=nobody))
     if kind in ("deadline", "overdue"):
-        parsed = planning.parse_commitment_subject(subject)
-        c = session.get(Commitment, parsed[0]) if parsed else None
-        if c is None or parsed is None:
-            return Composed(None, "the commitment no longer exists")
-        if c.status != "open":
-            return Composed(None, f"commitment #{c.id} is {c.status}")
-        if c.due_at != parsed[1]:
-            return Composed(None, f"commitment #{c.id} was moved")
-        if c.owner_id != recipient:
-            return Composed(None, f"commitment #{c.id} has a new owner")
+        c, _ = _commitment(session, subject)
+        assert c is not None  # skip_reason checked it
         if kind == "deadline":
-            if now >= c.due_at:
-                return Composed(None, "the deadline passed before the reminder could go out")
             moment = d.moment if isinstance(d, Planned) else d.due_at
             return Composed(notifications.deadline(c, config=config, tz=tz, now=now,
                                                    offset=c.due_at - moment))
         return Composed(notifications.overdue(c, config=config, tz=tz, now=now,
                                               nudge=max(1, c.nudges)))
     if kind == "digest":
-        if not config.is_coordinator(recipient):
-            return Composed(None, f"{recipient} is no longer a coordinator")
-        title = "Weekly digest"
+        title = {"now": "Digest"}.get(subject, "Weekly digest")
         if subject.startswith("session@"):
-            if subject.partition("@")[2] != planning.stamp(config.session.starts_at):
-                return Composed(None, "the session date changed")
-            if now >= config.session.starts_at:
-                return Composed(None, "the session has already started")
             title = "Digest before the session"
-        elif subject == "now":
-            title = "Digest"
         data = digests.gather(session, config=config, coordinator_id=recipient, now=now)
         return Composed(notifications.digest(data, config=config, tz=tz, title=title))
-    if kind == "admin_alert":
-        if not subject.startswith("failures:"):
-            return Composed(None, "a config notice is only sent when the config changes")
-        first, _, last = subject.partition(":")[2].partition("-")
-        rows = session.scalars(select(Delivery).where(
-            Delivery.id >= int(first or 0), Delivery.id <= int(last or 0),
-            Delivery.status == "failed", Delivery.kind != "admin_alert")).all()
-        return Composed(notifications.admin_failures(
-            [(r.kind, r.recipient, r.reason or "unknown") for r in rows]))
-    return Composed(None, f"unknown kind {kind}")
+    first, _, last = subject.partition(":")[2].partition("-")  # admin_alert
+    rows = session.scalars(select(Delivery).where(
+        Delivery.id >= int(first or 0), Delivery.id <= int(last or 0),
+        Delivery.status == "failed", Delivery.kind != "admin_alert")).all()
+    return Composed(notifications.admin_failures(
+        [(r.kind, r.recipient, r.reason or "unknown") for r in rows]))
 
 
 class Sweeper:
