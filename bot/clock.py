@@ -39,13 +39,3 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         with self._lock:
             self._at = self._at + delta
-
-
-class OffsetClock:
-    """The wall clock shifted by a fixed offset (a real process started "in the future")."""
-
-    def __init__(self, offset: timedelta) -> None:
-        self._offset = offset
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset

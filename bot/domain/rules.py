@@ -1,7 +1,6 @@
 """Commitment rules: who may change what, and which states allow which changes."""
 from __future__ import annotations
 
-from datetime import datetime
 
 from bot.config.types import Config
 
@@ -33,8 +32,3 @@ def transition_problem(action: str, *, status: str, commitment_id: int) -> str |
     if action == "move" and status == "done":
         return f"#{commitment_id} is done; `/wg reopen {commitment_id}` first to give it a new deadline."
     return None
-
-
-def is_overdue(*, status: str, due_at: datetime, now: datetime) -> bool:
-    """An open commitment whose deadline has passed."""
-    return status == "open" and due_at <= now

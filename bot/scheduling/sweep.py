@@ -19,7 +19,7 @@ from bot.domain.planning import Planned
 from bot.domain.reply import Reply
 from bot.ports import ConfigSource, DeliveryError, Notifier
 from bot.replies import notifications
-from bot.services import commitments, digests, members, outbox
+from bot.services import commitments, digests, events, members, outbox
 from bot.store.db import unit_of_work
 from bot.store.models import Commitment, Delivery
 
@@ -155,6 +155,7 @@ class Sweeper:
             now = self._clock.now()
             with unit_of_work(self._sessions) as s:
                 report.planned = outbox.plan(s, config=config, now=now).inserted
+                events.forget_old(s, now=now)  # Slack stops retrying an event within hours
             self._reconcile(config, report)
             self._deliver(config, report)
             self._alert_admins(config, report)

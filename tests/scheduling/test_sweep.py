@@ -326,3 +326,14 @@ def test_long_digest_attaches_full_list_as_csv(database_url: str, fake: FakeSlac
     files = fake.uploaded_files()
     assert len(files) == 1 and files[0].filename.endswith(".csv")
     assert files[0].content.decode("utf-8-sig").count("\n") == 41  # header + 40 commitments
+
+
+def test_sweep_forgets_old_event_ids(world: World) -> None:
+    from bot.services import events
+
+    with unit_of_work(world.sessions) as s:
+        assert events.claim(s, event_id="Ev0OLD", now=world.clock.now())
+    world.at(world.clock.now() + timedelta(days=3))
+    with unit_of_work(world.sessions) as s:
+        assert events.claim(s, event_id="Ev0OLD", now=world.clock.now())  # forgotten, so new again
+        assert not events.claim(s, event_id="Ev0OLD", now=world.clock.now())
