@@ -345,3 +345,55 @@ def test_search_odd_inputs() -> None:
         rank(kb(), words)
         suggestions(kb(), words)
     assert ids_for("Ｅｕｒｏｐｏｌ") == ["S6"]
+
+
+# --- faithful to the report ------------------------------------------------------------------
+
+_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|for|on)\s+)?[A-Z][\w'’-]*)*")
+_ARTICLE = re.compile(r"^(?:A|An|The)\s+")
+_CODE = re.compile(r"\b(?:[A-Z]{2,}|\d[\d,.]*\d|\d)\b")
+
+
+def named_entities(text: str) -> set[str]:
+    """Names (runs of capitalised words), acronyms and numbers in a text; a sentence's first word
+    counts only when the next word is capitalised too (“Participating States”)."""
+    found: set[str] = set(_CODE.findall(text))
+    for sentence in re.split(r"(?<=[.:;!?])\s+", text):
+        for m in _NAME_RUN.finditer(sentence):
+            run = _ARTICLE.sub("", m.group(0))
+            if m.start() == 0 and " " not in run and run == m.group(0):
+                continue  # an ordinary word that starts the sentence
+            found.add(run)
+    return found
+
+
+def test_named_entities_finder_finds_what_it_should() -> None:
+    assert named_entities("The OSCE could join the European Migrant Smuggling Centre (EMSC) in 2016.") \
+        >= {"OSCE", "European Migrant Smuggling Centre", "EMSC", "2016"}
+    assert "The" not in named_entities("The mandates could be reviewed.")
+
+
+@pytest.mark.parametrize("report_path", _report_params())
+def test_every_named_entity_in_titles_summaries_and_context_is_in_the_report(report_path: Path) -> None:
+    report = squash(report_path.read_text(encoding="utf-8"))
+    folded = report.casefold()
+    k = kb()
+    texts = [k.context.working_group, k.context.special_session]
+    texts += [t for r in k.recommendations for t in (r.title, r.summary)]
+    missing = {}
+    for text in texts:
+        for entity in named_entities(text):
+            if entity.casefold() not in folded:
+                missing.setdefault(text[:60], []).append(entity)
+    assert not missing, missing
+
+
+def test_summaries_are_no_stronger_than_the_report() -> None:
+    k = kb()
+    hedged = {"S2": "could be a unifying factor", "L2": "could address", "L8": "best antidotes",
+              "L9": "among the triggers"}
+    for rec_id, words in hedged.items():
+        rec = k.get(rec_id)
+        assert rec is not None and words in rec.summary, (rec_id, rec.summary if rec else None)
+    assert "In their concluding remarks, the OSCE Secretary General and the Chairperson" \
+        in k.context.working_group
