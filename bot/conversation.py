@@ -194,6 +194,10 @@ class Conversation:
             return rec_replies.by_term(kb, cmd.kind)
         if cmd.kind == "areas":
             return rec_replies.areas(kb)
+        if cmd.kind == "aspects":
+            return rec_replies.aspects(kb)
+        if cmd.kind == "drivers":
+            return rec_replies.drivers(kb)
         if cmd.kind == "id":
             rec = kb.get(cmd.arg)
             if rec is None:

@@ -130,3 +130,18 @@ def test_completing_skips_its_pending_reminder_at_once(core: Core) -> None:
     with unit_of_work(core.sessions, read_only=True) as s:
         d = s.scalars(select(Delivery)).one()
         assert (d.status, d.reason) == ("skipped", "commitment #1 is done")
+
+
+def test_recs_aspects_quote_the_report_and_name_the_recommendations(core: Core) -> None:
+    out = say(core, "recs aspects")
+    assert "preventing human trafficking and migrant smuggling" in out
+    assert "S6* Expand co-operation with Europol and the EMSC" in out
+    assert "No recommendation mentions" not in out
+
+
+def test_recs_drivers_lists_the_structural_drivers_and_where_they_are_named(core: Core) -> None:
+    out = say(core, "recs drivers")
+    for driver in ("conflict", "uneven development", "climate change", "scarce natural resources",
+                   "demographic pressures"):
+        assert f"• {driver}" in out
+    assert "Named in *L1*" in out

@@ -141,8 +141,10 @@ def test_yaml_has_exactly_the_documented_keys() -> None:
                           "recommendations"]
     assert set(data["context"]) == {"conference", "place", "date", "report_title",
                                     "working_group", "special_session"}
-    for a in data["key_areas"] + data["security_aspects"]:
+    for a in data["key_areas"]:
         assert set(a) == {"id", "title", "text"}
+    for a in data["security_aspects"]:
+        assert set(a) == {"id", "title", "text", "recommendations"}
     for r in data["recommendations"]:
         assert set(r) == {"id", "title", "summary", "text", "areas", "keywords"}, r.get("id")
 

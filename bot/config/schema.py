@@ -406,6 +406,7 @@ RecId = Annotated[str, BeforeValidator(_rec_id)]
 AreaId = Annotated[str, BeforeValidator(_prefixed_id(AREA_ID_RE, "a key area", "K1"))]
 AspectId = Annotated[str, BeforeValidator(_prefixed_id(ASPECT_ID_RE, "a security aspect", "A1"))]
 AreaRefs = Annotated[tuple[AreaId, ...], BeforeValidator(_list_of("a list of key area ids"))]
+RecRefs = Annotated[tuple[RecId, ...], BeforeValidator(_list_of("a list of recommendation ids"))]
 
 
 # ---------------------------------------------------------------- models
@@ -576,6 +577,7 @@ class SecurityAspectModel(_Model):
     id: AspectId
     title: Text
     text: Text
+    recommendations: RecRefs = ()
 
 
 class RecommendationModel(_Model):
@@ -768,6 +770,16 @@ def cross_check_recommendations(data: Any) -> list[Issue]:
     known = list(dict.fromkeys(a["id"].strip() for a in areas
                                if isinstance(a, dict) and isinstance(a.get("id"), str)))
     recs = data.get("recommendations")
+    rec_ids = {r["id"].strip() for r in (recs if isinstance(recs, list) else [])
+               if isinstance(r, dict) and isinstance(r.get("id"), str)}
+    aspects = data.get("security_aspects")
+    for i, aspect in enumerate(aspects if isinstance(aspects, list) else []):
+        refs = aspect.get("recommendations") if isinstance(aspect, dict) else None
+        for j, ref in enumerate(refs if isinstance(refs, list) else []):
+            if isinstance(ref, str) and ref.strip().upper() not in rec_ids:
+                out.append(Issue(("security_aspects", i, "recommendations", j),
+                                 f"{shown(ref.strip())} is not a recommendation in this file; "
+                                 f"use ids like S3 or L7"))
     for i, rec in enumerate(recs if isinstance(recs, list) else []):
         refs = rec.get("areas") if isinstance(rec, dict) else None
         for j, ref in enumerate(refs if isinstance(refs, list) else []):
@@ -825,7 +837,8 @@ def knowledge_from(model: RecommendationsModel) -> KnowledgeBase:
                         special_session=c.special_session),
         key_areas=tuple(KeyArea(id=a.id, number=n, title=a.title, text=a.text)
                         for n, a in enumerate(model.key_areas, start=1)),
-        security_aspects=tuple(SecurityAspect(id=a.id, title=a.title, text=a.text)
+        security_aspects=tuple(SecurityAspect(id=a.id, title=a.title, text=a.text,
+                                               recommendations=tuple(a.recommendations))
                                for a in model.security_aspects),
         structural_drivers=tuple(model.structural_drivers),
         recommendations=tuple(

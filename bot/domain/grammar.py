@@ -9,7 +9,7 @@ from typing import Literal
 MAX_INPUT = 2000
 
 ListScope = Literal["mine", "all", "overdue", "user", "rec", "done"]
-RecsKind = Literal["overview", "short", "long", "areas", "id", "search"]
+RecsKind = Literal["overview", "short", "long", "areas", "aspects", "drivers", "id", "search"]
 AdminAction = Literal["reload", "status", "config", "digest", "help"]
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -99,8 +99,8 @@ ALIASES = {
 }
 
 USAGE = {
-    "recs": "`/wg recs` · `/wg recs short` · `/wg recs long` · `/wg recs areas` · `/wg recs S3` · "
-            "`/wg recs search border`",
+    "recs": "`/wg recs` · `/wg recs short` · `/wg recs long` · `/wg recs areas` · "
+            "`/wg recs aspects` · `/wg recs drivers` · `/wg recs S3` · `/wg recs search border`",
     "commit": "`/wg commit Draft guidelines by 30 June for L6` (add `owner @someone` to assign it)",
     "list": "`/wg list` · `/wg list all` · `/wg list overdue` · `/wg list @someone` · `/wg list L6`",
     "show": "`/wg show 12`",
@@ -181,6 +181,11 @@ def _parse_recs(rest: str) -> Command:
         return Recs("long")
     if low in ("areas", "area", "key", "keyareas"):
         return Recs("areas")
+    if low in ("aspects", "aspect") and not tail:
+        return Recs("aspects")
+    if (low in ("drivers", "driver", "causes") and not tail) or \
+            (low == "root" and tail.lower() in ("cause", "causes")):
+        return Recs("drivers")
     if low in ("search", "find", "about"):
         if not tail.strip():
             return Invalid("Tell me what to look for, e.g. `/wg recs search border management`.",

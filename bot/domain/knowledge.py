@@ -28,6 +28,7 @@ class SecurityAspect:
     id: str
     title: str
     text: str
+    recommendations: tuple[str, ...] = ()  # the recommendations that address it (a judgement)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,33 @@ def areas(kb: KnowledgeBase) -> Reply:
                  shareable=True)
 
 
+def aspects(kb: KnowledgeBase) -> Reply:
+    """`/wg recs aspects`: the three aspects of the security implications, in the report's words,
+    with the recommendations that address each."""
+    parts: list[Part] = [Header("Three key aspects of the security implications")]
+    for a in kb.security_aspects:
+        recs = [r for r in (kb.get(i) for i in a.recommendations) if r is not None]
+        addressed = "\n".join(f"• *{r.id}* {r.title}" for r in recs) or "• none linked yet"
+        parts.append(Section(f"*{a.title}*\n_“{a.text}”_\nAddressed by:\n{addressed}"))
+    parts.append(Note(_source(kb) + " Which recommendations address each aspect is the working "
+                      "group's reading, not the report's words."))
+    return Reply(parts=tuple(parts), text="Three key aspects of the security implications",
+                 shareable=True)
+
+
+def drivers(kb: KnowledgeBase) -> Reply:
+    """`/wg recs drivers`: the structural drivers of migration and the recommendation naming them."""
+    naming = [r for r in kb.recommendations
+              if kb.structural_drivers and all(d in r.text for d in kb.structural_drivers)]
+    lines = "\n".join(f"• {d}" for d in kb.structural_drivers) or "• none listed"
+    parts: list[Part] = [Header("Structural drivers of migration"), Section(lines)]
+    if naming:
+        parts.append(Section("Named in " + ", ".join(f"*{r.id}* {r.title}" for r in naming)
+                             + f". `/wg recs {naming[0].id}` shows the full wording."))
+    parts.append(Note(_source(kb)))
+    return Reply(parts=tuple(parts), text="Structural drivers of migration", shareable=True)
+
+
 def one(kb: KnowledgeBase, rec: Recommendation, *, open_count: int = 0, done_count: int = 0) -> Reply:
     """`/wg recs S3`: one recommendation in full."""
     term = "Short term" if rec.term == "short" else "Long term"

@@ -403,6 +403,9 @@ RECS_CASES = [
      "write it like 2016-03-04")),
     ("structural_drivers: [conflict, climate change]", "structural_drivers: conflict",
      "recommendations.yaml:16:21: structural_drivers: expected a list of drivers, got a string"),
+    ("text: protecting refugees}", "text: protecting refugees, recommendations: [S3, L9]}",
+     ("recommendations.yaml:15:91: security_aspects[0].recommendations[1]: 'L9' is not a "
+      "recommendation in this file; use ids like S3 or L7")),
 ]
 
 
