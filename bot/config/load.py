@@ -5,6 +5,7 @@ write it like 7d``. All problems in both files are reported together. Nothing he
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -28,9 +29,11 @@ from bot.config.schema import (
     validate_settings,
 )
 from bot.config.types import Config
+from bot.domain.passages import passages_of
 
 SETTINGS_FILE = "settings.yaml"
 RECOMMENDATIONS_FILE = "recommendations.yaml"
+REPORT_FILE = "report.txt"  # the report itself, indexed for search when present
 Severity = Literal["error", "warning"]
 
 TOKEN_WARNING = ("this looks like a Slack token; secrets belong in the environment "
@@ -431,4 +434,16 @@ def _load(directory: Path, now: datetime) -> Loaded:
     if settings is None or recs is None or any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     warnings = tuple(p for p in problems if p.severity == "warning")
-    return Loaded(config=build_config(settings, recs), warnings=warnings, fingerprint=fp)
+    return Loaded(config=_with_report(build_config(settings, recs), directory), warnings=warnings,
+                  fingerprint=fp)
+
+
+def _with_report(config: Config, directory: Path) -> Config:
+    """The config with the report's passages indexed, when report.txt ships beside the YAML."""
+    path = directory / REPORT_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return config
+    knowledge = dataclasses.replace(config.knowledge, passages=passages_of(text))
+    return dataclasses.replace(config, knowledge=knowledge)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.domain.passages import Passage
+
 Term = Literal["short", "long"]
 
 
@@ -74,6 +76,7 @@ class KnowledgeBase:
     security_aspects: tuple[SecurityAspect, ...]
     structural_drivers: tuple[str, ...]
     recommendations: tuple[Recommendation, ...]
+    passages: tuple[Passage, ...] = ()  # the report's prose, when the report ships beside the config
     _by_id: dict[str, Recommendation] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

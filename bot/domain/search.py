@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.domain.knowledge import KnowledgeBase, Recommendation, SearchHit
+from bot.domain.passages import Passage
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 32
@@ -326,3 +327,142 @@ def suggestions(kb: KnowledgeBase, words: str) -> list[str]:
     if found:
         return list(found)[:MAX_SUGGESTIONS]
     return examples(kb)[:MAX_SUGGESTIONS]
+
+
+# --- the whole report: passages besides recommendations ----------------------------------------
+
+PASSAGE_LIMIT = 3
+SNIPPET_CHARS = 320
+CORRECTION_CUTOFF = 0.8
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    """A paragraph of the report matched by a search: the sentences that matched, and which words."""
+
+    passage: Passage
+    score: float
+    snippet: str
+    words: tuple[str, ...]  # the words of the snippet that matched, as written there
+
+
+@dataclass(frozen=True)
+class ReportSearch:
+    """Everything a search found: recommendations first, then passages of the report."""
+
+    recommendations: tuple[SearchHit, ...]
+    passages: tuple[PassageHit, ...]
+    corrected: str | None = None  # the words searched for instead, when a typo was corrected
+
+    def __bool__(self) -> bool:
+        return bool(self.recommendations or self.passages)
+
+
+@functools.lru_cache(maxsize=4)
+def _passage_index(passages: tuple[Passage, ...]) -> tuple[tuple[Passage, Counter[str], int], ...]:
+    out = []
+    for p in passages:
+        terms = terms_of(p.text)
+        out.append((p, Counter(terms), len(terms)))
+    return tuple(out)
+
+
+def rank_passages(kb: KnowledgeBase, words: str, *, limit: int = PASSAGE_LIMIT) -> list[PassageHit]:
+    """Paragraphs of the report ranked by BM25 for the words (best first)."""
+    if not isinstance(words, str) or limit <= 0 or not kb.passages:
+        return []
+    _, terms, _ = _query_terms(words)
+    unique = list(dict.fromkeys(terms))
+    if not unique:
+        return []
+    index = _passage_index(kb.passages)
+    n = len(index)
+    avg = (sum(length for _, _, length in index) / n) or 1.0
+    df = {t: sum(1 for _, counts, _ in index if counts[t]) for t in unique}
+    scored: list[tuple[int, float, int, Passage, set[str]]] = []
+    for position, (p, counts, length) in enumerate(index):
+        score, matched = 0.0, set()
+        for t in unique:
+            if counts[t]:
+                idf = math.log(1.0 + (n - df[t] + 0.5) / (df[t] + 0.5))
+                tf = counts[t] / (1.0 - B + B * length / avg)
+                score += idf * tf * (K1 + 1.0) / (tf + K1)
+                matched.add(t)
+        if score > 0:  # a paragraph with more of the words first, then by score
+            scored.append((-len(matched), -score, position, p, matched))
+    scored.sort(key=lambda s: s[:3])
+    return [_passage_hit(p, -neg, matched) for _, neg, _, p, matched in scored[:limit]]
+
+
+def _matching_words(text: str, matched: set[str]) -> list[str]:
+    return [w for w in dict.fromkeys(m.group(0) for m in _TOKEN.finditer(text))
+            if any(stem(form) in matched for form in _expand(_normalise(w).replace("'", "")))]
+
+
+def _passage_hit(p: Passage, score: float, matched: set[str]) -> PassageHit:
+    """The passage's best sentences (most matched terms first, kept in order) as the snippet."""
+    sentences = _SENTENCE.split(p.text)
+    ranked = sorted(range(len(sentences)),
+                    key=lambda i: -len({t for t in terms_of(sentences[i]) if t in matched}))
+    chosen: list[int] = []
+    for i in ranked:
+        if not {t for t in terms_of(sentences[i]) if t in matched}:
+            break
+        if chosen and sum(len(sentences[j]) for j in chosen) + len(sentences[i]) > SNIPPET_CHARS:
+            break
+        chosen.append(i)
+    snippet = " … ".join(sentences[i] for i in sorted(chosen)) or sentences[0]
+    if len(snippet) > SNIPPET_CHARS:
+        snippet = snippet[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return PassageHit(passage=p, score=round(score, 6), snippet=snippet,
+                      words=tuple(_matching_words(snippet, matched)))
+
+
+def _known_terms(kb: KnowledgeBase) -> set[str]:
+    known = {t for d in _documents(kb) for counts in d.counts.values() for t in counts}
+    known.update(t for _, counts, _ in _passage_index(kb.passages) for t in counts)
+    return known
+
+
+def _surface_vocabulary(kb: KnowledgeBase) -> list[str]:
+    texts = [f"{r.title} {r.summary} {r.text} {' '.join(map(str, r.keywords))}"
+             for r in kb.recommendations] + [p.text for p in kb.passages]
+    return list(dict.fromkeys(w for t in texts for w in words_of(t)
+                              if w not in STOPWORDS and len(w) > 3 and not w.isdigit()))
+
+
+def corrected(kb: KnowledgeBase, words: str) -> str | None:
+    """The words with each one that occurs nowhere in the report replaced by the closest word that
+    does (one typo tolerated: “Meditteranean” → “mediterranean”); None when nothing changed."""
+    if not isinstance(words, str):
+        return None
+    known = _known_terms(kb)
+    vocab = _surface_vocabulary(kb)
+    out, changed = [], False
+    for word in words_of(words[:MAX_QUERY_CHARS])[:MAX_QUERY_TERMS]:
+        stems = [stem(f) for f in _expand(word)]
+        if word in STOPWORDS or _REC_ID.match(word) or _AREA_ID.match(word) or \
+                any(s in known for s in stems) or len(word) > 40 or len(word) < 4:
+            out.append(word)
+            continue
+        close = difflib.get_close_matches(word, vocab, n=1, cutoff=CORRECTION_CUTOFF)
+        if close:
+            out.append(close[0])
+            changed = True
+        else:
+            out.append(word)
+    return " ".join(out) if changed else None
+
+
+def search_report(kb: KnowledgeBase, words: str, *, limit: int = 5) -> ReportSearch:
+    """Recommendations and passages of the report for the words; a misspelt word is corrected
+    when the words as typed find nothing."""
+    found = ReportSearch(tuple(rank(kb, words, limit=limit)), tuple(rank_passages(kb, words)))
+    if found:
+        return found
+    fixed = corrected(kb, words)
+    if fixed is None:
+        return found
+    return ReportSearch(tuple(rank(kb, fixed, limit=limit)), tuple(rank_passages(kb, fixed)),
+                        corrected=fixed)
