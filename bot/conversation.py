@@ -169,7 +169,9 @@ class Conversation:
         if isinstance(cmd, grammar.Invalid):
             return Outcome(simple(cmd.message, note=cmd.usage or None))
         if isinstance(cmd, grammar.Help):
-            return Outcome(help_replies.usage(role=config.role_of(caller.user_id)))
+            topic = cmd.topic.split(" ")[0] if cmd.topic else ""
+            page = help_replies.page(grammar.ALIASES.get(topic, topic)) if topic else None
+            return Outcome(page or help_replies.usage(role=config.role_of(caller.user_id)))
         if isinstance(cmd, grammar.Recs):
             return Outcome(self._recs(cmd))
         if isinstance(cmd, grammar.Commit):

@@ -145,3 +145,20 @@ def test_recs_drivers_lists_the_structural_drivers_and_where_they_are_named(core
                    "demographic pressures"):
         assert f"• {driver}" in out
     assert "Named in *L1*" in out
+
+
+@pytest.mark.parametrize("topic,example", [
+    ("move", "`/wg move 12 to next Friday`"),
+    ("reschedule", "`/wg move 12 to next Friday`"),
+    ("recs", "`/wg recs aspects`"),
+    ("dates", "`by the session`"),
+])
+def test_help_for_one_command_gives_its_page(core: Core, topic: str, example: str) -> None:
+    out = say(core, f"help {topic}")
+    assert example in out
+    assert out.count("`/wg") >= 3 or topic == "dates"
+    assert "Your commitments" not in out
+
+
+def test_help_for_an_unknown_topic_gives_the_overview(core: Core) -> None:
+    assert "Your commitments" in say(core, "help nonsense")

@@ -1,6 +1,7 @@
 """`wgbot console`: chat with the bot locally, on SQLite, as a named Slack user."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -49,16 +50,16 @@ def run_console(settings: Settings, *, as_user: str, tz: str | None, config: Liv
                 continue
             if text in ("/quit", "/exit", "quit", "exit"):
                 break
-            if text.startswith("/as"):
+            if text.split(" ")[0].lower() == "/as":
                 parts = text.split()
-                if len(parts) == 2 and parts[1][:1] in ("U", "W"):
-                    user = parts[1]
+                if len(parts) == 2 and re.fullmatch(r"@?[UW][A-Z0-9]{2,}", parts[1].upper()):
+                    user = parts[1].upper().lstrip("@")
                     stdout.write(f"You are now {user}.\n")
                 else:
                     stdout.write("Usage: /as U123\n")
                 continue
-            if text.startswith("/wg"):
-                text = text[3:]
+            if re.match(r"/?wg(?:\s|$)", text, flags=re.IGNORECASE):
+                text = text.lstrip("/")[2:]
             elif text.startswith("/"):
                 stdout.write("Commands start with /wg (try /wg help).\n")
                 continue

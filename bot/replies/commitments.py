@@ -31,12 +31,13 @@ def until(due: datetime, now: datetime) -> str:
     delta = due - now
     late = delta < timedelta(0)
     delta = abs(delta)
-    if delta >= timedelta(days=2):
-        amount = f"{delta.days} days"
-    elif delta >= timedelta(hours=2):
-        amount = f"{int(delta.total_seconds() // 3600)} hours"
+    # Rounded to the nearest unit: 35 h 59 min away reads "in 36 hours", not "in 35 hours".
+    if delta >= timedelta(hours=47, minutes=30):
+        amount = f"{round(delta / timedelta(days=1))} days"
+    elif delta >= timedelta(minutes=119, seconds=30):
+        amount = f"{round(delta / timedelta(hours=1))} hours"
     elif delta >= timedelta(minutes=2):
-        amount = f"{int(delta.total_seconds() // 60)} minutes"
+        amount = f"{round(delta / timedelta(minutes=1))} minutes"
     else:
         return "due now" if not late else "just overdue"
     return f"{amount} overdue" if late else f"in {amount}"

@@ -1,0 +1,42 @@
+"""The console loop in-process: how members may type commands and switch users."""
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.config.live import LiveConfig
+from bot.console.session import run_console
+from bot.settings import Settings
+
+
+def converse(config_dir: Path, tmp_path: Path, lines: str) -> str:
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+                                  "WGBOT_CONFIG_DIR": str(config_dir)})
+    out = io.StringIO()
+    config = LiveConfig(config_dir, FixedClock(datetime(2026, 11, 26, 10, tzinfo=UTC)))
+    assert run_console(settings, as_user="U0CONSOLE", tz=None, config=config,
+                       stdin=io.StringIO(lines), stdout=out) == 0
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("typed", ["/wg help move", "wg help move", "WG help move", "/WG help move"])
+def test_the_slash_is_optional(config_dir: Path, tmp_path: Path, typed: str) -> None:
+    out = converse(config_dir, tmp_path, typed + "\n")
+    assert "/WG MOVE" in out and "Commands start with /wg" not in out
+
+
+@pytest.mark.parametrize("typed,user", [("/as u0anna", "U0ANNA"), ("/AS U0ANNA", "U0ANNA"),
+                                        ("/as @U0MARCO", "U0MARCO")])
+def test_as_takes_any_case(config_dir: Path, tmp_path: Path, typed: str, user: str) -> None:
+    out = converse(config_dir, tmp_path, f"{typed}\n/wg list\n")
+    assert f"You are now {user}." in out
+    assert f"{user}> /wg list" in out
+
+
+def test_as_refuses_what_is_not_a_user_id(config_dir: Path, tmp_path: Path) -> None:
+    out = converse(config_dir, tmp_path, "/as anna\n/wg list\n")
+    assert "Usage: /as U123" in out and "U0CONSOLE> /wg list" in out
