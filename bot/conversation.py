@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config.types import Config
 from bot.domain import grammar, planning, rules
+from bot.domain.clauses import PersonRef
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
 from bot.domain.reply import Attachment, Note, Reply, Section, escape, simple
 from bot.ports import ConfigSource
@@ -143,7 +144,7 @@ class Conversation:
             c = commitments.get(s, commitment_id=commitment_id)
             if c is None:
                 return commitment_replies.not_found(commitment_id)
-            if not rules.may_change(config, user_id=caller.user_id, owner_id=c.owner_id,
+            if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
                                     creator_id=c.creator_id):
                 return simple(rules.refusal("move", c.id))
             problem = rules.transition_problem("move", status=c.status, commitment_id=c.id)
@@ -177,9 +178,19 @@ class Conversation:
         if isinstance(cmd, grammar.Commit):
             return self._commit_text(caller, cmd)
         if isinstance(cmd, grammar.ListCommitments):
-            return Outcome(self._list(caller, cmd.scope, cmd.arg, cmd.page))
+            arg = cmd.arg
+            if cmd.person is not None and not cmd.person.user_id:
+                found = self._people(caller, (cmd.person,))
+                if isinstance(found, Reply):
+                    return Outcome(found)
+                arg = found[0]
+            return Outcome(self._list(caller, cmd.scope, arg, cmd.page))
         if isinstance(cmd, grammar.Change):
             return self._change(caller, cmd)
+        if isinstance(cmd, grammar.Edit | grammar.Assign | grammar.Link | grammar.AddNote):
+            return self._update(caller, cmd)
+        if isinstance(cmd, grammar.Find):
+            return Outcome(self._find(caller, cmd.words, cmd.page))
         if isinstance(cmd, grammar.Export):
             return self._export(caller, cmd.format)
         if isinstance(cmd, grammar.SessionInfo):
@@ -238,16 +249,44 @@ class Conversation:
             due = self._parse_due(s, caller.user_id, cmd.due)
         if isinstance(due, DateProblem):
             return Outcome(simple(due.message, note="Nothing was recorded. " + grammar.USAGE["commit"]))
-        return self._commit(caller, what=cmd.what, due=due, owner_id=cmd.owner_id, rec_id=cmd.rec_id)
+        owners = self._people(caller, cmd.owners)
+        if isinstance(owners, Reply):
+            return Outcome(owners)
+        return self._commit(caller, what=cmd.what, due=due, owner_ids=owners, rec_ids=cmd.rec_ids)
 
-    def _commit(self, caller: Caller, *, what: str, due: DueDate, owner_id: str | None,
-                rec_id: str | None) -> Outcome:
+    def _people(self, caller: Caller, refs: tuple[PersonRef, ...]) -> tuple[str, ...] | Reply:
+        """User ids for people as typed; a reply asking again when a name is unknown or ambiguous."""
+        ids: list[str] = []
+        for ref in refs:
+            if ref.me:
+                ids.append(caller.user_id)
+            elif ref.user_id:
+                ids.append(ref.user_id)
+            else:
+                with unit_of_work(self._sessions, read_only=True) as s:
+                    found = members.named(s, name=ref.name or "")
+                shown = escape(ref.name or "")
+                if not found:
+                    return simple(f"I don't know anyone called *@{shown}* yet. Mention them with "
+                                  "Slack's @ so the name turns blue, or use their member id "
+                                  "(`@U…`). Nothing was changed.")
+                if len(found) > 1:
+                    names = ", ".join(f"<@{m.id}>" for m in found)
+                    return simple(f"Several people are called *@{shown}*: {names}. Mention the "
+                                  "one you mean with Slack's @. Nothing was changed.")
+                ids.append(found[0].id)
+        return tuple(dict.fromkeys(ids))
+
+    def _commit(self, caller: Caller, *, what: str, due: DueDate, owner_id: str | None = None,
+                rec_id: str | None = None, owner_ids: tuple[str, ...] = (),
+                rec_ids: tuple[str, ...] = ()) -> Outcome:
         config, now = self.config, self._clock.now()
         kb = config.knowledge
-        if rec_id is not None and kb.get(rec_id) is None:
-            return Outcome(simple(
-                f"There is no recommendation *{escape(rec_id)}*; use S1–S6 or L1–L10 "
-                f"(`/wg recs` lists them). Nothing was recorded."))
+        for wanted in (*((rec_id,) if rec_id else ()), *rec_ids):
+            if kb.get(wanted) is None:
+                return Outcome(simple(
+                    f"There is no recommendation *{escape(wanted)}*; use S1–S6 or L1–L10 "
+                    f"(`/wg recs` lists them). Nothing was recorded."))
         try:
             commitments.validate_text(what)
         except CommitmentError as e:
@@ -255,22 +294,23 @@ class Conversation:
         if due.at <= now:
             return Outcome(simple(f"{format_moment(due.at, config.timezone)} is in the past. "
                                   f"Nothing was recorded."))
-        owner = owner_id or caller.user_id
+        owners = tuple(dict.fromkeys(owner_ids or (owner_id or caller.user_id,)))
+        recs = tuple(dict.fromkeys(r.upper() for r in (rec_ids or ((rec_id,) if rec_id else ()))))
         self._refresh_member(caller.user_id)
-        if owner != caller.user_id:
-            self._refresh_member(owner)
+        for owner in owners:
+            if owner != caller.user_id:
+                self._refresh_member(owner)
         with unit_of_work(self._sessions) as s:
-            c = commitments.create(s, text=what, owner_id=owner, creator_id=caller.user_id,
-                                   rec_id=rec_id.upper() if rec_id else None, due=due,
+            c = commitments.create(s, text=what, owner_id=owners[0], creator_id=caller.user_id,
+                                   rec_id=recs[0] if recs else None, due=due,
                                    first_nudge_at=planning.first_nudge(due.at, config=config),
-                                   now=now)
+                                   now=now, co_owner_ids=owners[1:], also_rec_ids=recs[1:])
             tz = self._tz(s, caller.user_id)
             reply = commitment_replies.created(c, kb=kb, tz=tz, now=now, caller_id=caller.user_id)
-            messages: tuple[DirectMessage, ...] = ()
-            if owner != caller.user_id:
-                dm = commitment_replies.assigned_dm(c, kb=kb, tz=self._tz(s, owner), now=now,
-                                                   assigner_id=caller.user_id)
-                messages = (DirectMessage(owner, dm),)
+            messages: tuple[DirectMessage, ...] = tuple(
+                DirectMessage(owner, commitment_replies.assigned_dm(
+                    c, kb=kb, tz=self._tz(s, owner), now=now, assigner_id=caller.user_id))
+                for owner in owners if owner != caller.user_id)
             cid = c.id
         self._replan(cid)
         return Outcome(reply, messages, changed=(cid,))
@@ -316,7 +356,7 @@ class Conversation:
             c = commitments.get(s, commitment_id=cmd.commitment_id)
             if c is None:
                 return Outcome(commitment_replies.not_found(cmd.commitment_id))
-            if not rules.may_change(config, user_id=caller.user_id, owner_id=c.owner_id,
+            if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
                                     creator_id=c.creator_id):
                 return Outcome(simple(rules.refusal(cmd.action, c.id),
                                       note=f"#{c.id} belongs to <@{c.owner_id}>."))
@@ -351,9 +391,11 @@ class Conversation:
             cid = c.id
         self._replan(cid)
         if origin.startswith("list:"):
-            _, scope, arg, page = origin.split(":", 3)
-            reply = self._list(caller, scope, arg, int(page or 1),
-                               banner=reply.text)
+            _, scope, rest = origin.split(":", 2)
+            arg, _, page = rest.rpartition(":")
+            number = int(page) if page.isdigit() else 1
+            reply = (self._find(caller, arg, number, banner=reply.text) if scope == "find"
+                     else self._list(caller, scope, arg, number, banner=reply.text))
             reply = Reply(parts=reply.parts, text=reply.text, replace_original=True)
         elif origin == "msg":  # a reminder or assignment DM: the message itself shows the result
             reply = Reply(parts=reply.parts, text=reply.text, replace_original=True)
@@ -361,6 +403,85 @@ class Conversation:
             shown = self._change(caller, grammar.Change("show", cid)).reply
             reply = Reply(parts=shown.parts, text=shown.text, replace_original=True)
         return Outcome(reply, messages, changed=(cid,))
+
+    def _update(self, caller: Caller,
+                cmd: grammar.Edit | grammar.Assign | grammar.Link | grammar.AddNote) -> Outcome:
+        """edit, assign, link / unlink and note: one unit of work, one audit entry, DMs after."""
+        config, now = self.config, self._clock.now()
+        kb = config.knowledge
+        action = {grammar.Edit: "edit", grammar.Assign: "assign", grammar.Link: "link",
+                  grammar.AddNote: "note"}[type(cmd)]
+        if isinstance(cmd, grammar.Link):
+            action = "unlink" if cmd.remove else "link"
+            unknown = [r for r in cmd.rec_ids if kb.get(r) is None]
+            if unknown:
+                return Outcome(simple(f"There is no recommendation *{escape(unknown[0])}*; use "
+                                      "S1–S6 or L1–L10. Nothing was changed."))
+        owners: tuple[str, ...] = ()
+        if isinstance(cmd, grammar.Assign):
+            found = self._people(caller, cmd.owners)
+            if isinstance(found, Reply):
+                return Outcome(found)
+            owners = found
+            for owner in owners:
+                self._refresh_member(owner)
+        self._refresh_member(caller.user_id)
+        messages: list[DirectMessage] = []
+        with unit_of_work(self._sessions) as s:
+            c = commitments.get(s, commitment_id=cmd.commitment_id)
+            if c is None:
+                return Outcome(commitment_replies.not_found(cmd.commitment_id))
+            if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
+                                    creator_id=c.creator_id):
+                return Outcome(simple(rules.refusal(action, c.id), note=(
+                    f"#{c.id} belongs to {commitment_replies.owners_text(c.owner_ids)}.")))
+            if c.status == "cancelled":
+                return Outcome(simple(rules.transition_problem("edit", status=c.status,
+                                                               commitment_id=c.id) or ""))
+            try:
+                if isinstance(cmd, grammar.Edit):
+                    commitments.edit_text(s, commitment=c, text=cmd.text, actor_id=caller.user_id,
+                                          now=now)
+                elif isinstance(cmd, grammar.AddNote):
+                    commitments.add_note(s, commitment=c, text=cmd.text, actor_id=caller.user_id,
+                                         now=now)
+                elif isinstance(cmd, grammar.Link):
+                    wanted = ([r for r in c.rec_ids if r not in cmd.rec_ids] if cmd.remove
+                              else [*c.rec_ids, *cmd.rec_ids])
+                    commitments.set_links(s, commitment=c, rec_ids=wanted,
+                                          actor_id=caller.user_id, now=now)
+                else:
+                    added, removed = commitments.assign(s, commitment=c, owner_ids=owners,
+                                                        actor_id=caller.user_id, now=now)
+                    for who, is_new in [(m, True) for m in added] + [(m, False) for m in removed]:
+                        if who != caller.user_id:
+                            messages.append(DirectMessage(who, commitment_replies.reassigned_dm(
+                                c, kb=kb, tz=self._tz(s, who), now=now, actor_id=caller.user_id,
+                                added=is_new)))
+            except CommitmentError as e:
+                s.rollback()
+                return Outcome(simple(str(e), note="Nothing was changed."))
+            shown = "link" if action == "unlink" else action
+            reply = commitment_replies.changed(c, action=shown, kb=kb,
+                                               tz=self._tz(s, caller.user_id), now=now)
+            cid = c.id
+        if action == "assign":
+            self._replan(cid)
+        return Outcome(reply, tuple(messages), changed=(cid,))
+
+    def _find(self, caller: Caller, words: str, page: int, banner: str = "") -> Reply:
+        config, now = self.config, self._clock.now()
+        self._refresh_member(caller.user_id)
+        with unit_of_work(self._sessions, read_only=True) as s:
+            tz = self._tz(s, caller.user_id)
+            result = commitments.find(s, words=words, page=page)
+            if result.page > result.pages and result.total:
+                result = commitments.find(s, words=words, page=result.pages)
+            view = commitment_replies.ListView(scope="find", arg=words[:60], page=result.page,
+                                               title="Commitments matching your words")
+            return commitment_replies.listing(result.items, view=view, total=result.total,
+                                              pages=result.pages, kb=config.knowledge, tz=tz,
+                                              now=now, banner=banner)
 
     def _act(self, caller: Caller, action_id: str, value: str) -> Outcome:
         if action_id in ("wg_done", "wg_cancel", "wg_reopen"):
@@ -374,9 +495,11 @@ class Conversation:
         if action_id == "wg_page":
             scope, _, rest = value.partition(":")
             arg, _, page = rest.rpartition(":")
-            if scope not in ("mine", "all", "overdue", "done", "user", "rec") or not page.isdigit():
+            if scope not in ("mine", "all", "overdue", "done", "user", "rec", "find") or \
+                    not page.isdigit():
                 return Outcome(simple("That button is out of date; try `/wg list`."))
-            reply = self._list(caller, scope, arg, int(page))
+            reply = (self._find(caller, arg, int(page)) if scope == "find"
+                     else self._list(caller, scope, arg, int(page)))
             return Outcome(Reply(parts=reply.parts, text=reply.text, replace_original=True))
         if action_id in ("wg_rec_previous", "wg_rec_next"):
             reply = self._recs(grammar.Recs("id", value))
@@ -406,7 +529,7 @@ class Conversation:
             tz = self._tz(s, caller.user_id)
             counts = commitments.counts_by_rec(s, now=now)
             mine = [c for c in commitments.open_due_before(s, before=config.session.starts_at)
-                    if c.owner_id == caller.user_id]
+                    if caller.user_id in c.owner_ids]
             return session_replies.readiness(config=config, counts=counts, mine=mine, tz=tz,
                                              now=now)
 

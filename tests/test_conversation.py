@@ -80,7 +80,7 @@ def test_cancelled_ids_answered_clearly(core: Core) -> None:
     say(core, "commit Something by 15 Dec")
     say(core, "cancel 1")
     assert "was cancelled" in say(core, "move 1 to 20 Dec")
-    assert "Only the owner" in say(core, "reopen 1", user=OTHER)
+    assert "Only its owners" in say(core, "reopen 1", user=OTHER)
 
 
 def _counts(core: Core) -> tuple[int, int]:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.domain.clauses import ClauseProblem, PersonRef, commit_clauses, people, person, rec_ids
+
 MAX_INPUT = 2000
 
 ListScope = Literal["mine", "all", "overdue", "user", "rec", "done"]
@@ -34,20 +36,62 @@ class Recs:
 
 @dataclass(frozen=True)
 class Commit:
-    """`commit <what> by <date> [for <rec ID>] [owner <@U…>]`."""
+    """`commit <what> by <date> [for <IDs>] [owner <people>]`, clauses in any order."""
 
     what: str
     due: str
-    rec_id: str | None = None
-    owner_id: str | None = None
+    rec_ids: tuple[str, ...] = ()
+    owners: tuple[PersonRef, ...] = ()
 
 
 @dataclass(frozen=True)
 class ListCommitments:
-    """`list [mine | all | overdue | done | <@U…> | <rec ID>] [page N]`."""
+    """`list [mine | all | overdue | done | <person> | <rec ID>] [page N]`."""
 
     scope: ListScope = "mine"
     arg: str = ""
+    page: int = 1
+    person: PersonRef | None = None  # for scope "user": who, as typed
+
+
+@dataclass(frozen=True)
+class Edit:
+    """`edit <id> <new text>`."""
+
+    commitment_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Assign:
+    """`assign <id> <people>`: the commitment's owners from now on."""
+
+    commitment_id: int
+    owners: tuple[PersonRef, ...]
+
+
+@dataclass(frozen=True)
+class Link:
+    """`link <id> <IDs>` adds recommendations; `unlink <id> <IDs>` removes them."""
+
+    commitment_id: int
+    rec_ids: tuple[str, ...]
+    remove: bool = False
+
+
+@dataclass(frozen=True)
+class AddNote:
+    """`note <id> <text>`: a dated progress note."""
+
+    commitment_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Find:
+    """`find <words> [page N]`: commitments by their text and notes."""
+
+    words: str
     page: int = 1
 
 
@@ -87,15 +131,18 @@ class Invalid:
     usage: str = ""
 
 
-Command = Help | Recs | Commit | ListCommitments | Change | Export | SessionInfo | Admin | Invalid
+Command = (Help | Recs | Commit | ListCommitments | Change | Edit | Assign | Link | AddNote | Find
+           | Export | SessionInfo | Admin | Invalid)
 
-VERBS = ("help", "recs", "commit", "list", "show", "done", "reopen", "cancel", "move", "export",
-         "session", "admin")
+VERBS = ("help", "recs", "commit", "list", "show", "done", "reopen", "cancel", "move", "edit",
+         "assign", "link", "unlink", "note", "find", "export", "session", "admin")
 ALIASES = {
     "?": "help", "rec": "recs", "recommendations": "recs", "recommendation": "recs",
     "add": "commit", "new": "commit", "ls": "list", "complete": "done", "finish": "done",
     "undo": "reopen", "reschedule": "move", "postpone": "move", "delete": "cancel",
-    "remove": "cancel", "info": "show", "countdown": "session",
+    "remove": "cancel", "info": "show", "countdown": "session", "rename": "edit",
+    "reword": "edit", "reassign": "assign", "give": "assign", "comment": "note",
+    "progress": "note", "update": "note", "search": "find",
 }
 
 USAGE = {
@@ -103,6 +150,12 @@ USAGE = {
             "`/wg recs aspects` · `/wg recs drivers` · `/wg recs S3` · `/wg recs search border`",
     "commit": "`/wg commit Draft guidelines by 30 June for L6` (add `owner @someone` to assign it)",
     "list": "`/wg list` · `/wg list all` · `/wg list overdue` · `/wg list @someone` · `/wg list L6`",
+    "edit": "`/wg edit 12 Draft guidelines with the Chair's comments`",
+    "assign": "`/wg assign 12 @anna` · `/wg assign 12 @anna @marco`",
+    "link": "`/wg link 12 S2 L4`",
+    "unlink": "`/wg unlink 12 L4`",
+    "note": "`/wg note 12 Draft sent to the Chair`",
+    "find": "`/wg find guidelines` · `/wg find border police page 2`",
     "show": "`/wg show 12`",
     "done": "`/wg done 12`",
     "reopen": "`/wg reopen 12`",
@@ -150,6 +203,14 @@ def parse(text: str) -> Command:
         return _parse_change(verb, rest)
     if verb == "move":
         return _parse_move(rest)
+    if verb in ("edit", "note"):
+        return _parse_id_and_text(verb, rest)
+    if verb == "assign":
+        return _parse_assign(rest)
+    if verb in ("link", "unlink"):
+        return _parse_link(verb, rest)
+    if verb == "find":
+        return _parse_find(rest)
     if verb == "export":
         fmt = rest.lower().lstrip(".")
         if fmt in ("csv", "ics"):
@@ -200,29 +261,58 @@ def _parse_recs(rest: str) -> Command:
 def _parse_commit(rest: str) -> Command:
     if not rest:
         return Invalid("Tell me what you commit to and by when.", USAGE["commit"])
-    owner: str | None = None
-    m = re.search(r"\s(?:owner|for owner|assign(?:ed)? to|owned by)\s+(<@[UW][A-Z0-9]+(?:\|[^>]*)?>)",
-                  " " + rest, flags=re.IGNORECASE)
+    found = commit_clauses(rest)
+    if isinstance(found, ClauseProblem):
+        if not found.clause or found.clause == "by":
+            return Invalid(found.message, USAGE["commit"])
+        return Invalid(f"I couldn't read `{_code(found.clause)}`: {found.message}.",
+                       USAGE["commit"])
+    return Commit(what=found.what, due=found.due, rec_ids=found.rec_ids, owners=found.owners)
+
+
+def _parse_id_and_text(verb: str, rest: str) -> Command:
+    token, _, text = rest.partition(" ")
+    cid = _parse_id(token)
+    if cid is None:
+        return Invalid(f"`{verb}` needs a commitment number first. `/wg list` shows them.",
+                       USAGE[verb])
+    if not text.strip():
+        what = "the new text" if verb == "edit" else "the note"
+        return Invalid(f"Write {what} after #{cid}.", USAGE[verb])
+    return Edit(cid, text.strip()) if verb == "edit" else AddNote(cid, text.strip())
+
+
+def _parse_assign(rest: str) -> Command:
+    token, _, tail = rest.partition(" ")
+    cid = _parse_id(token)
+    tail = re.sub(r"^(?:to|owner|owners)\s+", "", tail.strip(), flags=re.IGNORECASE)
+    refs = people(tail) if tail else None
+    if cid is None or refs is None:
+        return Invalid("`assign` needs a commitment number and who should hold it, as `@name`, "
+                       "`@U…` or `me`.", USAGE["assign"])
+    return Assign(cid, refs)
+
+
+def _parse_link(verb: str, rest: str) -> Command:
+    token, _, tail = rest.partition(" ")
+    cid = _parse_id(token)
+    tail = re.sub(r"^(?:to|from|with)\s+", "", tail.strip(), flags=re.IGNORECASE)
+    ids = rec_ids(tail) if tail else None
+    if cid is None or ids is None:
+        return Invalid(f"`{verb}` needs a commitment number and recommendation ids such as "
+                       f"`S2 L4`.", USAGE[verb])
+    return Link(cid, ids, remove=verb == "unlink")
+
+
+def _parse_find(rest: str) -> Command:
+    page = 1
+    m = re.search(r"\bpage\s+(\d{1,4})\s*$", rest, flags=re.IGNORECASE)
     if m:
-        owner = mention_id(m.group(1))
-        rest = (" " + rest)[: m.start()] + (" " + rest)[m.end():]
-        rest = rest.strip()
-    rec: str | None = None
-    m = re.search(r"\s(?:for|towards|toward|under)\s+(?:rec(?:ommendation)?\s+)?([SsLl]\d{1,2})\b(?!\S)",
-                  " " + rest, flags=re.IGNORECASE)
-    if m:
-        rec = m.group(1).upper()
-        rest = ((" " + rest)[: m.start()] + (" " + rest)[m.end():]).strip()
-    parts = re.split(r"\s+by\s+", " " + rest + " ", flags=re.IGNORECASE)
-    if len(parts) < 2:
-        return Invalid("I need a deadline: add `by <date>` after what you commit to.", USAGE["commit"])
-    what = " by ".join(parts[:-1]).strip()
-    due = parts[-1].strip()
-    if not what:
-        return Invalid("Tell me what you commit to before `by`.", USAGE["commit"])
-    if not due:
-        return Invalid("I need a date after `by`.", USAGE["commit"])
-    return Commit(what=what, due=due, rec_id=rec, owner_id=owner)
+        page = max(1, int(m.group(1)))
+        rest = rest[: m.start()].strip()
+    if not rest:
+        return Invalid("Tell me what to look for, e.g. `/wg find guidelines`.", USAGE["find"])
+    return Find(rest, page)
 
 
 def _parse_list(rest: str) -> Command:
@@ -240,9 +330,9 @@ def _parse_list(rest: str) -> Command:
         return ListCommitments("overdue", page=page)
     if low in ("done", "completed", "finished"):
         return ListCommitments("done", page=page)
-    uid = mention_id(rest)
-    if uid:
-        return ListCommitments("user", uid, page=page)
+    who = person(rest) if " " not in rest.strip() or rest.startswith("<@") else None
+    if who is not None and not who.me:
+        return ListCommitments("user", who.user_id or "", page=page, person=who)
     if _REC_ID.match(rest):
         return ListCommitments("rec", rest.upper(), page=page)
     return Invalid(f"I can list `mine`, `all`, `overdue`, `done`, a person (`@name`) or a "

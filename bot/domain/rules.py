@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from bot.config.types import Config
 
-WHO_MAY_CHANGE = "the owner, the creator, coordinators or admins"
-VERB_FOR = {"done": "complete", "reopen": "reopen", "cancel": "cancel", "move": "move"}
+WHO_MAY_CHANGE = "its owners, its creator, coordinators or admins"
+VERB_FOR = {"done": "complete", "reopen": "reopen", "cancel": "cancel", "move": "move",
+            "edit": "edit", "assign": "reassign", "link": "link", "unlink": "unlink",
+            "note": "add a note to"}
 
 
-def may_change(config: Config, *, user_id: str, owner_id: str, creator_id: str) -> bool:
-    """Owner, creator, coordinators and admins may change a commitment."""
-    return (user_id in (owner_id, creator_id) or config.is_coordinator(user_id)
+def may_change(config: Config, *, user_id: str, owner_ids: tuple[str, ...] | str,
+               creator_id: str) -> bool:
+    """Any owner, the creator, coordinators and admins may change a commitment."""
+    owners = (owner_ids,) if isinstance(owner_ids, str) else owner_ids
+    return (user_id in owners or user_id == creator_id or config.is_coordinator(user_id)
             or config.is_admin(user_id))
 
 

@@ -58,12 +58,18 @@ def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
         flag = "⚠️ *overdue* · "
     elif c.status != "open":
         flag = f"_{STATUS_LABEL[c.status]}_ · "
-    bits = [f"{flag}due {format_moment(c.due_at, tz)} ({until(c.due_at, now)})"]
-    if c.rec_id:
-        bits.append(_rec_label(kb, c.rec_id))
+    when = f" ({until(c.due_at, now)})" if c.status == "open" else ""
+    bits = [f"{flag}due {format_moment(c.due_at, tz)}{when}"]
+    bits.extend(_rec_label(kb, rec_id) for rec_id in c.rec_ids)
     if show_owner:
-        bits.append(f"<@{c.owner_id}>")
+        bits.append(owners_text(c.owner_ids))
     return f"*#{c.id}* {escape(c.text)}\n" + " · ".join(bits)
+
+
+def owners_text(owner_ids: tuple[str, ...]) -> str:
+    """`<@U1>`, `<@U1> and <@U2>`, `<@U1>, <@U2> and <@U3>`."""
+    names = [f"<@{o}>" for o in owner_ids]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
 def buttons(c: Commitment, *, origin: str) -> Actions:
@@ -84,15 +90,18 @@ def buttons(c: Commitment, *, origin: str) -> Actions:
 def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
             caller_id: str) -> Reply:
     """The answer to `/wg commit`."""
-    who = "You committed" if c.owner_id == caller_id else f"<@{c.owner_id}> is committed"
-    rec = kb.get(c.rec_id) if c.rec_id else None
+    owners = c.owner_ids
+    if owners == (caller_id,):
+        who = "You committed"
+    else:
+        who = f"{owners_text(owners)} {'is' if len(owners) == 1 else 'are'} committed"
     text = f"✅ Recorded *#{c.id}*: {who} to “{escape(c.text)}”"
     fields = [f"*Due*\n{format_moment(c.due_at, tz)} ({until(c.due_at, now)})"]
-    if rec:
-        fields.append(f"*For*\n{rec.id} · {rec.title}")
+    if c.rec_ids:
+        fields.append("*For*\n" + "\n".join(_rec_label(kb, r) for r in c.rec_ids))
     parts: list[Part] = [Section(text), Fields(tuple(fields)), buttons(c, origin="none")]
-    hint = (f"I'll remind <@{c.owner_id}> before the deadline. " if c.owner_id != caller_id
-            else "I'll remind you before the deadline. ")
+    hint = ("I'll remind you before the deadline. " if owners == (caller_id,)
+            else f"I'll remind {owners_text(owners)} before the deadline. ")
     parts.append(Note(hint + f"`/wg show {c.id}` · `/wg list`"))
     return Reply(parts=tuple(parts),
                  text=f"Recorded #{c.id}, due {format_moment(c.due_at, tz)}")
@@ -104,22 +113,39 @@ def assigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime
     text = (f"<@{assigner_id}> recorded a commitment for you: *#{c.id}* “{escape(c.text)}”, due "
             f"{format_moment(c.due_at, tz)} ({until(c.due_at, now)}).")
     parts: list[Part] = [Section(text)]
-    if c.rec_id:
-        parts.append(Note(f"For {_rec_label(kb, c.rec_id)}"))
+    if c.rec_ids:
+        parts.append(Note("For " + "; ".join(_rec_label(kb, r) for r in c.rec_ids)))
+    if len(c.owner_ids) > 1:
+        parts.append(Note(f"Held by {owners_text(c.owner_ids)}; any of you can update it."))
     parts.append(buttons(c, origin="msg"))
     return Reply(parts=tuple(parts), text=f"New commitment #{c.id} assigned to you", ephemeral=False)
+
+
+def reassigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
+                  actor_id: str, added: bool) -> Reply:
+    """The one DM a new or a previous owner gets when a commitment changes hands."""
+    if added:
+        text = (f"<@{actor_id}> gave you commitment *#{c.id}* “{escape(c.text)}”, due "
+                f"{format_moment(c.due_at, tz)} ({until(c.due_at, now)}). It is now held by "
+                f"{owners_text(c.owner_ids)}.")
+        parts: list[Part] = [Section(text), buttons(c, origin="msg")]
+        return Reply(parts=tuple(parts), text=f"#{c.id} is now yours", ephemeral=False)
+    text = (f"<@{actor_id}> handed your commitment *#{c.id}* “{escape(c.text)}” to "
+            f"{owners_text(c.owner_ids)}. You will get no more reminders for it.")
+    return Reply(parts=(Section(text),), text=f"#{c.id} has a new owner", ephemeral=False)
 
 
 def detail(c: Commitment, trail: list[AuditEntry], *, kb: KnowledgeBase, tz: ZoneInfo,
            now: datetime) -> Reply:
     """`/wg show <id>`: the commitment and its audit trail."""
-    rec = kb.get(c.rec_id) if c.rec_id else None
     fields = [
-        f"*Owner*\n<@{c.owner_id}>",
+        (f"*Owner*\n<@{c.owner_id}>" if len(c.owner_ids) == 1
+         else f"*Owners*\n{owners_text(c.owner_ids)}"),
         f"*Status*\n{STATUS_LABEL[c.status]}"
         + (" · ⚠️ overdue" if c.status == "open" and c.due_at <= now else ""),
         f"*Due*\n{format_moment(c.due_at, tz)}\n({until(c.due_at, now)}; typed “{escape(c.due_words)}”)",
-        f"*For*\n{rec.id} · {rec.title}" if rec else "*For*\nno recommendation",
+        ("*For*\n" + "\n".join(_rec_label(kb, r) for r in c.rec_ids) if c.rec_ids
+         else "*For*\nno recommendation"),
         f"*Recorded by*\n<@{c.creator_id}> on {format_moment(c.created_at, tz)}",
     ]
     history = "\n".join(_audit_line(e, tz) for e in trail[-20:]) or "no changes yet"
@@ -144,6 +170,18 @@ def _audit_line(e: AuditEntry, tz: ZoneInfo) -> str:
         what = "reopened it"
     elif e.action == "cancelled":
         what = "cancelled it"
+    elif e.action == "edited":
+        what = f"changed the text from “{escape(str(e.changes.get('text', ['', ''])[0]))[:200]}”"
+    elif e.action == "reassigned":
+        before, after = e.changes.get("owners", [[], []])
+        what = f"handed it from {owners_text(tuple(before) or ('?',))} to " \
+               f"{owners_text(tuple(after) or ('?',))}"
+    elif e.action == "linked":
+        before, after = e.changes.get("recommendations", [[], []])
+        what = f"linked it to {', '.join(after) or 'no recommendation'}" + \
+            (f" (was {', '.join(before)})" if before else "")
+    elif e.action == "note":
+        what = f"noted: “{escape(str(e.changes.get('note', '')))}”"
     else:
         what = e.action
     return f"• {when} — <@{e.actor_id}> {what}"
@@ -175,7 +213,9 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
     if not items:
         empty = {"mine": "You have no open commitments. `/wg commit <what> by <date>` records one.",
                  "overdue": "Nothing is overdue. 🎉",
-                 "done": "Nothing has been completed yet."}.get(view.scope, "No open commitments here.")
+                 "done": "Nothing has been completed yet.",
+                 "find": "No commitment or note has those words. `/wg list all` shows every "
+                         "open one."}.get(view.scope, "No open commitments here.")
         parts.append(Section(empty))
         return Reply(parts=tuple(parts), text=view.title)
     groups: list[tuple[str, list[Commitment]]] = [("Overdue", []), ("Due in the next 7 days", []),
@@ -215,6 +255,8 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
 
 
 def _list_cmd(view: ListView, page: int) -> str:
+    if view.scope == "find":
+        return f"/wg find {view.arg} page {page}"
     arg = {"mine": "mine", "all": "all", "overdue": "overdue", "done": "done",
            "user": f"<@{view.arg}>", "rec": view.arg}[view.scope]
     return f"/wg list {arg} page {page}"
@@ -223,10 +265,16 @@ def _list_cmd(view: ListView, page: int) -> str:
 def changed(c: Commitment, *, action: str, kb: KnowledgeBase, tz: ZoneInfo, now: datetime) -> Reply:
     """The answer to done / reopen / cancel / move."""
     what = {"done": "✅ Marked *#{id}* done", "reopen": "↩️ Reopened *#{id}*",
-            "cancel": "🗑️ Cancelled *#{id}*", "move": "📅 Moved *#{id}*"}[action].format(id=c.id)
+            "cancel": "🗑️ Cancelled *#{id}*", "move": "📅 Moved *#{id}*",
+            "edit": "✏️ *#{id}* now reads", "assign": "👥 Handed *#{id}* over",
+            "link": "🔗 Linked *#{id}*", "note": "📝 Noted on *#{id}*"}[action].format(id=c.id)
     text = f"{what}: “{escape(c.text)}”"
     if action in ("move", "reopen"):
         text += f" — now due {format_moment(c.due_at, tz)} ({until(c.due_at, now)})"
+    elif action == "assign":
+        text += f" — held by {owners_text(c.owner_ids)}"
+    elif action == "link":
+        text += " — for " + (", ".join(_rec_label(kb, r) for r in c.rec_ids) or "no recommendation")
     parts: list[Part] = [Section(text)]
     if action == "cancel":
         parts.append(Note(f"Changed your mind? `/wg reopen {c.id}`"))

@@ -76,7 +76,7 @@ def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now:
             return f"commitment #{c.id} is {c.status}"
         if c.due_at != planned_due:
             return f"commitment #{c.id} was moved"
-        if c.owner_id != recipient:
+        if recipient not in c.owner_ids:
             return f"commitment #{c.id} has a new owner"
         if kind == "deadline" and now >= c.due_at:
             return "the deadline passed before the reminder could go out"

@@ -1,15 +1,17 @@
 """Commitments: record, find, list and change them; every change leaves an audit entry."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.dates import DueDate
-from bot.store.models import MAX_TEXT, AuditEntry, Commitment
+from bot.domain.search import terms_of
+from bot.store.models import MAX_TEXT, AuditEntry, Commitment, CommitmentLink, CommitmentOwner
 
 
 MAX_COUNT = 1000
@@ -56,19 +58,121 @@ def validate_text(text: str) -> str:
     return text
 
 
+MAX_NOTE = 500
+
+
 def create(session: Session, *, text: str, owner_id: str, creator_id: str, rec_id: str | None,
-           due: DueDate, first_nudge_at: datetime | None, now: datetime) -> Commitment:
-    """Record a new open commitment (members must exist already)."""
-    commitment = Commitment(text=validate_text(text), owner_id=owner_id, creator_id=creator_id,
-                            rec_id=rec_id, due_at=due.at, due_words=due.words[:120], status="open",
-                            created_at=now, updated_at=now, completed_at=None,
-                            next_nudge_at=first_nudge_at, nudges=0)
+           due: DueDate, first_nudge_at: datetime | None, now: datetime,
+           co_owner_ids: Sequence[str] = (), also_rec_ids: Sequence[str] = ()) -> Commitment:
+    """Record a new open commitment (members must exist already): its first owner and first
+    recommendation, and any more of either."""
+    owners = list(dict.fromkeys([owner_id, *co_owner_ids]))
+    recs = list(dict.fromkeys([*([rec_id] if rec_id else []), *also_rec_ids]))
+    commitment = Commitment(text=validate_text(text), owner_id=owners[0], creator_id=creator_id,
+                            rec_id=recs[0] if recs else None, due_at=due.at,
+                            due_words=due.words[:120], status="open", created_at=now,
+                            updated_at=now, completed_at=None, next_nudge_at=first_nudge_at,
+                            nudges=0)
+    commitment.owners = [CommitmentOwner(member_id=m, position=i) for i, m in enumerate(owners)]
+    commitment.links = [CommitmentLink(rec_id=r, position=i) for i, r in enumerate(recs)]
     session.add(commitment)
     session.flush()
+    changes: dict[str, Any] = {"text": [None, commitment.text], "owner": [None, owners[0]],
+                               "recommendation": [None, recs[0] if recs else None],
+                               "due": [None, due.at.isoformat()]}
+    if len(owners) > 1:
+        changes["owners"] = [None, owners]
+    if len(recs) > 1:
+        changes["recommendations"] = [None, recs]
     _audit(session, commitment=commitment, actor_id=creator_id, now=now, action="created",
-           changes={"text": [None, commitment.text], "owner": [None, owner_id],
-                    "recommendation": [None, rec_id], "due": [None, due.at.isoformat()]})
+           changes=changes)
     return commitment
+
+
+def edit_text(session: Session, *, commitment: Commitment, text: str, actor_id: str,
+              now: datetime) -> Commitment:
+    """Replace what a commitment says, with an audit entry."""
+    before, after = commitment.text, validate_text(text)
+    commitment.text = after
+    commitment.updated_at = now
+    _audit(session, commitment=commitment, actor_id=actor_id, now=now, action="edited",
+           changes={"text": [before, after]})
+    session.flush()
+    return commitment
+
+
+def assign(session: Session, *, commitment: Commitment, owner_ids: Sequence[str], actor_id: str,
+           now: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Give a commitment to these owners (the first leads); (who was added, who was removed)."""
+    after = tuple(dict.fromkeys(owner_ids))
+    if not after:
+        raise CommitmentError("Name at least one owner.")
+    before = commitment.owner_ids
+    if after == before:
+        return (), ()
+    keep = {o.member_id: o for o in commitment.owners}
+    rows = []
+    for i, member_id in enumerate(after):
+        row = keep.get(member_id) or CommitmentOwner(member_id=member_id)
+        row.position = i
+        rows.append(row)
+    commitment.owners = rows
+    commitment.owner_id = after[0]
+    commitment.updated_at = now
+    _audit(session, commitment=commitment, actor_id=actor_id, now=now, action="reassigned",
+           changes={"owners": [list(before), list(after)]})
+    session.flush()
+    return (tuple(m for m in after if m not in before), tuple(m for m in before if m not in after))
+
+
+def set_links(session: Session, *, commitment: Commitment, rec_ids: Sequence[str], actor_id: str,
+              now: datetime) -> bool:
+    """Link the commitment to exactly these recommendations, in order; False when unchanged."""
+    after = tuple(dict.fromkeys(r.upper() for r in rec_ids))
+    before = commitment.rec_ids
+    if after == before:
+        return False
+    keep = {link.rec_id: link for link in commitment.links}
+    rows = []
+    for i, rec_id in enumerate(after):
+        row = keep.get(rec_id) or CommitmentLink(rec_id=rec_id)
+        row.position = i
+        rows.append(row)
+    commitment.links = rows
+    commitment.rec_id = after[0] if after else None
+    commitment.updated_at = now
+    _audit(session, commitment=commitment, actor_id=actor_id, now=now, action="linked",
+           changes={"recommendations": [list(before), list(after)]})
+    session.flush()
+    return True
+
+
+def add_note(session: Session, *, commitment: Commitment, text: str, actor_id: str,
+             now: datetime) -> AuditEntry:
+    """A dated progress note by its author, kept in the commitment's history."""
+    note = " ".join(text.split())
+    if not note:
+        raise CommitmentError("Write the note after the number, e.g. `/wg note 12 Draft sent to "
+                              "the Chair`.")
+    if len(note) > MAX_NOTE:
+        raise CommitmentError(f"That note is {len(note)} characters; the limit is {MAX_NOTE}.")
+    commitment.updated_at = now
+    entry = AuditEntry(commitment_id=commitment.id, actor_id=actor_id, at=now, action="note",
+                       changes={"note": note})
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def latest_notes(session: Session, *, commitment_ids: Sequence[int]) -> dict[int, AuditEntry]:
+    """The newest note of each of these commitments that has one."""
+    if not commitment_ids:
+        return {}
+    newest = (select(AuditEntry.commitment_id, func.max(AuditEntry.id).label("id"))
+              .where(AuditEntry.commitment_id.in_(commitment_ids), AuditEntry.action == "note")
+              .group_by(AuditEntry.commitment_id).subquery())
+    rows = session.scalars(select(AuditEntry).join(newest, AuditEntry.id == newest.c.id))
+    return {e.commitment_id: e for e in rows}
 
 
 def get(session: Session, *, commitment_id: int) -> Commitment | None:
@@ -123,12 +227,11 @@ def listing(session: Session, *, scope: str, user_id: str, arg: str, now: dateti
         stmt = stmt.where(Commitment.status == "done")
     else:
         stmt = stmt.where(Commitment.status == "open")
-    if scope == "mine":
-        stmt = stmt.where(Commitment.owner_id == user_id)
-    elif scope == "user":
-        stmt = stmt.where(Commitment.owner_id == arg)
+    if scope in ("mine", "user"):
+        stmt = stmt.where(Commitment.id.in_(_held_by(user_id if scope == "mine" else arg)))
     elif scope == "rec":
-        stmt = stmt.where(Commitment.rec_id == arg)
+        stmt = stmt.where(Commitment.id.in_(
+            select(CommitmentLink.commitment_id).where(CommitmentLink.rec_id == arg)))
     elif scope == "overdue":
         stmt = stmt.where(Commitment.due_at <= now)
     # Counting stops at MAX_COUNT: a listing never pays for counting a huge backlog.
@@ -138,6 +241,11 @@ def listing(session: Session, *, scope: str, user_id: str, arg: str, now: dateti
     stmt = stmt.order_by(*order, Commitment.id).limit(per_page).offset((page - 1) * per_page)
     return Page(items=tuple(session.scalars(stmt).unique()), total=total, page=page,
                 per_page=per_page)
+
+
+def _held_by(member_id: str) -> Any:
+    """The ids of the commitments a member holds (alone or with others)."""
+    return select(CommitmentOwner.commitment_id).where(CommitmentOwner.member_id == member_id)
 
 
 def open_due_before(session: Session, *, before: datetime) -> list[Commitment]:
@@ -151,12 +259,52 @@ def counts_by_rec(session: Session, *, now: datetime) -> dict[str | None, dict[s
     """Per recommendation: how many commitments are done, open and overdue."""
     overdue = func.sum(case(((Commitment.status == "open") & (Commitment.due_at <= now), 1),
                             else_=0))
-    stmt = (select(Commitment.rec_id, Commitment.status, func.count(), overdue)
+    # A commitment serving several recommendations counts under each; one serving none under None.
+    rec = CommitmentLink.rec_id
+    stmt = (select(rec, Commitment.status, func.count(), overdue)
+            .select_from(Commitment)
+            .outerjoin(CommitmentLink, CommitmentLink.commitment_id == Commitment.id)
             .where(Commitment.status != "cancelled")
-            .group_by(Commitment.rec_id, Commitment.status))
+            .group_by(rec, Commitment.status))
     result: dict[str | None, dict[str, int]] = {}
     for rec_id, status, count, late in session.execute(stmt):
         row = result.setdefault(rec_id, {"done": 0, "open": 0, "overdue": 0})
         row[status] = row.get(status, 0) + int(count)
         row["overdue"] += int(late or 0)
     return result
+
+
+FIND_CANDIDATES = 1000
+
+
+def find(session: Session, *, words: str, page: int = 1, per_page: int = 10) -> Page:
+    """Commitments whose text or notes hold the words, most words matched first, open before
+    done, then by deadline; one page at a time."""
+    terms = list(dict.fromkeys(t for t in terms_of(words) if len(t) > 1))[:8]
+    if not terms:
+        return Page(items=(), total=0, page=page, per_page=per_page)
+    note_text = cast(AuditEntry.changes, String)
+    noted = {t: select(AuditEntry.commitment_id).where(
+        AuditEntry.action == "note", func.lower(note_text).contains(t[:max(3, len(t) - 2)])) for t in terms}
+    stmt = (select(Commitment).where(
+        Commitment.status != "cancelled",
+        or_(*(func.lower(Commitment.text).contains(t[:max(3, len(t) - 2)]) for t in terms),
+            *(Commitment.id.in_(q) for q in noted.values())))
+        .order_by(Commitment.id.desc()).limit(FIND_CANDIDATES))
+    found = list(session.scalars(stmt).unique())
+    notes: dict[int, list[str]] = {}
+    if found:
+        rows = session.execute(select(AuditEntry.commitment_id, AuditEntry.changes).where(
+            AuditEntry.commitment_id.in_([c.id for c in found]), AuditEntry.action == "note"))
+        for cid, changes in rows:
+            notes.setdefault(cid, []).append(str((changes or {}).get("note", "")))
+    wanted = set(terms)
+
+    def score(c: Commitment) -> tuple[int, int, datetime, int]:
+        seen = set(terms_of(" ".join([c.text, *notes.get(c.id, [])])))
+        return (-len(wanted & seen), 0 if c.status == "open" else 1, c.due_at, c.id)
+
+    ranked = sorted((c for c in found if score(c)[0] < 0), key=score)
+    start = (page - 1) * per_page
+    return Page(items=tuple(ranked[start:start + per_page]), total=len(ranked), page=page,
+                per_page=per_page)

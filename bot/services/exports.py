@@ -12,20 +12,22 @@ from sqlalchemy.orm import Session, joinedload
 
 from bot.config.types import Config
 from bot.domain.reply import Attachment, spreadsheet_cell
-from bot.store.models import Commitment
+from bot.store.models import Commitment, CommitmentOwner
 
 UID_DOMAIN = "wgbot.osce-migration"
 SESSION_LENGTH = timedelta(hours=3)
 DEADLINE_SLOT = timedelta(minutes=30)
 CSV_COLUMNS = ("id", "text", "owner_id", "owner", "recommendation", "recommendation_title",
-               "due_local", "due_utc", "status", "overdue", "created_by", "created_utc")
+               "due_local", "due_utc", "status", "overdue", "created_by", "created_utc",
+               "all_owner_ids", "all_recommendations")
 
 
 def _commitments(session: Session, *, owner_id: str | None) -> list[Commitment]:
     stmt = (select(Commitment).options(joinedload(Commitment.owner))
             .where(Commitment.status == "open"))
-    if owner_id:
-        stmt = stmt.where(Commitment.owner_id == owner_id)
+    if owner_id:  # every commitment they hold, alone or with others
+        stmt = stmt.where(Commitment.id.in_(select(CommitmentOwner.commitment_id)
+                                            .where(CommitmentOwner.member_id == owner_id)))
     return list(session.scalars(stmt.order_by(Commitment.due_at, Commitment.id)).unique())
 
 
@@ -42,7 +44,8 @@ def csv_file(session: Session, *, config: Config, now: datetime, tz: ZoneInfo,
                          c.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                          c.due_at.strftime("%Y-%m-%dT%H:%M:%SZ"), c.status,
                          "yes" if c.due_at <= now else "no", c.creator_id,
-                         c.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")])
+                         c.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), " ".join(c.owner_ids),
+                         " ".join(c.rec_ids)])
     stamp = now.astimezone(tz).strftime("%Y-%m-%d")
     return Attachment(filename=f"wg-commitments-{stamp}.csv", title="Working group commitments",
                       content=buf.getvalue().encode("utf-8-sig"))

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import Member
@@ -55,6 +56,20 @@ def timezone_of(session: Session, *, user_id: str, default: ZoneInfo) -> ZoneInf
         return ZoneInfo(member.tz)
     except (ZoneInfoNotFoundError, ValueError):
         return default
+
+
+def named(session: Session, *, name: str) -> list[Member]:
+    """Members whose display name is this name (any case, spaces and dots ignored), at most five."""
+    def key(text: str) -> str:
+        return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+    wanted = key(name)
+    if not wanted:
+        return []
+    rows = session.scalars(select(Member).where(func.lower(Member.name).contains(name.casefold()[:3]))
+                           .limit(500))
+    exact = [m for m in rows if key(m.name) == wanted or key(m.name.split(" ")[0]) == wanted]
+    return exact[:5]
 
 
 def name_of(session: Session, *, user_id: str) -> str:

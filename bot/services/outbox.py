@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config.types import Config
 from bot.domain import planning
 from bot.domain.planning import Planned
-from bot.store.models import Commitment, Delivery, Member, SweepMark
+from bot.store.models import Commitment, CommitmentOwner, Delivery, Member, SweepMark
 
 SWEEP = "reminders"
 MAX_ATTEMPTS = 8
@@ -82,14 +82,15 @@ def plan(session: Session, *, config: Config, now: datetime,
     reminders: list[tuple[int, str, datetime, timedelta]] = []
     for offset in config.reminders.deadline:
         lo, hi = planning.deadline_window(offset, after=after, until=until)
-        rows = session.execute(
-            select(Commitment.id, Commitment.owner_id, Commitment.due_at)
+        rows = session.execute(  # one reminder for each owner of a shared commitment
+            select(Commitment.id, CommitmentOwner.member_id, Commitment.due_at)
+            .join(CommitmentOwner, CommitmentOwner.commitment_id == Commitment.id)
             .where(Commitment.status == "open", Commitment.due_at > lo, Commitment.due_at <= hi))
         reminders.extend((cid, owner, due, offset) for cid, owner, due in rows)
     nudges = list(session.scalars(
         select(Commitment).where(Commitment.status == "open", Commitment.next_nudge_at.is_not(None),
                                  Commitment.next_nudge_at <= until)).unique())
-    owners = {r[1] for r in reminders} | {c.owner_id for c in nudges} | \
+    owners = {r[1] for r in reminders} | {o for c in nudges for o in c.owner_ids} | \
         {p.id for p in config.coordinators}
     tzs = timezones(session, owners, config.timezone)
     quiet = config.quiet_hours
@@ -102,9 +103,9 @@ def plan(session: Session, *, config: Config, now: datetime,
         if nudge_at is None:  # filtered out by the query; keeps the type checker informed
             continue
         if c.nudges < config.reminders.overdue_max:
-            planned.append(Planned("overdue", c.owner_id,
-                                   planning.commitment_subject(c.id, c.due_at), nudge_at,
-                                   planning.quiet_shift(nudge_at, tzs[c.owner_id], quiet)))
+            planned.extend(Planned("overdue", owner, planning.commitment_subject(c.id, c.due_at),
+                                   nudge_at, planning.quiet_shift(nudge_at, tzs[owner], quiet))
+                           for owner in c.owner_ids)
             c.nudges += 1
         # The next nudge is the next working day still ahead; missed ones are not sent in a burst.
         k, nxt = c.nudges + 1, None

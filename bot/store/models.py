@@ -100,6 +100,47 @@ class Commitment(Base):
     # Loaded only where a name is shown (exports); lists and sweeps never join members.
     owner: Mapped[Member] = relationship(foreign_keys=[owner_id], lazy="raise_on_sql")
     creator: Mapped[Member] = relationship(foreign_keys=[creator_id], lazy="raise_on_sql")
+    # Every owner (the first is owner_id) and every linked recommendation (the first is rec_id).
+    owners: Mapped[list[CommitmentOwner]] = relationship(
+        order_by="CommitmentOwner.position", lazy="selectin", cascade="all, delete-orphan",
+        passive_deletes=True)
+    links: Mapped[list[CommitmentLink]] = relationship(
+        order_by="CommitmentLink.position", lazy="selectin", cascade="all, delete-orphan",
+        passive_deletes=True)
+
+    @property
+    def owner_ids(self) -> tuple[str, ...]:
+        """Everyone who holds it, the lead owner first."""
+        return tuple(o.member_id for o in self.owners) or (self.owner_id,)
+
+    @property
+    def rec_ids(self) -> tuple[str, ...]:
+        """Every recommendation it serves, in the order they were linked."""
+        return tuple(link.rec_id for link in self.links) or ((self.rec_id,) if self.rec_id else ())
+
+
+class CommitmentOwner(Base):
+    """One of the people who hold a commitment (a delegation's team may share one)."""
+
+    __tablename__ = "commitment_owners"
+    __table_args__ = (Index("ix_commitment_owners_member", "member_id", "commitment_id"),)
+
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CommitmentLink(Base):
+    """A recommendation a commitment serves (it may serve several)."""
+
+    __tablename__ = "commitment_links"
+    __table_args__ = (Index("ix_commitment_links_rec", "rec_id", "commitment_id"),)
+
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    rec_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditEntry(Base):

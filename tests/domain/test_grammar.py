@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import grammar as g
+from bot.domain.clauses import PersonRef
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -27,8 +28,20 @@ from bot.domain import grammar as g
     ("list", g.ListCommitments("mine")),
     ("list all", g.ListCommitments("all")),
     ("list overdue page 2", g.ListCommitments("overdue", page=2)),
-    ("list <@U0ABC|anna>", g.ListCommitments("user", "U0ABC")),
-    ("list <@U0ABC>", g.ListCommitments("user", "U0ABC")),
+    ("list <@U0ABC|anna>", g.ListCommitments("user", "U0ABC", person=PersonRef("U0ABC"))),
+    ("list <@U0ABC>", g.ListCommitments("user", "U0ABC", person=PersonRef("U0ABC"))),
+    ("list @U0CONSOLE", g.ListCommitments("user", "U0CONSOLE", person=PersonRef("U0CONSOLE"))),
+    ("list @anna", g.ListCommitments("user", "", person=PersonRef(name="anna"))),
+    ("edit 12 New words", g.Edit(12, "New words")),
+    ("rename #12 New words", g.Edit(12, "New words")),
+    ("assign 12 @anna", g.Assign(12, (PersonRef(name="anna"),))),
+    ("assign 12 to <@U0A> and me", g.Assign(12, (PersonRef("U0A"), PersonRef(me=True)))),
+    ("link 12 S2 L4", g.Link(12, ("S2", "L4"))),
+    ("link 12 to s2, l4", g.Link(12, ("S2", "L4"))),
+    ("unlink 12 L4", g.Link(12, ("L4",), remove=True)),
+    ("note 12 Draft sent to the Chair", g.AddNote(12, "Draft sent to the Chair")),
+    ("find border police", g.Find("border police")),
+    ("find border police page 3", g.Find("border police", 3)),
     ("list l6", g.ListCommitments("rec", "L6")),
     ("show 12", g.Change("show", 12)),
     ("done #12", g.Change("done", 12)),
@@ -56,9 +69,21 @@ def test_forms(text: str, expected: g.Command) -> None:
      "Map smuggling routes", "2026-12-04 17:00", "S6", "U0Q"),
     ("commit Paper for the session by the session", "Paper for the session", "the session", None,
      None),
+    ("commit Help Anna by Friday owner @U0CONSOLE", "Help Anna", "Friday", None, "U0CONSOLE"),
 ])
 def test_commit(text: str, what: str, due: str, rec: str | None, owner: str | None) -> None:
-    assert g.parse(text) == g.Commit(what=what, due=due, rec_id=rec, owner_id=owner)
+    assert g.parse(text) == g.Commit(what=what, due=due, rec_ids=(rec,) if rec else (),
+                                     owners=(PersonRef(owner),) if owner else ())
+
+
+@pytest.mark.parametrize("text,quoted", [
+    ("commit Note by 15 Jan for Mediterranean", "`for Mediterranean`"),
+    ("commit Note by Friday owner anna", "`owner anna`"),
+])
+def test_a_clause_that_fails_is_quoted_alone(text: str, quoted: str) -> None:
+    cmd = g.parse(text)
+    assert isinstance(cmd, g.Invalid)
+    assert quoted in cmd.message and "15 Jan" not in cmd.message.replace(quoted, "")
 
 
 @pytest.mark.parametrize("text,fragment", [
@@ -92,6 +117,7 @@ def test_mentions_in_both_forms() -> None:
 @given(st.text(max_size=300))
 def test_parse_never_raises(text: str) -> None:
     assert isinstance(g.parse(text), (g.Help, g.Recs, g.Commit, g.ListCommitments, g.Change,
+                                      g.Edit, g.Assign, g.Link, g.AddNote, g.Find,
                                       g.Export, g.SessionInfo, g.Admin, g.Invalid))
 
 

@@ -175,7 +175,7 @@ def test_permission_matrix(bot: BotProcess, actor: str, allowed: bool, action: s
     if allowed:
         assert "Only the owner" not in reply
     else:
-        assert "Only the owner, the creator, coordinators or admins can" in reply
+        assert "Only its owners, its creator, coordinators or admins can" in reply
         shown = _text(_reply(bot.client.command(f"show {cid}")))
         assert ("done" in shown) == (action == "reopen")  # unchanged
 

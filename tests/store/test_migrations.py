@@ -62,3 +62,42 @@ def test_postgres_url_forms() -> None:
     assert normalise_url("postgres://u:p@h:5432/db") == "postgresql+psycopg://u:p@h:5432/db"
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_commitments_keep_their_owner_and_recommendation_through_0003(database_url: str) -> None:
+    """A database created by the 0002 schema, with commitments, upgrades without losing them."""
+    migrate.upgrade(database_url, "0002_schema")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO members (id, name, tz, refreshed_at) VALUES "
+                              "('U0ANNA', 'Anna', NULL, '2026-11-01 10:00:00'), "
+                              "('U0MARCO', 'Marco', NULL, '2026-11-01 10:00:00')"))
+            for cid, owner, rec in ((1, "U0ANNA", "'S2'"), (2, "U0MARCO", "NULL")):
+                conn.execute(text(
+                    "INSERT INTO commitments (id, text, owner_id, creator_id, rec_id, due_at, "
+                    "due_words, status, created_at, updated_at, completed_at, next_nudge_at, "
+                    f"nudges) VALUES ({cid}, 'Paper {cid}', '{owner}', 'U0ANNA', {rec}, "
+                    "'2027-01-15 16:00:00', '15 Jan', 'open', '2026-11-01 10:00:00', "
+                    "'2026-11-01 10:00:00', NULL, NULL, 0)"))
+    finally:
+        engine.dispose()
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            owners = conn.execute(text("SELECT commitment_id, member_id, position FROM "
+                                       "commitment_owners ORDER BY commitment_id")).all()
+            links = conn.execute(text("SELECT commitment_id, rec_id FROM commitment_links")).all()
+            texts = conn.execute(text("SELECT text FROM commitments ORDER BY id")).scalars().all()
+        assert [tuple(r) for r in owners] == [(1, "U0ANNA", 0), (2, "U0MARCO", 0)]
+        assert [tuple(r) for r in links] == [(1, "S2")]
+        assert texts == ["Paper 1", "Paper 2"]
+    finally:
+        engine.dispose()
+    migrate.downgrade(database_url, "0002_schema")
+    engine = make_engine(database_url)
+    try:
+        assert "commitment_owners" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
