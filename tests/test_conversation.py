@@ -93,7 +93,9 @@ WORDS = st.sampled_from(["commit", "by", "for", "owner", "<@U0X|x>", "L6", "S9",
                          "1", "#2", "list", "recs", "search", "done", "cancel", "reopen", "show",
                          "export", "csv", "ics", "admin", "session", "page", "0", "99999999999",
                          "tomorrow", "30 February", "next", "Friday", "in", "3", "weeks",
-                         "<!channel>", "&", "\u202e", "🙂", "x" * 600, "2026-13-45", "help"])
+                         "<!channel>", "&", "\u202e", "🙂", "x" * 600, "2026-13-45", "help",
+                         "edit", "assign", "link", "unlink", "note", "find", "@anna", "me",
+                         "S2", "and"])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -162,3 +164,111 @@ def test_help_for_one_command_gives_its_page(core: Core, topic: str, example: st
 
 def test_help_for_an_unknown_topic_gives_the_overview(core: Core) -> None:
     assert "Your commitments" in say(core, "help nonsense")
+
+
+# --- commitments that change: edit, assign, several owners, links, notes, find --------------------
+
+def outcome_of(core: Core, text: str, user: str = MEMBER):  # type: ignore[no-untyped-def]
+    return core.conversation.answer(Caller(user), text)
+
+
+def test_edit_changes_the_text_keeps_the_history_and_refuses_others(core: Core) -> None:
+    say(core, "commit Draft guidelines by 15 Dec for L6")
+    before = _counts(core)
+    refused = say(core, "edit 1 Something else", user=OTHER)
+    assert "Only its owners, its creator, coordinators or admins can edit #1" in refused
+    assert _counts(core) == before
+    assert "now reads: “Draft guidelines with the Chair's comments”" in say(
+        core, "edit 1 Draft guidelines with the Chair's comments")
+    shown = say(core, "show 1")
+    assert "changed the text from “Draft guidelines”" in shown
+    assert _counts(core) == (before[0], before[1] + 1)
+
+
+def test_assign_tells_the_new_and_the_previous_owner_once_each(core: Core) -> None:
+    say(core, "commit Map the routes by 15 Dec")
+    out = outcome_of(core, f"assign 1 <@{OTHER}>", user=ADMIN)
+    assert f"held by <@{OTHER}>" in out.reply.text
+    to = sorted((m.user_id, m.reply.text) for m in out.messages)
+    assert to == sorted([(OTHER, "#1 is now yours"), (MEMBER, "#1 has a new owner")])
+    assert "Map the routes" in say(core, "list", user=OTHER)
+    assert "no open commitments" in say(core, "list", user=MEMBER)
+    assert outcome_of(core, f"assign 1 <@{OTHER}>", user=ADMIN).messages == ()
+
+
+def test_several_owners_each_see_it_and_any_of_them_may_update_it(core: Core) -> None:
+    out = outcome_of(core, f"commit Joint paper by 15 Dec owner me and <@{OTHER}>")
+    assert [m.user_id for m in out.messages] == [OTHER]
+    assert "Joint paper" in say(core, "list", user=OTHER)
+    assert "Joint paper" in say(core, "list", user=MEMBER)
+    assert f"<@{MEMBER}> and <@{OTHER}>" in say(core, "list all")
+    assert "Marked *#1* done" in say(core, "done 1", user=OTHER)
+
+
+def test_links_count_under_each_recommendation(core: Core) -> None:
+    assert "Recorded #1" in say(core, "commit Border training by 15 Dec for S3 and L6")
+    assert "Commitments: 1 open" in say(core, "recs S3")
+    assert "Commitments: 1 open" in say(core, "recs L6")
+    assert "Linked *#1*" in say(core, "unlink 1 L6")
+    assert "Commitments: 1 open" not in say(core, "recs L6")
+    assert "Border training" in say(core, "list S3")
+    assert "linked it to S3 (was S3, L6)" in say(core, "show 1")
+    assert "no recommendation *S9*" in say(core, "link 1 S9")
+
+
+def test_notes_are_dated_in_the_history_and_found(core: Core) -> None:
+    say(core, "commit Prepare the brief by 15 Dec")
+    say(core, "commit Unrelated paper by 16 Dec")
+    assert "Noted on *#1*" in say(core, "note 1 Draft sent to the Chair for comments")
+    shown = say(core, "show 1")
+    assert "noted: “Draft sent to the Chair for comments”" in shown
+    found = say(core, "find chair comments")
+    assert "Prepare the brief" in found and "Unrelated paper" not in found
+    assert "No commitment or note has those words" in say(core, "find zebra")
+
+
+def test_find_ranks_commitments_with_more_of_the_words_first(core: Core) -> None:
+    say(core, "commit Border police training by 15 Dec")
+    say(core, "commit Police liaison by 16 Dec")
+    out = say(core, "find border police")
+    assert out.index("Border police training") < out.index("Police liaison")
+
+
+def test_people_typed_by_name_are_resolved_or_asked_about(core: Core) -> None:
+    from bot.services import members
+    from bot.services.members import Profile
+
+    with unit_of_work(core.sessions) as s:
+        members.remember(s, user_id="U0ANNA1", profile=Profile("Anna Rossi", None), now=THURSDAY)
+        members.remember(s, user_id="U0MARCO", profile=Profile("Marco", None), now=THURSDAY)
+    assert "<@U0MARCO> is committed" in say(core, "commit Brief the Chair by 15 Dec owner @marco")
+    assert "Brief the Chair" in say(core, "list @Marco")
+    with unit_of_work(core.sessions) as s:
+        members.remember(s, user_id="U0ANNA2", profile=Profile("Anna", None), now=THURSDAY)
+    before = _counts(core)
+    asked = say(core, "commit Paper by 15 Dec owner @anna")
+    assert "Several people are called *@anna*" in asked and "<@U0ANNA1>" in asked
+    assert "I don't know anyone called *@zoe*" in say(core, "assign 1 @zoe")
+    assert _counts(core) == before
+
+
+def test_a_clause_that_fails_records_nothing_and_names_the_clause(core: Core) -> None:
+    before = _counts(core)
+    out = say(core, "commit Note by 15 Jan for Mediterranean")
+    assert "I couldn't read `for Mediterranean`" in out and "15 Jan" not in out.split("\n")[0]
+    assert _counts(core) == before
+    assert "Recorded #1" in say(core, "commit Help Anna by Friday owner @U0CONSOLE")
+
+
+def test_each_owner_gets_a_deadline_reminder(core: Core) -> None:
+    from bot.services import outbox
+    from bot.store.models import Delivery
+
+    say(core, f"commit Joint paper by 4 Dec owner me and <@{OTHER}>")
+    with unit_of_work(core.sessions) as s:
+        outbox.plan(s, config=core.conversation.config, now=THURSDAY)
+        outbox.plan(s, config=core.conversation.config,
+                    now=datetime(2026, 12, 4, 17, tzinfo=UTC))
+    with unit_of_work(core.sessions, read_only=True) as s:
+        rows = s.scalars(select(Delivery).where(Delivery.kind == "deadline")).all()
+        assert {d.recipient for d in rows} == {MEMBER, OTHER}
