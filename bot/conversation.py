@@ -102,7 +102,7 @@ class Conversation:
     def answer(self, caller: Caller, text: str) -> Outcome:
         """Answer `/wg <text>`; never raises: a failure becomes an apology with a reference."""
         try:
-            return self._answer(caller, grammar.parse(text))
+            return self._answer(caller, grammar.parse(text), text)
         except Exception:
             return Outcome(apology(log, f"/wg {text[:200]!r} from {caller.user_id}"))
 
@@ -165,7 +165,7 @@ class Conversation:
                                         tz=tz, now=now)
 
     # ---------------------------------------------------------------- dispatch
-    def _answer(self, caller: Caller, cmd: grammar.Command) -> Outcome:
+    def _answer(self, caller: Caller, cmd: grammar.Command, text: str = "") -> Outcome:
         config = self.config
         if isinstance(cmd, grammar.Invalid):
             return Outcome(simple(cmd.message, note=cmd.usage or None))
@@ -176,7 +176,7 @@ class Conversation:
         if isinstance(cmd, grammar.Recs):
             return Outcome(self._recs(cmd))
         if isinstance(cmd, grammar.Commit):
-            return self._commit_text(caller, cmd)
+            return self._commit_text(caller, cmd, command=text)
         if isinstance(cmd, grammar.ListCommitments):
             arg = cmd.arg
             if cmd.person is not None and not cmd.person.user_id:
@@ -243,7 +243,8 @@ class Conversation:
         return parse_due(words, now=self._clock.now(), tz=self._tz(s, user_id),
                          session_at=config.session.starts_at, workday_end=config.workday_end)
 
-    def _commit_text(self, caller: Caller, cmd: grammar.Commit) -> Outcome:
+    def _commit_text(self, caller: Caller, cmd: grammar.Commit, *, command: str = "",
+                     force: bool = False) -> Outcome:
         self._refresh_member(caller.user_id)
         with unit_of_work(self._sessions, read_only=True) as s:
             due = self._parse_due(s, caller.user_id, cmd.due)
@@ -252,7 +253,16 @@ class Conversation:
         owners = self._people(caller, cmd.owners)
         if isinstance(owners, Reply):
             return Outcome(owners)
-        return self._commit(caller, what=cmd.what, due=due, owner_ids=owners, rec_ids=cmd.rec_ids)
+        if not force:
+            with unit_of_work(self._sessions, read_only=True) as s:
+                same = commitments.open_with_text(s, text=cmd.what,
+                                                  owner_id=(owners or (caller.user_id,))[0])
+                if same is not None:
+                    return Outcome(commitment_replies.possible_duplicate(
+                        same, command=command, tz=self._tz(s, caller.user_id),
+                        now=self._clock.now()))
+        return self._commit(caller, what=cmd.what, due=due, owner_ids=owners, rec_ids=cmd.rec_ids,
+                            suggest=True)
 
     def _people(self, caller: Caller, refs: tuple[PersonRef, ...]) -> tuple[str, ...] | Reply:
         """User ids for people as typed; a reply asking again when a name is unknown or ambiguous."""
@@ -279,7 +289,7 @@ class Conversation:
 
     def _commit(self, caller: Caller, *, what: str, due: DueDate, owner_id: str | None = None,
                 rec_id: str | None = None, owner_ids: tuple[str, ...] = (),
-                rec_ids: tuple[str, ...] = ()) -> Outcome:
+                rec_ids: tuple[str, ...] = (), suggest: bool = False) -> Outcome:
         config, now = self.config, self._clock.now()
         kb = config.knowledge
         for wanted in (*((rec_id,) if rec_id else ()), *rec_ids):
@@ -306,7 +316,10 @@ class Conversation:
                                    first_nudge_at=planning.first_nudge(due.at, config=config),
                                    now=now, co_owner_ids=owners[1:], also_rec_ids=recs[1:])
             tz = self._tz(s, caller.user_id)
-            reply = commitment_replies.created(c, kb=kb, tz=tz, now=now, caller_id=caller.user_id)
+            related = rec_replies.clearly_related(kb, what) if suggest and not recs else None
+            late = config.session.starts_at if due.at > config.session.starts_at else None
+            reply = commitment_replies.created(c, kb=kb, tz=tz, now=now, caller_id=caller.user_id,
+                                               related=related, after_session=late)
             messages: tuple[DirectMessage, ...] = tuple(
                 DirectMessage(owner, commitment_replies.assigned_dm(
                     c, kb=kb, tz=self._tz(s, owner), now=now, assigner_id=caller.user_id))
@@ -492,6 +505,28 @@ class Conversation:
             out = self._change(caller, grammar.Change(action, int(raw_id)),  # type: ignore[arg-type]
                                origin=origin or "none")
             return out
+        if action_id == "wg_record_anyway":
+            cmd = grammar.parse(value)
+            if not isinstance(cmd, grammar.Commit):
+                return Outcome(simple("That button is out of date; type the commitment again."))
+            return self._commit_text(caller, cmd, command=value, force=True)
+        if action_id == "wg_show" and value.isdigit():
+            return self._change(caller, grammar.Change("show", int(value)))
+        if action_id == "wg_session_date" and value.isdigit():
+            return self._change(caller, grammar.Change("move", int(value), "the session"))
+        if action_id == "wg_link":
+            raw_id, _, rec = value.partition("|")
+            if not raw_id.isdigit() or self.config.knowledge.get(rec) is None:
+                return Outcome(simple("That button is out of date; try `/wg list`."))
+            return self._update(caller, grammar.Link(int(raw_id), (rec.upper(),)))
+        if action_id == "wg_snooze":
+            raw_id, _, rest = value.partition("|")
+            key, _, origin = rest.partition("|")
+            words = {k: w for _, k, w in commitment_replies.SNOOZES}.get(key)
+            if not raw_id.isdigit() or words is None:
+                return Outcome(simple("That button is out of date; try `/wg list`."))
+            return self._change(caller, grammar.Change("move", int(raw_id), words),
+                                origin=origin if origin == "msg" else "none")
         if action_id == "wg_page":
             scope, _, rest = value.partition(":")
             arg, _, page = rest.rpartition(":")

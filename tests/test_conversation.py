@@ -272,3 +272,52 @@ def test_each_owner_gets_a_deadline_reminder(core: Core) -> None:
     with unit_of_work(core.sessions, read_only=True) as s:
         rows = s.scalars(select(Delivery).where(Delivery.kind == "deadline")).all()
         assert {d.recipient for d in rows} == {MEMBER, OTHER}
+
+
+def test_snooze_from_a_reminder_moves_the_deadline_and_redraws_the_dm(core: Core) -> None:
+    say(core, "commit Send the paper by 27 Nov")  # Friday 17:00; the clock is Thursday 10:00
+    out = core.conversation.act(Caller(MEMBER), "wg_snooze", "1|tomorrow|msg")
+    assert out.reply.replace_original
+    assert "Moved *#1*" in out.reply.text and "Fri 27 Nov 2026, 17:00" in out.reply.text
+    out = core.conversation.act(Caller(MEMBER), "wg_snooze", "1|week|msg")
+    assert "Thu 3 Dec 2026" in out.reply.text
+    assert "out of date" in core.conversation.act(Caller(MEMBER), "wg_snooze", "1|forever|msg").reply.text
+    assert "Only its owners" in core.conversation.act(Caller(OTHER), "wg_snooze",
+                                                      "1|week|msg").reply.text
+
+
+def test_the_same_text_for_the_same_owner_asks_first(core: Core) -> None:
+    say(core, "commit Draft the  guidelines by 15 Dec")
+    before = _counts(core)
+    out = outcome_of(core, "commit draft the guidelines by 20 Dec")
+    assert "is already open" in say(core, "commit draft the guidelines by 20 Dec")
+    assert _counts(core) == before
+    anyway = [b for p in out.reply.parts for b in getattr(p, "buttons", ())
+              if b.action_id == "wg_record_anyway"]
+    assert anyway and "Recorded #2" in core.conversation.act(
+        Caller(MEMBER), "wg_record_anyway", anyway[0].value).reply.text
+    assert "Recorded #3" in say(core, "commit Draft the guidelines by 20 Dec", user=OTHER)
+
+
+def test_a_deadline_after_the_session_is_accepted_with_a_one_click_fix(core: Core) -> None:
+    out = outcome_of(core, "commit Follow-up report by 30 April 2027")
+    assert "Recorded #1" in out.reply.text and "Fri 30 Apr 2027" in out.reply.text
+    warning = [p for p in out.reply.parts if getattr(p, "button", None)
+               and p.button.action_id == "wg_session_date"]
+    assert warning and "after the special session" in warning[0].text
+    moved = core.conversation.act(Caller(MEMBER), "wg_session_date", warning[0].button.value)
+    assert "Thu 4 Mar 2027, 10:00" in moved.reply.text
+    assert "after the special session" not in say(core, "commit Earlier one by 15 Dec")
+
+
+def test_a_clearly_related_recommendation_is_suggested_with_a_link_button(core: Core) -> None:
+    out = outcome_of(core, "commit Brief the Mediterranean Partners on migration by 15 Dec")
+    suggestion = [p for p in out.reply.parts if getattr(p, "button", None)
+                  and p.button.action_id == "wg_link"]
+    assert suggestion and "Looks related to *S2*" in suggestion[0].text
+    linked = core.conversation.act(Caller(MEMBER), "wg_link", suggestion[0].button.value)
+    assert "Linked *#1*" in linked.reply.text and "S2 · " in linked.reply.text
+    unclear = outcome_of(core, "commit Draft a paper by 15 Dec")
+    assert not [p for p in unclear.reply.parts if getattr(p, "button", None)]
+    given_rec = outcome_of(core, "commit Brief the Mediterranean Partners again by 16 Dec for S2")
+    assert "Looks related" not in " ".join(getattr(p, "text", "") for p in given_rec.reply.parts)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_moment
-from bot.domain.knowledge import KnowledgeBase
+from bot.domain.knowledge import KnowledgeBase, Recommendation
 from bot.domain.reply import (
     Actions,
     Button,
@@ -72,14 +72,25 @@ def owners_text(owner_ids: tuple[str, ...]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
+# Snooze buttons on reminder DMs: (label, key in the button value, the words it moves the deadline to)
+SNOOZES = (("Tomorrow", "tomorrow", "tomorrow"), ("Next week", "week", "in 1 week"))
+
+
 def buttons(c: Commitment, *, origin: str) -> Actions:
     """Done / Move / Cancel for an open commitment; Reopen otherwise. origin says what to redraw."""
     v = f"{c.id}|{origin}"
     if c.status != "open":
         return Actions((Button("Reopen", "wg_reopen", v, command=f"/wg reopen {c.id}"),))
+    snooze: tuple[Button, ...] = ()
+    if origin == "msg":  # a reminder or assignment DM: snooze it without typing a date
+        snooze = tuple(Button(label, "wg_snooze", f"{c.id}|{key}|msg",
+                              command=f"/wg move {c.id} to {words}")
+                       for label, key, words in SNOOZES)
     return Actions((
         Button("Done", "wg_done", v, command=f"/wg done {c.id}", style="primary"),
-        Button("Move", "wg_move", v, command=f"/wg move {c.id} to <date>"),
+        *snooze,
+        Button("Pick a date" if snooze else "Move", "wg_move", v,
+               command=f"/wg move {c.id} to <date>"),
         Button("Cancel", "wg_cancel", v, command=f"/wg cancel {c.id}", style="danger",
                confirm=Confirm(title=f"Cancel #{c.id}?",
                                text=f"“{escape(c.text)[:200]}” will no longer be tracked or reminded.",
@@ -88,7 +99,8 @@ def buttons(c: Commitment, *, origin: str) -> Actions:
 
 
 def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
-            caller_id: str) -> Reply:
+            caller_id: str, related: Recommendation | None = None,
+            after_session: datetime | None = None) -> Reply:
     """The answer to `/wg commit`."""
     owners = c.owner_ids
     if owners == (caller_id,):
@@ -99,12 +111,35 @@ def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
     fields = [f"*Due*\n{format_moment(c.due_at, tz)} ({until(c.due_at, now)})"]
     if c.rec_ids:
         fields.append("*For*\n" + "\n".join(_rec_label(kb, r) for r in c.rec_ids))
-    parts: list[Part] = [Section(text), Fields(tuple(fields)), buttons(c, origin="none")]
+    parts: list[Part] = [Section(text), Fields(tuple(fields))]
+    if after_session is not None:
+        parts.append(Section(
+            f"⚠️ That is after the special session ({format_moment(after_session, tz)}).",
+            button=Button("Use the session date", "wg_session_date", str(c.id),
+                          command=f"/wg move {c.id} to the session")))
+    if related is not None:
+        parts.append(Section(f"Looks related to *{related.id}* ({related.title}).",
+                             button=Button(f"Link to {related.id}", "wg_link",
+                                           f"{c.id}|{related.id}",
+                                           command=f"/wg link {c.id} {related.id}")))
+    parts.append(buttons(c, origin="none"))
     hint = ("I'll remind you before the deadline. " if owners == (caller_id,)
             else f"I'll remind {owners_text(owners)} before the deadline. ")
     parts.append(Note(hint + f"`/wg show {c.id}` · `/wg list`"))
     return Reply(parts=tuple(parts),
                  text=f"Recorded #{c.id}, due {format_moment(c.due_at, tz)}")
+
+
+def possible_duplicate(existing: Commitment, *, command: str, tz: ZoneInfo, now: datetime) -> Reply:
+    """Asked before recording the same text for the same owner a second time."""
+    text = (f"*#{existing.id}* “{escape(existing.text)}” is already open for "
+            f"{owners_text(existing.owner_ids)}, due {format_moment(existing.due_at, tz)} "
+            f"({until(existing.due_at, now)}). Record another one anyway?")
+    return Reply(parts=(Section(text), Actions((
+        Button("Record anyway", "wg_record_anyway", command[:1900], command=f"/wg {command}"),
+        Button(f"Show #{existing.id}", "wg_show", str(existing.id),
+               command=f"/wg show {existing.id}"))), Note("Nothing was recorded yet.")),
+        text=f"#{existing.id} looks the same; nothing was recorded yet")
 
 
 def assigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,

@@ -154,6 +154,20 @@ def search(kb: KnowledgeBase, words: str) -> Reply:
     return Reply(parts=tuple(parts), text=f"Recommendations about {words[:80]}", shareable=True)
 
 
+RELATED_SCORE = 8.0
+RELATED_MARGIN = 1.5
+
+
+def clearly_related(kb: KnowledgeBase, text: str) -> Recommendation | None:
+    """The one recommendation a commitment's text is clearly about, or None when unclear."""
+    hits = kb.search(text, limit=2)
+    if not hits or hits[0].score < RELATED_SCORE or hits[0].score >= 1000:
+        return None
+    if len(hits) > 1 and hits[0].score < RELATED_MARGIN * hits[1].score:
+        return None
+    return hits[0].recommendation
+
+
 def unknown_id(kb: KnowledgeBase, rec_id: str) -> Reply:
     """A recommendation id that does not exist."""
     from bot.domain.reply import escape

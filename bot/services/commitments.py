@@ -89,6 +89,25 @@ def create(session: Session, *, text: str, owner_id: str, creator_id: str, rec_i
     return commitment
 
 
+def open_with_text(session: Session, *, text: str, owner_id: str) -> Commitment | None:
+    """An open commitment of this owner with the same text (ignoring case and spacing)."""
+    wanted = " ".join(text.split()).casefold()
+    stmt = (select(Commitment).where(Commitment.status == "open",
+                                     Commitment.id.in_(_held_by(owner_id)),
+                                     func.lower(Commitment.text) == wanted)
+            .order_by(Commitment.id).limit(1))
+    found = session.scalars(stmt).first()
+    if found is not None:
+        return found
+    # Spacing differs: compare the few open ones that start alike.
+    stmt = (select(Commitment).where(Commitment.status == "open",
+                                     Commitment.id.in_(_held_by(owner_id)),
+                                     func.lower(Commitment.text).startswith(wanted[:8]))
+            .limit(50))
+    return next((c for c in session.scalars(stmt) if " ".join(c.text.split()).casefold() == wanted),
+                None)
+
+
 def edit_text(session: Session, *, commitment: Commitment, text: str, actor_id: str,
               now: datetime) -> Commitment:
     """Replace what a commitment says, with an audit entry."""
