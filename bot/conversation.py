@@ -519,9 +519,9 @@ class Conversation:
             if not raw_id.isdigit() or self.config.knowledge.get(rec) is None:
                 return Outcome(simple("That button is out of date; try `/wg list`."))
             return self._update(caller, grammar.Link(int(raw_id), (rec.upper(),)))
-        if action_id == "wg_snooze":
-            raw_id, _, rest = value.partition("|")
-            key, _, origin = rest.partition("|")
+        if action_id.startswith("wg_snooze_"):
+            raw_id, _, origin = value.partition("|")
+            key = action_id.removeprefix("wg_snooze_")
             words = {k: w for _, k, w in commitment_replies.SNOOZES}.get(key)
             if not raw_id.isdigit() or words is None:
                 return Outcome(simple("That button is out of date; try `/wg list`."))

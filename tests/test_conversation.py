@@ -276,14 +276,15 @@ def test_each_owner_gets_a_deadline_reminder(core: Core) -> None:
 
 def test_snooze_from_a_reminder_moves_the_deadline_and_redraws_the_dm(core: Core) -> None:
     say(core, "commit Send the paper by 27 Nov")  # Friday 17:00; the clock is Thursday 10:00
-    out = core.conversation.act(Caller(MEMBER), "wg_snooze", "1|tomorrow|msg")
+    out = core.conversation.act(Caller(MEMBER), "wg_snooze_tomorrow", "1|msg")
     assert out.reply.replace_original
     assert "Moved *#1*" in out.reply.text and "Fri 27 Nov 2026, 17:00" in out.reply.text
-    out = core.conversation.act(Caller(MEMBER), "wg_snooze", "1|week|msg")
+    out = core.conversation.act(Caller(MEMBER), "wg_snooze_week", "1|msg")
     assert "Thu 3 Dec 2026" in out.reply.text
-    assert "out of date" in core.conversation.act(Caller(MEMBER), "wg_snooze", "1|forever|msg").reply.text
-    assert "Only its owners" in core.conversation.act(Caller(OTHER), "wg_snooze",
-                                                      "1|week|msg").reply.text
+    assert "out of date" in core.conversation.act(Caller(MEMBER), "wg_snooze_forever",
+                                                  "1|msg").reply.text
+    assert "Only its owners" in core.conversation.act(Caller(OTHER), "wg_snooze_week",
+                                                      "1|msg").reply.text
 
 
 def test_the_same_text_for_the_same_owner_asks_first(core: Core) -> None:

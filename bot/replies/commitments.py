@@ -83,7 +83,7 @@ def buttons(c: Commitment, *, origin: str) -> Actions:
         return Actions((Button("Reopen", "wg_reopen", v, command=f"/wg reopen {c.id}"),))
     snooze: tuple[Button, ...] = ()
     if origin == "msg":  # a reminder or assignment DM: snooze it without typing a date
-        snooze = tuple(Button(label, "wg_snooze", f"{c.id}|{key}|msg",
+        snooze = tuple(Button(label, f"wg_snooze_{key}", f"{c.id}|msg",
                               command=f"/wg move {c.id} to {words}")
                        for label, key, words in SNOOZES)
     return Actions((

@@ -226,7 +226,27 @@ def test_exports(bot: BotProcess, fake: FakeSlack) -> None:
 def test_done_on_an_assignment_dm_replaces_that_message(bot: BotProcess, fake: FakeSlack) -> None:
     cid = commit(bot, f"Brief the PC by 2030-02-01 owner <@{OTHER}>")
     dm = fake.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OTHER)[-1]
+    assert dm.response.get("ok"), dm.response
     message = {**dm.response["message"], "ts": dm.response["ts"]}
     bot.client.block_action("wg_done", user_id=OTHER, message=message, channel_id=dm.response["channel"])
     upd = fake.wait_for("response_url", predicate=lambda c: c.params.get("replace_original"))[-1]
     assert f"Marked *#{cid}* done" in json.dumps(upd.params["blocks"])
+
+
+def test_members_can_write_to_the_bot_in_its_dm(bot: BotProcess, fake: FakeSlack) -> None:
+    dm = "D" + MEMBER[1:]
+    event = {"type": "message", "channel_type": "im", "channel": dm, "user": MEMBER,
+             "text": "commit Talk to the Chair by 2030-01-20 for S1", "ts": "1700000000.000100"}
+    assert bot.client.event(event, event_id="EvDM1").status_code == 200
+    fake.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == dm)
+    assert bot.client.event(event, event_id="EvDM1", retry_num=1).status_code == 200
+    bot.client.event({**event, "bot_id": "B0WGBOT", "text": "commit Echo by 2030-01-21"},
+                     event_id="EvDM2")
+    bot.client.event({**event, "text": "wg list"}, event_id="EvDM3")
+    posted = fake.wait_for("chat.postMessage", count=2,
+                           predicate=lambda c: c.params.get("channel") == dm)
+    fake.assert_no_call("chat.postMessage", within=1.0,
+                        predicate=lambda c: c.params.get("channel") == dm and c not in posted)
+    texts = [str(c.params.get("text")) for c in posted]
+    assert texts[0].startswith("Recorded #1") and "Your open commitments" in texts[1]
+    assert "Talk to the Chair" in json.dumps(posted[1].params.get("blocks"))

@@ -14,8 +14,8 @@ from bot.slack import render
 from bot.slack.listeners import SlackDeps, deliver_followups, log
 from bot.slack.views_build import move_modal
 
-ACTIONS = re.compile(r"^wg_(done|cancel|reopen|snooze|page|rec_previous|rec_next|record_anyway|show|"
-                     r"session_date|link)$")
+ACTIONS = re.compile(r"^wg_(done|cancel|reopen|snooze_tomorrow|snooze_week|page|rec_previous|"
+                     r"rec_next|record_anyway|show|session_date|link)$")
 
 
 def _caller(body: dict[str, Any]) -> Caller:
