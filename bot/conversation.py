@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -27,7 +28,7 @@ from bot.replies import session as session_replies
 from bot.services import commitments, exports, members
 from bot.services.commitments import CommitmentError
 from bot.services.members import Directory
-from bot.store.db import unit_of_work
+from bot.store.db import DatabaseBusy, unit_of_work
 
 log = logging.getLogger("wgbot.conversation")
 
@@ -432,6 +433,10 @@ class Conversation:
 
 def apology(logger: logging.Logger, context: str) -> Reply:
     """Log the current exception with a reference and return the short apology the user sees."""
+    if isinstance(sys.exception(), DatabaseBusy):  # rolled back: nothing of this turn was written
+        logger.warning("database busy while handling %s; answered 'try again'", context)
+        return simple("The database is busy right now, so I could not do that. "
+                      "Nothing was recorded or changed; please try again in a moment.")
     ref = secrets.token_hex(4)
     logger.exception("error ref=%s while handling %s", ref, context)
     text = (f"Sorry — something went wrong on my side and nothing was changed. "

@@ -1,0 +1,57 @@
+"""Limits of the real `wgbot serve` over signed HTTP: a database locked by another process, and
+replayed requests. Kept few: each starts the server; the rest is tested in process (tests/services)."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.conftest import MEMBER
+from tests.scenario.test_recs_http import _reply, _text
+from tests.slack_fake.process import BotProcess
+
+
+def _commitments(bot: BotProcess) -> int:
+    with sqlite3.connect(bot.tmp_dir / "wgbot.db") as conn:
+        return int(conn.execute("SELECT count(*) FROM commitments").fetchone()[0])
+
+
+def test_a_locked_database_gets_the_busy_answer_in_time_and_nothing_is_written(
+        bot: BotProcess) -> None:
+    """Another process holds the write lock for 6 s; commands answer 'busy' while it is held."""
+    c = bot.client
+    assert "Your open commitments" in _text(_reply(c.command("list", user_id=MEMBER)))
+    taken, released = threading.Event(), threading.Event()
+    seen_inside: list[int] = []
+
+    def hold() -> None:  # this test process is the other writer
+        holder = sqlite3.connect(bot.tmp_dir / "wgbot.db", isolation_level=None, timeout=30)
+        holder.execute("BEGIN IMMEDIATE")
+        taken.set()
+        released.wait(6)  # longer than a request may wait, shorter than the old 15 s timeout
+        seen_inside.append(holder.execute("SELECT count(*) FROM commitments").fetchone()[0])
+        holder.execute("ROLLBACK")
+        holder.close()
+        released.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
+    triggers = [c.new_trigger_id() for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(
+            lambda t: c.command("commit Draft guidelines by 2030-06-28", user_id=MEMBER,
+                                trigger_id=t), triggers))
+        answered_while_held = not released.is_set()
+    holder.join(15)
+    assert answered_while_held  # every answer came before the lock was let go
+    for resp in answers:
+        text = _text(_reply(resp))
+        assert "database is busy" in text and "Nothing was recorded" in text, text
+    assert seen_inside == [0] and _commitments(bot) == 0
+    # The very same signed request, once the lock is gone, is carried out (it was not recorded
+    # as handled while it failed).
+    text = _text(_reply(c.command("commit Draft guidelines by 2030-06-28", user_id=MEMBER,
+                                  trigger_id=triggers[0])))
+    assert "Recorded *#1*" in text, text
+    assert _commitments(bot) == 1
