@@ -25,7 +25,7 @@ from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
 from bot.replies import recs as rec_replies
 from bot.replies import session as session_replies
-from bot.services import commitments, exports, members
+from bot.services import commitments, events, exports, members
 from bot.services.commitments import CommitmentError
 from bot.services.members import Directory
 from bot.store.db import DatabaseBusy, unit_of_work
@@ -39,6 +39,7 @@ class Caller:
 
     user_id: str
     channel_id: str | None = None
+    request_id: str | None = None  # Slack's trigger_id: a replay of a request carries the same one
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,9 @@ class Conversation:
         if owner != caller.user_id:
             self._refresh_member(owner)
         with unit_of_work(self._sessions) as s:
+            refusal = self._before_write(s, caller, now)
+            if refusal is not None:
+                return Outcome(refusal)
             c = commitments.create(s, text=what, owner_id=owner, creator_id=caller.user_id,
                                    rec_id=rec_id.upper() if rec_id else None, due=due,
                                    first_nudge_at=planning.first_nudge(due.at, config=config),
@@ -328,10 +332,16 @@ class Conversation:
                 if due.at <= now:
                     return Outcome(simple(f"{format_moment(due.at, tz)} is in the past; "
                                           f"#{c.id} was not moved."))
+                refusal = self._before_write(s, caller, now)
+                if refusal is not None:
+                    return Outcome(refusal)
                 commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now,
                                  first_nudge_at=planning.first_nudge(due.at, config=config))
             else:
                 status = {"done": "done", "reopen": "open", "cancel": "cancelled"}[cmd.action]
+                refusal = self._before_write(s, caller, now)
+                if refusal is not None:
+                    return Outcome(refusal)
                 commitments.set_status(s, commitment=c, status=status, actor_id=caller.user_id,
                                        now=now,
                                        first_nudge_at=planning.first_nudge(c.due_at, config=config))
@@ -381,6 +391,8 @@ class Conversation:
 
     def _export(self, caller: Caller, fmt: str) -> Outcome:
         config, now = self.config, self._clock.now()
+        if not self._first_time(caller, now):
+            return Outcome(already_handled())
         self._refresh_member(caller.user_id)
         with unit_of_work(self._sessions, read_only=True) as s:
             tz = self._tz(s, caller.user_id)
@@ -421,7 +433,22 @@ class Conversation:
             return self.operations.status()
         if action == "config":
             return self.operations.effective_config()
+        if not self._first_time(caller, self._clock.now()):
+            return already_handled()
         return self.operations.digest_now(actor_id=caller.user_id)
+
+    def _before_write(self, s: Session, caller: Caller, now: datetime) -> Reply | None:
+        """In the unit that writes: why this request must not write (a replay), or None."""
+        if caller.request_id and not events.claim_request(s, trigger_id=caller.request_id, now=now):
+            return already_handled()
+        return None
+
+    def _first_time(self, caller: Caller, now: datetime) -> bool:
+        """Claim a request whose effect lies outside the database (a file, a digest) on its own."""
+        if not caller.request_id:
+            return True
+        with unit_of_work(self._sessions) as s:
+            return events.claim_request(s, trigger_id=caller.request_id, now=now)
 
     def _replan(self, commitment_id: int) -> None:
         if self.operations is not None:
@@ -429,6 +456,12 @@ class Conversation:
                 self.operations.replan(commitment_id)
             except Exception:
                 log.warning("re-planning reminders failed; the next sweep will do it", exc_info=True)
+
+
+def already_handled() -> Reply:
+    """The answer to a replayed request: it was carried out once, and nothing changes now."""
+    return simple("That request was already handled, so nothing was changed this time.",
+                  note="Type the command again to repeat it on purpose.")
 
 
 def apology(logger: logging.Logger, context: str) -> Reply:

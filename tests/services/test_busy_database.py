@@ -6,39 +6,19 @@ The lock is real: a second connection (SQLite `BEGIN IMMEDIATE` on the same file
 """
 from __future__ import annotations
 
-import io
 import sqlite3
 import threading
-from collections.abc import Iterator
-from datetime import datetime, UTC
-from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Core, build_core
-from bot.clock import FixedClock
-from bot.config.live import LiveConfig
-from bot.console.adapters import ConsoleDirectory, ConsoleNotifier
+from bot.app import Core
 from bot.conversation import Caller
-from bot.settings import Settings
 from bot.store.db import DatabaseBusy, request_budget, unit_of_work
 from bot.store.models import Commitment
 from tests.conftest import MEMBER
 
-NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Core]:
-    settings = Settings.from_env({"DATABASE_URL": database_url, "WGBOT_CONFIG_DIR": str(config_dir)})
-    clock = FixedClock(NOW)
-    c = build_core(settings, clock=clock,
-                   notifier=ConsoleNotifier(io.StringIO(), files_dir=tmp_path / "files"),
-                   directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock), upgrade=True)
-    yield c
-    c.close()
 
 
 class WriteLock:
