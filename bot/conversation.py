@@ -25,7 +25,7 @@ from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
 from bot.replies import recs as rec_replies
 from bot.replies import session as session_replies
-from bot.services import commitments, events, exports, members
+from bot.services import commitments, events, exports, limits, members
 from bot.services.commitments import CommitmentError
 from bot.services.members import Directory
 from bot.store.db import DatabaseBusy, unit_of_work
@@ -438,7 +438,16 @@ class Conversation:
         return self.operations.digest_now(actor_id=caller.user_id)
 
     def _before_write(self, s: Session, caller: Caller, now: datetime) -> Reply | None:
-        """In the unit that writes: why this request must not write (a replay), or None."""
+        """In the unit that writes: why this request must not write (too many, a replay), or None."""
+        per_minute = self.config.limits.writes_per_minute
+        again = limits.next_write_at(s, actor_id=caller.user_id, now=now, per_minute=per_minute)
+        if again is not None:
+            wait = max(1, int((again - now).total_seconds() + 0.999))
+            return simple(f"You have made {per_minute} changes in the last minute, the most allowed "
+                          f"({per_minute} changes a minute). Nothing was recorded or changed; try "
+                          f"again at {again.astimezone(self._tz(s, caller.user_id)):%H:%M:%S} "
+                          f"(in {wait} second{'s' if wait != 1 else ''}).",
+                          note="The limit is set under limits.writes_per_minute in settings.yaml.")
         if caller.request_id and not events.claim_request(s, trigger_id=caller.request_id, now=now):
             return already_handled()
         return None
