@@ -25,7 +25,7 @@ from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
 from bot.replies import recs as rec_replies
 from bot.replies import session as session_replies
-from bot.services import commitments, events, exports, limits, members
+from bot.services import assignments, commitments, events, exports, limits, members
 from bot.services.commitments import CommitmentError
 from bot.services.members import Directory
 from bot.store.db import DatabaseBusy, unit_of_work
@@ -265,14 +265,12 @@ class Conversation:
                                    now=now)
             tz = self._tz(s, caller.user_id)
             reply = commitment_replies.created(c, kb=kb, tz=tz, now=now, caller_id=caller.user_id)
-            messages: tuple[DirectMessage, ...] = ()
-            if owner != caller.user_id:
-                dm = commitment_replies.assigned_dm(c, kb=kb, tz=self._tz(s, owner), now=now,
-                                                   assigner_id=caller.user_id)
-                messages = (DirectMessage(owner, dm),)
+            if owner != caller.user_id:  # one notice per owner and window, after quiet hours
+                assignments.announce(s, owner_id=owner, now=now, config=config,
+                                     tz=self._tz(s, owner))
             cid = c.id
         self._replan(cid)
-        return Outcome(reply, messages, changed=(cid,))
+        return Outcome(reply, changed=(cid,))
 
     def _list(self, caller: Caller, scope: str, arg: str, page: int, banner: str = "") -> Reply:
         config, now = self.config, self._clock.now()
