@@ -25,7 +25,7 @@ from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
 from bot.replies import recs as rec_replies
 from bot.replies import session as session_replies
-from bot.services import assignments, commitments, events, exports, limits, members
+from bot.services import commitments, events, exports, limits, members, owner_notices
 from bot.services.commitments import CommitmentError
 from bot.services.members import Directory
 from bot.store.db import DatabaseBusy, unit_of_work
@@ -266,8 +266,8 @@ class Conversation:
             tz = self._tz(s, caller.user_id)
             reply = commitment_replies.created(c, kb=kb, tz=tz, now=now, caller_id=caller.user_id)
             if owner != caller.user_id:  # one notice per owner and window, after quiet hours
-                assignments.announce(s, owner_id=owner, now=now, config=config,
-                                     tz=self._tz(s, owner))
+                owner_notices.announce(s, owner_id=owner, now=now, config=config,
+                                       tz=self._tz(s, owner))
             cid = c.id
         self._replan(cid)
         return Outcome(reply, changed=(cid,))
@@ -344,13 +344,9 @@ class Conversation:
                                        now=now,
                                        first_nudge_at=planning.first_nudge(c.due_at, config=config))
             reply = commitment_replies.changed(c, action=cmd.action, kb=kb, tz=tz, now=now)
-            messages: tuple[DirectMessage, ...] = ()
             if c.owner_id != caller.user_id and cmd.action in ("move", "cancel", "reopen"):
-                verb = {"move": "moved", "cancel": "cancelled", "reopen": "reopened"}[cmd.action]
-                note = (f"<@{caller.user_id}> {verb} your commitment *#{c.id}* “{escape(c.text)}”"
-                        + (f"; it is now due {format_moment(c.due_at, self._tz(s, c.owner_id))}."
-                           if cmd.action != "cancel" else "."))
-                messages = (DirectMessage(c.owner_id, simple(note)),)
+                owner_notices.announce(s, owner_id=c.owner_id, now=now, config=config,
+                                       tz=self._tz(s, c.owner_id))
             cid = c.id
         self._replan(cid)
         if origin.startswith("list:"):
@@ -363,7 +359,7 @@ class Conversation:
         elif origin == "show":
             shown = self._change(caller, grammar.Change("show", cid)).reply
             reply = Reply(parts=shown.parts, text=shown.text, replace_original=True)
-        return Outcome(reply, messages, changed=(cid,))
+        return Outcome(reply, changed=(cid,))
 
     def _act(self, caller: Caller, action_id: str, value: str) -> Outcome:
         if action_id in ("wg_done", "wg_cancel", "wg_reopen"):

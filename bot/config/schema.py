@@ -521,20 +521,19 @@ class SchedulerModel(_Model):
     poll_seconds: PollSeconds = 30.0
 
 
-def _assignment_batch(value: timedelta) -> timedelta:
+def _notice_batch(value: timedelta) -> timedelta:
     if value > timedelta(hours=1):
-        raise _fail(f"{shown(format_duration(value))} is too long; owners would hear of new "
-                    "commitments too late. The longest allowed is 1h")
+        raise _fail(f"{shown(format_duration(value))} is too long; owners would hear of "
+                    "changes to their commitments too late. The longest allowed is 1h")
     return value
 
 
 class LimitsModel(_Model):
     """``limits``: how much one member may do, so nobody floods the bot or another member."""
 
-    what: ClassVar[str] = "the limits (writes_per_minute, assignment_batch)"
+    what: ClassVar[str] = "the limits (writes_per_minute, notice_batch)"
     writes_per_minute: Annotated[int, BeforeValidator(_whole_number(1))] = Limits.writes_per_minute
-    assignment_batch: Annotated[Duration, AfterValidator(_assignment_batch)] = \
-        Limits.assignment_batch
+    notice_batch: Annotated[Duration, AfterValidator(_notice_batch)] = Limits.notice_batch
 
 
 class SettingsModel(_Model):
@@ -883,5 +882,5 @@ def build_config(settings: SettingsModel, recommendations: RecommendationsModel)
         workday_end=s.workday_end,
         knowledge=knowledge_from(recommendations),
         limits=Limits(writes_per_minute=s.limits.writes_per_minute,
-                      assignment_batch=s.limits.assignment_batch),
+                      notice_batch=s.limits.notice_batch),
     )

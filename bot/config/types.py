@@ -69,7 +69,7 @@ class Limits:
     """Per-member limits that keep one member from flooding the bot or another member."""
 
     writes_per_minute: int = 20  # changes (commit, done, move, cancel, reopen) per member
-    assignment_batch: timedelta = timedelta(minutes=1)  # assignments to one member, one DM
+    notice_batch: timedelta = timedelta(minutes=1)  # what others did to one member's, one DM
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,8 @@ def test_mrkdwn_is_escaped(bot: BotProcess) -> None:
 
 @pytest.fixture
 def quick_bot(fake: FakeSlack, config_dir: Path, tmp_path: Path) -> Iterator[BotProcess]:
-    """The real server with assignment notices batched for 1 s, swept every second, no quiet hours."""
-    edit_settings(config_dir, {"limits": {"assignment_batch": "1s"},
+    """The real server with owner notices batched for 1 s, swept every second, no quiet hours."""
+    edit_settings(config_dir, {"limits": {"notice_batch": "1s"},
                                "scheduler": {"poll_seconds": 1}, "quiet_hours": None})
     proc = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc")
     proc.start()
@@ -81,7 +81,7 @@ def test_assigning_dms_the_owner(quick_bot: BotProcess, fake: FakeSlack) -> None
     bot = quick_bot
     cid = commit(bot, f"Brief the PC by 2030-02-01 owner <@{OTHER}|bob>")
     dm = fake.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OTHER)
-    assert dm[-1].params["metadata"]["event_payload"]["key"].startswith(f"assignment|{OTHER}|")
+    assert dm[-1].params["metadata"]["event_payload"]["key"].startswith(f"owner_notice|{OTHER}|")
     assert f"#{cid}" in json.dumps(dm[-1].params["blocks"])
     assert f"<@{MEMBER}>" in dm[-1].params["text"] or MEMBER in json.dumps(dm[-1].params["blocks"])
 

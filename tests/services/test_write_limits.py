@@ -90,8 +90,8 @@ def test_the_limit_holds_across_processes(limited: Callable[[], Core]) -> None:
 @pytest.mark.parametrize("yaml_value,message", [
     ({"writes_per_minute": 0}, "limits.writes_per_minute: must be 1 or more, got 0"),
     ({"writes_per_minute": "many"}, "limits.writes_per_minute: expected a whole number"),
-    ({"assignment_batch": "2h"}, "limits.assignment_batch: '2h' is too long"),
-    ({"assignment_batch": "soon"}, "limits.assignment_batch: 'soon' is not a duration"),
+    ({"notice_batch": "2h"}, "limits.notice_batch: '2h' is too long"),
+    ({"notice_batch": "soon"}, "limits.notice_batch: 'soon' is not a duration"),
 ])
 def test_limits_config_mistakes_are_explained(config_dir: Path, yaml_value: dict[str, object],
                                               message: str) -> None:
@@ -103,4 +103,4 @@ def test_limits_config_mistakes_are_explained(config_dir: Path, yaml_value: dict
 
 def test_limits_config_defaults(config_dir: Path) -> None:
     limits = load_config(config_dir, now=NOW).config.limits
-    assert (limits.writes_per_minute, limits.assignment_batch) == (20, timedelta(minutes=1))
+    assert (limits.writes_per_minute, limits.notice_batch) == (20, timedelta(minutes=1))

@@ -1,4 +1,4 @@
-"""Assignment notices: several assignments to one member make one DM, held during quiet hours.
+"""Owner notices: what others do with a member's commitments is one DM per window, held in quiet hours.
 
 The conversation records, the real sweep delivers through the outbox to the fake Slack Web API;
 the clock is moved, never slept on.
@@ -46,7 +46,7 @@ class World:
 
     def assignment_rows(self) -> list[Delivery]:
         with unit_of_work(self.core.sessions, read_only=True) as s:
-            return list(s.scalars(select(Delivery).where(Delivery.kind == "assignment")
+            return list(s.scalars(select(Delivery).where(Delivery.kind == "owner_notice")
                                   .order_by(Delivery.id)))
 
 
@@ -112,3 +112,24 @@ def test_own_commitments_send_no_assignment_notice(world: World) -> None:
     world.core.conversation.answer(Caller(MEMBER), "commit Mine by 2030-06-28")
     world.at(datetime(2026, 11, 26, 10, 5, tzinfo=UTC))
     assert world.assignment_rows() == [] and world.dms(MEMBER) == []
+
+
+def test_changes_by_others_at_night_wait_for_the_morning_in_one_dm(world: World) -> None:
+    """A coordinator moving and cancelling a member's commitments at 05:29: one DM at 08:00."""
+    world.core.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))  # type: ignore[attr-defined]
+    for text in ("Alpha", "Beta", "Gamma"):
+        world.core.conversation.answer(Caller(OTHER), f"commit {text} by 2030-06-28")
+    night = datetime(2026, 11, 26, 4, 29, tzinfo=UTC)  # 05:29 in Vienna
+    world.core.clock.set(night)  # type: ignore[attr-defined]
+    coordinator = "U0COORD01"
+    outs = [world.core.conversation.answer(Caller(coordinator), cmd)
+            for cmd in ("move 1 to 2030-07-01", "cancel 2", "cancel 3", "reopen 3")]
+    assert all(o.changed and not o.messages for o in outs), [o.reply.text for o in outs]
+    world.at(night + timedelta(minutes=5))
+    assert world.dms() == []
+    world.at(datetime(2026, 11, 26, 7, 0, tzinfo=UTC))  # 08:00 in Vienna
+    [dm] = world.dms()
+    assert f"<@{coordinator}> moved *#1*" in dm and "Mon 1 Jul 2030" in dm
+    assert f"<@{coordinator}> cancelled *#2*" in dm
+    assert f"<@{coordinator}> cancelled *#3*" in dm and f"<@{coordinator}> reopened *#3*" in dm
+    assert "Alpha" in dm and "Beta" in dm
