@@ -26,6 +26,9 @@ KIND = "owner_notice"
 SUBJECT = "changes"
 ACTIONS = ("created", "moved", "cancelled", "reopened")
 LOOK_BACK = timedelta(days=1)  # quiet hours hold a notice for less than a day
+# A change whose unit of work began before its window closed may commit a little after: the
+# notice waits this long (at most the window itself) past the close so it is not left out.
+GRACE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ def notice_moment(now: datetime, *, config: Config, tz: ZoneInfo) -> datetime:
 def announce(session: Session, *, owner_id: str, now: datetime, config: Config, tz: ZoneInfo) -> None:
     """Make sure a notice to the owner covers a change made now (one row per window)."""
     moment = notice_moment(now, config=config, tz=tz)
-    outbox.enqueue(session, [Planned(KIND, owner_id, SUBJECT, moment, moment)], now=now)
+    grace = min(GRACE, config.limits.notice_batch)
+    outbox.enqueue(session, [Planned(KIND, owner_id, SUBJECT, moment, moment + grace)], now=now)
 
 
 def changes(session: Session, *, recipient: str, moment: datetime) -> list[Change]:

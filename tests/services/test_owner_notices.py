@@ -67,7 +67,7 @@ def test_a_flood_at_dawn_is_one_dm_after_quiet_hours(world: World) -> None:
     for moment in (start + timedelta(minutes=1), datetime(2026, 11, 26, 6, 59, 59, tzinfo=UTC)):
         world.at(moment)
         assert world.dms() == []  # still quiet hours for the owner
-    world.at(datetime(2026, 11, 26, 7, 0, tzinfo=UTC))  # 08:00 in Vienna
+    world.at(datetime(2026, 11, 26, 7, 0, 10, tzinfo=UTC))  # 08:00 in Vienna, and the grace
     dms = world.dms()
     assert len(dms) == 1
     assert "20 commitments" in dms[0] and f"<@{MEMBER}>" in dms[0]
@@ -84,13 +84,15 @@ def test_assignments_in_one_window_are_one_dm_the_next_window_another(world: Wor
     world.at(t + timedelta(seconds=30))
     assert world.dms() == []  # the window is still open
     world.at(datetime(2026, 11, 26, 10, 1, tzinfo=UTC))
+    assert world.dms() == []  # closed, but a change begun before the close may still commit
+    world.at(datetime(2026, 11, 26, 10, 1, 10, tzinfo=UTC))
     first = world.dms()
     assert len(first) == 1 and "Alpha" in first[0]
     assert '"wg_done"' in first[0] and "1|msg" in first[0]  # one assignment: its own buttons
-    world.core.clock.set(datetime(2026, 11, 26, 10, 1, 10, tzinfo=UTC))  # type: ignore[attr-defined]
+    world.core.clock.set(datetime(2026, 11, 26, 10, 1, 20, tzinfo=UTC))  # type: ignore[attr-defined]
     world.assign("Beta")
     world.assign("Gamma", by=THIRD)
-    world.at(datetime(2026, 11, 26, 10, 2, tzinfo=UTC))
+    world.at(datetime(2026, 11, 26, 10, 2, 10, tzinfo=UTC))
     dms = world.dms()
     assert len(dms) == 2
     assert "Beta" in dms[1] and "Gamma" in dms[1] and "Alpha" not in dms[1]
@@ -102,7 +104,7 @@ def test_an_assignment_withdrawn_before_the_dm_is_not_announced(world: World) ->
     world.core.clock.set(t)  # type: ignore[attr-defined]
     world.assign("Withdrawn")
     world.core.conversation.answer(Caller(MEMBER), "cancel 1")
-    world.at(datetime(2026, 11, 26, 10, 1, tzinfo=UTC))
+    world.at(datetime(2026, 11, 26, 10, 1, 10, tzinfo=UTC))
     assert world.dms() == []
     [row] = world.assignment_rows()
     assert row.status == "skipped" and "cancelled" in (row.reason or "")
@@ -127,7 +129,7 @@ def test_changes_by_others_at_night_wait_for_the_morning_in_one_dm(world: World)
     assert all(o.changed and not o.messages for o in outs), [o.reply.text for o in outs]
     world.at(night + timedelta(minutes=5))
     assert world.dms() == []
-    world.at(datetime(2026, 11, 26, 7, 0, tzinfo=UTC))  # 08:00 in Vienna
+    world.at(datetime(2026, 11, 26, 7, 0, 10, tzinfo=UTC))  # 08:00 in Vienna, and the grace
     [dm] = world.dms()
     assert f"<@{coordinator}> moved *#1*" in dm and "Mon 1 Jul 2030" in dm
     assert f"<@{coordinator}> cancelled *#2*" in dm
