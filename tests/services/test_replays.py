@@ -94,3 +94,14 @@ def test_commitments_count_unchanged_by_replays_of_export(core: Core) -> None:
     assert not replay.uploads and "already handled" in replay.reply.text
     with unit_of_work(core.sessions, read_only=True) as s:
         assert s.scalar(select(func.count()).select_from(Commitment)) == 0
+
+
+def test_long_trigger_ids_are_told_apart(core: Core) -> None:
+    from bot.services import events
+    from tests.services.conftest import NOW
+
+    a, b = "1" * 100 + "a", "1" * 100 + "b"  # equal for the first 64 characters
+    with unit_of_work(core.sessions) as s:
+        assert events.claim_request(s, trigger_id=a, now=NOW)
+        assert events.claim_request(s, trigger_id=b, now=NOW)
+        assert not events.claim_request(s, trigger_id=a, now=NOW)
