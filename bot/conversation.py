@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -25,10 +26,10 @@ from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
 from bot.replies import recs as rec_replies
 from bot.replies import session as session_replies
-from bot.services import commitments, exports, members
+from bot.services import commitments, events, exports, limits, members, owner_notices
 from bot.services.commitments import CommitmentError
 from bot.services.members import Directory
-from bot.store.db import unit_of_work
+from bot.store.db import DatabaseBusy, unit_of_work
 
 log = logging.getLogger("wgbot.conversation")
 
@@ -39,6 +40,7 @@ class Caller:
 
     user_id: str
     channel_id: str | None = None
+    request_id: str | None = None  # Slack's trigger_id: a replay of a request carries the same one
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,8 @@ class Conversation:
             return Outcome(owners)
         if not force:
             with unit_of_work(self._sessions, read_only=True) as s:
+                if caller.request_id and events.request_seen(s, trigger_id=caller.request_id):
+                    return Outcome(already_handled())
                 same = commitments.open_with_text(s, text=cmd.what,
                                                   owner_id=(owners or (caller.user_id,))[0])
                 if same is not None:
@@ -311,6 +315,9 @@ class Conversation:
             if owner != caller.user_id:
                 self._refresh_member(owner)
         with unit_of_work(self._sessions) as s:
+            refusal = self._before_write(s, caller, now)
+            if refusal is not None:
+                return Outcome(refusal)
             c = commitments.create(s, text=what, owner_id=owners[0], creator_id=caller.user_id,
                                    rec_id=recs[0] if recs else None, due=due,
                                    first_nudge_at=planning.first_nudge(due.at, config=config),
@@ -320,13 +327,13 @@ class Conversation:
             late = config.session.starts_at if due.at > config.session.starts_at else None
             reply = commitment_replies.created(c, kb=kb, tz=tz, now=now, caller_id=caller.user_id,
                                                related=related, after_session=late)
-            messages: tuple[DirectMessage, ...] = tuple(
-                DirectMessage(owner, commitment_replies.assigned_dm(
-                    c, kb=kb, tz=self._tz(s, owner), now=now, assigner_id=caller.user_id))
-                for owner in owners if owner != caller.user_id)
+            for owner in owners:  # one notice per owner and window, after quiet hours
+                if owner != caller.user_id:
+                    owner_notices.announce(s, owner_id=owner, now=now, config=config,
+                                           tz=self._tz(s, owner))
             cid = c.id
         self._replan(cid)
-        return Outcome(reply, messages, changed=(cid,))
+        return Outcome(reply, changed=(cid,))
 
     def _list(self, caller: Caller, scope: str, arg: str, page: int, banner: str = "") -> Reply:
         config, now = self.config, self._clock.now()
@@ -386,21 +393,25 @@ class Conversation:
                 if due.at <= now:
                     return Outcome(simple(f"{format_moment(due.at, tz)} is in the past; "
                                           f"#{c.id} was not moved."))
+                refusal = self._before_write(s, caller, now)
+                if refusal is not None:
+                    return Outcome(refusal)
                 commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now,
                                  first_nudge_at=planning.first_nudge(due.at, config=config))
             else:
                 status = {"done": "done", "reopen": "open", "cancel": "cancelled"}[cmd.action]
+                refusal = self._before_write(s, caller, now)
+                if refusal is not None:
+                    return Outcome(refusal)
                 commitments.set_status(s, commitment=c, status=status, actor_id=caller.user_id,
                                        now=now,
                                        first_nudge_at=planning.first_nudge(c.due_at, config=config))
             reply = commitment_replies.changed(c, action=cmd.action, kb=kb, tz=tz, now=now)
-            messages: tuple[DirectMessage, ...] = ()
-            if c.owner_id != caller.user_id and cmd.action in ("move", "cancel", "reopen"):
-                verb = {"move": "moved", "cancel": "cancelled", "reopen": "reopened"}[cmd.action]
-                note = (f"<@{caller.user_id}> {verb} your commitment *#{c.id}* “{escape(c.text)}”"
-                        + (f"; it is now due {format_moment(c.due_at, self._tz(s, c.owner_id))}."
-                           if cmd.action != "cancel" else "."))
-                messages = (DirectMessage(c.owner_id, simple(note)),)
+            if cmd.action in ("move", "cancel", "reopen"):
+                for owner in c.owner_ids:
+                    if owner != caller.user_id:
+                        owner_notices.announce(s, owner_id=owner, now=now, config=config,
+                                               tz=self._tz(s, owner))
             cid = c.id
         self._replan(cid)
         if origin.startswith("list:"):
@@ -415,7 +426,7 @@ class Conversation:
         elif origin == "show":
             shown = self._change(caller, grammar.Change("show", cid)).reply
             reply = Reply(parts=shown.parts, text=shown.text, replace_original=True)
-        return Outcome(reply, messages, changed=(cid,))
+        return Outcome(reply, changed=(cid,))
 
     def _update(self, caller: Caller,
                 cmd: grammar.Edit | grammar.Assign | grammar.Link | grammar.AddNote) -> Outcome:
@@ -451,6 +462,9 @@ class Conversation:
             if c.status == "cancelled":
                 return Outcome(simple(rules.transition_problem("edit", status=c.status,
                                                                commitment_id=c.id) or ""))
+            refusal = self._before_write(s, caller, now)
+            if refusal is not None:
+                return Outcome(refusal)
             try:
                 if isinstance(cmd, grammar.Edit):
                     commitments.edit_text(s, commitment=c, text=cmd.text, actor_id=caller.user_id,
@@ -466,11 +480,15 @@ class Conversation:
                 else:
                     added, removed = commitments.assign(s, commitment=c, owner_ids=owners,
                                                         actor_id=caller.user_id, now=now)
-                    for who, is_new in [(m, True) for m in added] + [(m, False) for m in removed]:
+                    for who in added:  # one notice per owner and window, after quiet hours
+                        if who != caller.user_id:
+                            owner_notices.announce(s, owner_id=who, now=now, config=config,
+                                                   tz=self._tz(s, who))
+                    for who in removed:  # they no longer hold it: told at once, once
                         if who != caller.user_id:
                             messages.append(DirectMessage(who, commitment_replies.reassigned_dm(
                                 c, kb=kb, tz=self._tz(s, who), now=now, actor_id=caller.user_id,
-                                added=is_new)))
+                                added=False)))
             except CommitmentError as e:
                 s.rollback()
                 return Outcome(simple(str(e), note="Nothing was changed."))
@@ -544,6 +562,8 @@ class Conversation:
 
     def _export(self, caller: Caller, fmt: str) -> Outcome:
         config, now = self.config, self._clock.now()
+        if not self._first_time(caller, now):
+            return Outcome(already_handled())
         self._refresh_member(caller.user_id)
         with unit_of_work(self._sessions, read_only=True) as s:
             tz = self._tz(s, caller.user_id)
@@ -584,7 +604,31 @@ class Conversation:
             return self.operations.status()
         if action == "config":
             return self.operations.effective_config()
+        if not self._first_time(caller, self._clock.now()):
+            return already_handled()
         return self.operations.digest_now(actor_id=caller.user_id)
+
+    def _before_write(self, s: Session, caller: Caller, now: datetime) -> Reply | None:
+        """In the unit that writes: why this request must not write (too many, a replay), or None."""
+        per_minute = self.config.limits.writes_per_minute
+        again = limits.next_write_at(s, actor_id=caller.user_id, now=now, per_minute=per_minute)
+        if again is not None:
+            wait = max(1, int((again - now).total_seconds() + 0.999))
+            return simple(f"You have made {per_minute} changes in the last minute, the most allowed "
+                          f"({per_minute} changes a minute). Nothing was recorded or changed; try "
+                          f"again at {again.astimezone(self._tz(s, caller.user_id)):%H:%M:%S} "
+                          f"(in {wait} second{'s' if wait != 1 else ''}).",
+                          note="The limit is set under limits.writes_per_minute in settings.yaml.")
+        if caller.request_id and not events.claim_request(s, trigger_id=caller.request_id, now=now):
+            return already_handled()
+        return None
+
+    def _first_time(self, caller: Caller, now: datetime) -> bool:
+        """Claim a request whose effect lies outside the database (a file, a digest) on its own."""
+        if not caller.request_id:
+            return True
+        with unit_of_work(self._sessions) as s:
+            return events.claim_request(s, trigger_id=caller.request_id, now=now)
 
     def _replan(self, commitment_id: int) -> None:
         if self.operations is not None:
@@ -594,8 +638,18 @@ class Conversation:
                 log.warning("re-planning reminders failed; the next sweep will do it", exc_info=True)
 
 
+def already_handled() -> Reply:
+    """The answer to a replayed request: it was carried out once, and nothing changes now."""
+    return simple("That request was already handled, so nothing was changed this time.",
+                  note="Type the command again to repeat it on purpose.")
+
+
 def apology(logger: logging.Logger, context: str) -> Reply:
     """Log the current exception with a reference and return the short apology the user sees."""
+    if isinstance(sys.exception(), DatabaseBusy):  # rolled back: nothing of this turn was written
+        logger.warning("database busy while handling %s; answered 'try again'", context)
+        return simple("The database is busy right now, so I could not do that. "
+                      "Nothing was recorded or changed; please try again in a moment.")
     ref = secrets.token_hex(4)
     logger.exception("error ref=%s while handling %s", ref, context)
     text = (f"Sorry — something went wrong on my side and nothing was changed. "

@@ -189,16 +189,25 @@ def test_assign_tells_the_new_and_the_previous_owner_once_each(core: Core) -> No
     say(core, "commit Map the routes by 15 Dec")
     out = outcome_of(core, f"assign 1 <@{OTHER}>", user=ADMIN)
     assert f"held by <@{OTHER}>" in out.reply.text
-    to = sorted((m.user_id, m.reply.text) for m in out.messages)
-    assert to == sorted([(OTHER, "#1 is now yours"), (MEMBER, "#1 has a new owner")])
+    # the previous owner is told at once; the new one by the batched owner notice (outbox)
+    assert [(m.user_id, m.reply.text) for m in out.messages] == [(MEMBER, "#1 has a new owner")]
+    assert notices(core) == [OTHER]
     assert "Map the routes" in say(core, "list", user=OTHER)
     assert "no open commitments" in say(core, "list", user=MEMBER)
-    assert outcome_of(core, f"assign 1 <@{OTHER}>", user=ADMIN).messages == ()
+    again = outcome_of(core, f"assign 1 <@{OTHER}>", user=ADMIN)
+    assert again.messages == () and notices(core) == [OTHER]
+
+
+def notices(core: Core) -> list[str]:
+    from bot.store.models import Delivery
+
+    with unit_of_work(core.sessions, read_only=True) as s:
+        return sorted(s.scalars(select(Delivery.recipient).where(Delivery.kind == "owner_notice")))
 
 
 def test_several_owners_each_see_it_and_any_of_them_may_update_it(core: Core) -> None:
-    out = outcome_of(core, f"commit Joint paper by 15 Dec owner me and <@{OTHER}>")
-    assert [m.user_id for m in out.messages] == [OTHER]
+    outcome_of(core, f"commit Joint paper by 15 Dec owner me and <@{OTHER}>")
+    assert notices(core) == [OTHER]
     assert "Joint paper" in say(core, "list", user=OTHER)
     assert "Joint paper" in say(core, "list", user=MEMBER)
     assert f"<@{MEMBER}> and <@{OTHER}>" in say(core, "list all")

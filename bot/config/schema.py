@@ -32,6 +32,7 @@ from bot.config.types import (
     Channels,
     Config,
     Digest,
+    Limits,
     Person,
     QuietHours,
     Reminders,
@@ -521,6 +522,21 @@ class SchedulerModel(_Model):
     poll_seconds: PollSeconds = 30.0
 
 
+def _notice_batch(value: timedelta) -> timedelta:
+    if value > timedelta(hours=1):
+        raise _fail(f"{shown(format_duration(value))} is too long; owners would hear of "
+                    "changes to their commitments too late. The longest allowed is 1h")
+    return value
+
+
+class LimitsModel(_Model):
+    """``limits``: how much one member may do, so nobody floods the bot or another member."""
+
+    what: ClassVar[str] = "the limits (writes_per_minute, notice_batch)"
+    writes_per_minute: Annotated[int, BeforeValidator(_whole_number(1))] = Limits.writes_per_minute
+    notice_batch: Annotated[Duration, AfterValidator(_notice_batch)] = Limits.notice_batch
+
+
 class SettingsModel(_Model):
     """The whole of settings.yaml."""
 
@@ -535,6 +551,7 @@ class SettingsModel(_Model):
     quiet_hours: QuietHoursModel | None = QuietHoursModel(start=time(20, 0), end=time(8, 0))
     workday_end: TimeOfDay = time(17, 0)
     scheduler: SchedulerModel = SchedulerModel()
+    limits: LimitsModel = LimitsModel()
 
     @model_validator(mode="after")
     def _session_exists_on_the_clock(self) -> SettingsModel:
@@ -877,4 +894,6 @@ def build_config(settings: SettingsModel, recommendations: RecommendationsModel)
         poll_seconds=s.scheduler.poll_seconds,
         workday_end=s.workday_end,
         knowledge=knowledge_from(recommendations),
+        limits=Limits(writes_per_minute=s.limits.writes_per_minute,
+                      notice_batch=s.limits.notice_batch),
     )

@@ -65,6 +65,14 @@ class QuietHours:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Per-member limits that keep one member from flooding the bot or another member."""
+
+    writes_per_minute: int = 20  # changes (commit, done, move, cancel, reopen) per member
+    notice_batch: timedelta = timedelta(minutes=1)  # what others did to one member's, one DM
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything an admin controls, validated."""
 
@@ -79,6 +87,7 @@ class Config:
     poll_seconds: float
     workday_end: time
     knowledge: KnowledgeBase
+    limits: Limits = Limits()
 
     def is_admin(self, user_id: str) -> bool:
         """True for a user listed under admins."""

@@ -19,7 +19,8 @@ from bot.domain.planning import Planned
 from bot.domain.reply import Reply
 from bot.ports import ConfigSource, DeliveryError, Notifier
 from bot.replies import notifications
-from bot.services import commitments, digests, events, members, outbox
+from bot.replies import owner_notices as notice_replies
+from bot.services import commitments, digests, events, members, outbox, owner_notices
 from bot.store.db import unit_of_work
 from bot.store.models import Commitment, Delivery
 
@@ -90,6 +91,9 @@ def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now:
             if now >= config.session.starts_at:
                 return "the session has already started"
         return None
+    if kind == owner_notices.KIND:
+        return owner_notices.skip_reason(session, recipient=recipient,
+                                         moment=d.moment if isinstance(d, Planned) else d.due_at)
     if kind == "admin_alert":
         if not subject.startswith("failures:"):
             return "a config notice is only sent when the config changes"
@@ -126,6 +130,10 @@ def compose(session: Session, d: Delivery | Planned, *, config: Config, now: dat
             title = "Digest before the session"
         data = digests.gather(session, config=config, coordinator_id=recipient, now=now)
         return Composed(notifications.digest(data, config=config, tz=tz, title=title))
+    if kind == owner_notices.KIND:
+        items = owner_notices.changes(session, recipient=recipient,
+                                      moment=d.moment if isinstance(d, Planned) else d.due_at)
+        return Composed(notice_replies.notice(items, kb=config.knowledge, tz=tz, now=now))
     first, _, last = subject.partition(":")[2].partition("-")  # admin_alert
     rows = session.scalars(select(Delivery).where(
         Delivery.id >= int(first or 0), Delivery.id <= int(last or 0),

@@ -1,14 +1,22 @@
-"""Events already handled, so Slack's retries never repeat a side effect."""
+"""Requests already handled, so neither Slack's retries nor a replayed request repeats a side effect.
+
+Events API callbacks are keyed by their `event_id`; slash commands, buttons and modal submissions
+by their `trigger_id` (Slack gives every invocation a new one; a replay carries the old one).
+"""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.store.models import ProcessedEvent
 
-KEEP_FOR = timedelta(days=2)
+KEEP_FOR = timedelta(days=2)  # far longer than Slack retries an event or accepts a signature
+_KEY_LENGTH = 64
 
 
 def claim(session: Session, *, event_id: str, now: datetime) -> bool:
@@ -20,7 +28,35 @@ def claim(session: Session, *, event_id: str, now: datetime) -> bool:
     return True
 
 
+def request_key(trigger_id: str) -> str:
+    """The stored key of a request: its trigger_id, hashed when too long to store whole."""
+    key = f"t:{trigger_id}"
+    if len(key) <= _KEY_LENGTH:
+        return key
+    return "t#" + hashlib.sha256(trigger_id.encode()).hexdigest()[:_KEY_LENGTH - 2]
+
+
+def request_seen(session: Session, *, trigger_id: str) -> bool:
+    """True when a request with this trigger_id already made its change (a replay)."""
+    return session.scalar(select(ProcessedEvent.event_id).where(
+        ProcessedEvent.event_id == request_key(trigger_id))) is not None
+
+
+def claim_request(session: Session, *, trigger_id: str, now: datetime) -> bool:
+    """True the first time a request is seen; False for a replay (or a concurrent twin) of it.
+
+    Call it in the unit of work that makes the request's change: the claim is kept exactly when the
+    change is. A concurrent twin waits for the first to commit (SQLite's write lock; PostgreSQL's
+    unique index) and then sees the claim.
+    """
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert(ProcessedEvent) if dialect == "postgresql" else sqlite_insert(ProcessedEvent)
+    stmt = (ins.values(event_id=request_key(trigger_id), at=now)
+            .on_conflict_do_nothing(index_elements=["event_id"]).returning(ProcessedEvent.event_id))
+    return session.execute(stmt).first() is not None
+
+
 def forget_old(session: Session, *, now: datetime) -> int:
-    """Drop event ids older than Slack would ever retry."""
+    """Drop event and request ids older than Slack would ever retry or accept."""
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.at < now - KEEP_FOR))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -247,7 +247,7 @@ SETTINGS_CASES = [
     ("workday_end:", "favourite_colour: blue\nworkday_end:",
      ("settings.yaml:25:1: favourite_colour: unknown key 'favourite_colour'; expected one of: "
      "timezone, session, channels, admins, coordinators, reminders, digest, quiet_hours, "
-     "workday_end, scheduler")),
+     "workday_end, scheduler, limits")),
     # missing keys (located at the parent key; at the file for a top-level key)
     ("  place: Hofburg, Vienna\n", "", "settings.yaml:2:1: session.place: missing key 'place'"),
     ("    name: Coordinator\n", "",

@@ -7,14 +7,16 @@ import io
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from icalendar import Calendar
 
-from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER
+from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER, edit_settings
 from tests.scenario.test_recs_http import _reply, _text
 from tests.slack_fake.process import BotProcess
 from tests.slack_fake.server import FakeSlack
@@ -62,9 +64,24 @@ def test_mrkdwn_is_escaped(bot: BotProcess) -> None:
     assert "<!channel>" not in shown
 
 
-def test_assigning_dms_the_owner(bot: BotProcess, fake: FakeSlack) -> None:
+@pytest.fixture
+def quick_bot(fake: FakeSlack, config_dir: Path, tmp_path: Path) -> Iterator[BotProcess]:
+    """The real server with owner notices batched for 1 s, swept every second, no quiet hours."""
+    edit_settings(config_dir, {"limits": {"notice_batch": "1s"},
+                               "scheduler": {"poll_seconds": 1}, "quiet_hours": None})
+    proc = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc")
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.close()
+
+
+def test_assigning_dms_the_owner(quick_bot: BotProcess, fake: FakeSlack) -> None:
+    bot = quick_bot
     cid = commit(bot, f"Brief the PC by 2030-02-01 owner <@{OTHER}|bob>")
     dm = fake.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OTHER)
+    assert dm[-1].params["metadata"]["event_payload"]["key"].startswith(f"owner_notice|{OTHER}|")
     assert f"#{cid}" in json.dumps(dm[-1].params["blocks"])
     assert f"<@{MEMBER}>" in dm[-1].params["text"] or MEMBER in json.dumps(dm[-1].params["blocks"])
 
@@ -223,7 +240,9 @@ def test_exports(bot: BotProcess, fake: FakeSlack) -> None:
     assert ev.decoded("dtend").date() == date(2030, 1, 25)
 
 
-def test_done_on_an_assignment_dm_replaces_that_message(bot: BotProcess, fake: FakeSlack) -> None:
+def test_done_on_an_assignment_dm_replaces_that_message(quick_bot: BotProcess,
+                                                        fake: FakeSlack) -> None:
+    bot = quick_bot
     cid = commit(bot, f"Brief the PC by 2030-02-01 owner <@{OTHER}>")
     dm = fake.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OTHER)[-1]
     assert dm.response.get("ok"), dm.response

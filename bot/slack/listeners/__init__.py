@@ -6,14 +6,19 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.conversation import Conversation, Outcome
 from bot.slack.web import SlackNotifier
+from bot.store.db import start_request_budget
 
 log = logging.getLogger("wgbot.slack")
+
+# Slack shows the user an error when the answer takes over 3 s. A request waits at most this long,
+# in all, for another writer's database lock; then it answers "busy, nothing was recorded".
+REQUEST_LOCK_BUDGET = 2.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,13 @@ def deliver_followups(deps: SlackDeps, outcome: Outcome) -> None:
 def register(app: App, deps: SlackDeps) -> None:
     """Attach every listener to the app."""
     from bot.slack.listeners import actions, commands, events, views
+
+    @app.middleware
+    def answer_in_time(next: Callable[[], BoltResponse]) -> BoltResponse:
+        # Bolt runs the middleware and then the listener in the request's thread, so this
+        # thread's units of work see the budget; follow-ups on the executor do not.
+        start_request_budget(REQUEST_LOCK_BUDGET)
+        return next()
 
     commands.register(app, deps)
     actions.register(app, deps)

@@ -20,7 +20,8 @@ ACTIONS = re.compile(r"^wg_(done|cancel|reopen|snooze_tomorrow|snooze_week|page|
 
 def _caller(body: dict[str, Any]) -> Caller:
     channel = (body.get("channel") or {}).get("id")
-    return Caller(user_id=str((body.get("user") or {}).get("id", "")), channel_id=channel)
+    return Caller(user_id=str((body.get("user") or {}).get("id", "")), channel_id=channel,
+                  request_id=body.get("trigger_id") or None)
 
 
 def register(app: App, deps: SlackDeps) -> None:

@@ -40,8 +40,9 @@ def register(app: App, deps: SlackDeps) -> None:
             if isinstance(due, DateProblem):
                 ack(response_action="errors", errors={"due_date": _plain(due.message)})
                 return
-            outcome = deps.conversation.move_to(Caller(user_id), int(meta["id"]), due.words,
-                                                origin=str(meta.get("origin", "none")), due=due)
+            outcome = deps.conversation.move_to(
+                Caller(user_id, request_id=body.get("trigger_id") or None), int(meta["id"]),
+                due.words, origin=str(meta.get("origin", "none")), due=due)
             problem = outcome.reply.text if not outcome.changed else None
             if problem:
                 ack(response_action="errors", errors={"due_date": _plain(problem)[:150]})
@@ -91,7 +92,7 @@ def register(app: App, deps: SlackDeps) -> None:
                 ack(response_action="errors", errors={"due_date": _plain(due.message)[:150]})
                 return
             outcome = deps.conversation.record(
-                Caller(user_id), what=what, due=due,
+                Caller(user_id, request_id=body.get("trigger_id") or None), what=what, due=due,
                 owner_id=value_of(values, "owner", "user"), rec_id=value_of(values, "rec", "rec"))
             if not outcome.changed:
                 ack(response_action="errors", errors={"what": _plain(outcome.reply.text)[:150]})

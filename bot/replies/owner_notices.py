@@ -1,0 +1,57 @@
+"""The DM that tells a member what others did with their commitments (one per batch window)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain.dates import format_moment
+from bot.domain.knowledge import KnowledgeBase
+from bot.domain.reply import Note, Part, Reply, Section, escape
+from bot.replies.commitments import assigned_dm
+from bot.services.owner_notices import Change
+
+SHOWN = 10
+
+
+def _people(ids: Sequence[str]) -> str:
+    named = [f"<@{i}>" for i in ids[:3]]
+    if len(ids) > 3:
+        return ", ".join(named) + f" and {len(ids) - 3} others"
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _line(ch: Change, tz: ZoneInfo) -> str:
+    c = ch.commitment
+    what = f"*#{c.id}* “{escape(c.text)}”"
+    if ch.action == "created":
+        return f"<@{ch.actor_id}> recorded {what} for you, due {format_moment(c.due_at, tz)}."
+    if ch.action == "reassigned":
+        return f"<@{ch.actor_id}> gave you {what}, due {format_moment(c.due_at, tz)}."
+    if ch.action == "moved":
+        when = f"; it is now due {format_moment(ch.due_at, tz)}" if ch.due_at else ""
+        return f"<@{ch.actor_id}> moved {what}{when}."
+    return f"<@{ch.actor_id}> {ch.action} {what}."
+
+
+def notice(items: Sequence[Change], *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime) -> Reply:
+    """One new assignment: the commitment with its buttons; anything more: one list."""
+    if len(items) == 1 and items[0].action == "created":
+        ch = items[0]
+        return assigned_dm(ch.commitment, kb=kb, tz=tz, now=now, assigner_id=ch.actor_id)
+    created = len({ch.commitment.id for ch in items if ch.action in ("created", "reassigned")})
+    changed = len({ch.commitment.id for ch in items if ch.action not in ("created", "reassigned")})
+    what = [f"recorded {_plural(created, 'commitment')} for you" if created else "",
+            f"changed {changed} of yours" if changed else ""]
+    people = _people(list(dict.fromkeys(ch.actor_id for ch in items)))
+    parts: list[Part] = [Section(f"{people} {' and '.join(w for w in what if w)}:")]
+    parts.extend(Section(_line(ch, tz)) for ch in items[:SHOWN])
+    more = f"…and {len(items) - SHOWN} more. " if len(items) > SHOWN else ""
+    parts.append(Note(more + "`/wg list` shows your open commitments with Done, Move and Cancel."))
+    text = (f"{_plural(created, 'new commitment')} assigned to you" if not changed
+            else f"{_plural(len(items), 'change')} to your commitments")
+    return Reply(parts=tuple(parts), text=text, ephemeral=False)
