@@ -7,6 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.knowledge import KnowledgeBase
 
+# Slack allows about one message a second per channel and several hundred a minute per workspace.
+DEFAULT_MESSAGES_PER_MINUTE = 240
+
 
 @dataclass(frozen=True)
 class Person:
@@ -79,6 +82,7 @@ class Config:
     poll_seconds: float
     workday_end: time
     knowledge: KnowledgeBase
+    messages_per_minute: int = DEFAULT_MESSAGES_PER_MINUTE  # the pace of outgoing messages
 
     def is_admin(self, user_id: str) -> bool:
         """True for a user listed under admins."""
