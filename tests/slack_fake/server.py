@@ -136,6 +136,11 @@ class Hang:
         self.started.set()
         self._gate.wait(self.seconds)
 
+    @property
+    def released(self) -> bool:
+        """True once release() was called (or the fake stopped)."""
+        return self._gate.is_set()
+
     def release(self) -> None:
         """Send the held answer now."""
         self._gate.set()
