@@ -39,7 +39,8 @@ def send_concurrently(*, fetch: Callable[[], list[tuple[int, str]]], send: Calla
     # Leaving the pool waits for the sends in flight, also when fetch raises: they are recorded.
     with ThreadPoolExecutor(max_workers=size, thread_name_prefix="wgbot-sender") as pool:
         while True:
-            if not stop.is_set() and len(queue) < size:
+            startable = sum(1 for _, ch in queue if ch not in busy)
+            if not stop.is_set() and startable < size:  # running low: ask for more
                 fresh = [(i, ch) for i, ch in fetch() if i not in seen]
                 seen.update(i for i, _ in fresh)
                 queue.extend(fresh)

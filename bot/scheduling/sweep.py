@@ -204,7 +204,8 @@ class Sweeper:
 
         def due() -> list[tuple[int, str]]:
             with unit_of_work(self._sessions, read_only=True) as s:
-                ids = outbox.ready(s, now=self._clock.now())
+                # A wide window, so one channel with hundreds due does not hide the others.
+                ids = outbox.ready(s, now=self._clock.now(), limit=1000)
                 rows = s.execute(select(Delivery.id, Delivery.recipient).where(Delivery.id.in_(ids)))
                 recipients = {delivery_id: recipient for delivery_id, recipient in rows}
             return [(i, recipients[i]) for i in ids if i in recipients]

@@ -25,6 +25,7 @@ from bot.config.types import Config
 from bot.domain import planning
 from bot.domain.dates import DueDate
 from bot.scheduling.pace import TokenBucket
+from bot.scheduling.senders import send_concurrently
 from bot.scheduling.sweep import Sweeper, SweepReport
 from bot.services import commitments, members
 from bot.slack.pace import MethodPauses, SharedRateLimitRetryHandler
@@ -127,6 +128,40 @@ def test_a_new_pace_is_reported_to_admins() -> None:
     base = config()
     assert changes(base, replace(base, messages_per_minute=60)) == [
         "at most 60 messages a minute now (was 240)"]
+
+
+def test_senders_send_each_item_once_in_order_per_channel_and_report_a_failure_last() -> None:
+    items = [(i, "AB"[i % 2]) for i in range(1, 11)] + [(11, "C")]
+    fetched: list[int] = []
+    sent: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def fetch() -> list[tuple[int, str]]:  # like outbox.ready: whatever is not done yet
+        fetched.append(1)
+        with lock:
+            done = {i for i, _ in sent}
+        return [it for it in items if it[0] not in done]
+
+    def send(i: int) -> int:
+        with lock:
+            sent.append((i, dict(items)[i]))
+        if i == 11:
+            raise RuntimeError("Slack fell over")
+        return i
+
+    with pytest.raises(RuntimeError, match="fell over"):
+        send_concurrently(fetch=fetch, send=send, senders=3, stop=threading.Event())
+    assert sorted(i for i, _ in sent) == list(range(1, 12))  # each once, the failure did not stop them
+    for channel in "AB":
+        mine = [i for i, ch in sent if ch == channel]
+        assert mine == sorted(mine)
+    assert len(fetched) > 1  # asked again as work ran low
+
+
+def test_senders_start_nothing_once_stopping() -> None:
+    stop = threading.Event()
+    stop.set()
+    assert send_concurrently(fetch=lambda: [(1, "A")], send=lambda i: i, senders=2, stop=stop) == []
 
 
 # ---------------------------------------------------------------- senders against the fake Slack
