@@ -205,7 +205,7 @@ class Sweeper:
         def due() -> list[tuple[int, str]]:
             with unit_of_work(self._sessions, read_only=True) as s:
                 # A wide window, so one channel with hundreds due does not hide the others.
-                ids = outbox.ready(s, now=self._clock.now(), limit=1000)
+                ids = outbox.ready(s, now=self._clock.now(), limit=500)
                 rows = s.execute(select(Delivery.id, Delivery.recipient).where(Delivery.id.in_(ids)))
                 recipients = {delivery_id: recipient for delivery_id, recipient in rows}
             return [(i, recipients[i]) for i in ids if i in recipients]
