@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="messages per minute (default: the repo config's)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # a timed-out post logs a warning; keep it clean
+    logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # and slack_sdk an error
     dms = args.dms or (100 if args.quick else 500)
     per_minute = args.pace or repo_config(T0).messages_per_minute
     say(f"bench.pace — {python_info()}; SQLite; FakeSlack on 127.0.0.1 answering every call "
