@@ -71,7 +71,7 @@ def retry_after(response: HttpResponse) -> float:
         if name.lower() == "retry-after":
             value = values[0] if isinstance(values, list) and values else values
             try:
-                return max(0.0, float(value))
+                return max(0.0, float(str(value)))
             except (TypeError, ValueError):
                 break
     return DEFAULT_RETRY_AFTER
