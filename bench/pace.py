@@ -16,8 +16,8 @@ The achieved pace is measured on the fake's side from the arrival times of the a
 runs also the pace of the other posts while the hung call was held (its first 15 s). Every DM
 must be delivered exactly once (checked by the delivery key in the message metadata).
 
-    python -m bench.pace              # 500 DMs at the default pace (240 a minute): ~9 min
-    python -m bench.pace --quick      # 100 DMs: ~2 min
+    python -m bench.pace              # 500 DMs at the default pace (240 a minute): ~12 min
+    python -m bench.pace --quick      # 100 DMs: ~3 min
     python -m bench.pace --pace 600   # another pace (messages per minute)
 """
 from __future__ import annotations
