@@ -234,6 +234,9 @@ def changes(old: Config, new: Config) -> list[str]:
                    f"(was {_hhmm(old.workday_end)})")
     if old.poll_seconds != new.poll_seconds:
         out.append(f"checks now every {new.poll_seconds:g} seconds (was {old.poll_seconds:g})")
+    if old.messages_per_minute != new.messages_per_minute:
+        out.append(f"at most {new.messages_per_minute} messages a minute now "
+                   f"(was {old.messages_per_minute})")
     out += _knowledge_changes(old.knowledge, new.knowledge)
     return out
 

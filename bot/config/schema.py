@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.config.report import format_duration
 from bot.config.types import (
+    DEFAULT_MESSAGES_PER_MINUTE,
     Channels,
     Config,
     Digest,
@@ -341,6 +342,17 @@ def _poll_seconds(value: Any) -> float:
 
 
 PollSeconds = Annotated[float, BeforeValidator(_poll_seconds)]
+MAX_MESSAGES_PER_MINUTE = 6000
+
+
+def _messages_per_minute(value: Any) -> int:
+    n = _whole_number(1)(value)
+    if n > MAX_MESSAGES_PER_MINUTE:
+        raise _fail(f"must be at most {MAX_MESSAGES_PER_MINUTE} (100 a second), got {n}")
+    return n
+
+
+MessagesPerMinute = Annotated[int, BeforeValidator(_messages_per_minute)]
 
 
 def _user_id(value: Any) -> str:
@@ -518,8 +530,9 @@ class QuietHoursModel(_Model):
 class SchedulerModel(_Model):
     """``scheduler``: how often the bot looks for due reminders and config edits."""
 
-    what: ClassVar[str] = "the scheduler (poll_seconds)"
+    what: ClassVar[str] = "the scheduler (poll_seconds, messages_per_minute)"
     poll_seconds: PollSeconds = 30.0
+    messages_per_minute: MessagesPerMinute = DEFAULT_MESSAGES_PER_MINUTE
 
 
 def _notice_batch(value: timedelta) -> timedelta:
@@ -892,6 +905,7 @@ def build_config(settings: SettingsModel, recommendations: RecommendationsModel)
         quiet_hours=(QuietHours(start=s.quiet_hours.start, end=s.quiet_hours.end)
                      if s.quiet_hours is not None else None),
         poll_seconds=s.scheduler.poll_seconds,
+        messages_per_minute=s.scheduler.messages_per_minute,
         workday_end=s.workday_end,
         knowledge=knowledge_from(recommendations),
         limits=Limits(writes_per_minute=s.limits.writes_per_minute,

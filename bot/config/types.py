@@ -7,6 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.knowledge import KnowledgeBase
 
+# Slack allows about one message a second per channel and several hundred a minute per workspace.
+DEFAULT_MESSAGES_PER_MINUTE = 240
+
 
 @dataclass(frozen=True)
 class Person:
@@ -88,6 +91,7 @@ class Config:
     workday_end: time
     knowledge: KnowledgeBase
     limits: Limits = Limits()
+    messages_per_minute: int = DEFAULT_MESSAGES_PER_MINUTE  # the pace of outgoing messages
 
     def is_admin(self, user_id: str) -> bool:
         """True for a user listed under admins."""

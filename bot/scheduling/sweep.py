@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -21,6 +21,8 @@ from bot.ports import ConfigSource, DeliveryError, Notifier
 from bot.replies import notifications
 from bot.replies import owner_notices as notice_replies
 from bot.services import commitments, digests, events, members, outbox, owner_notices
+from bot.scheduling.pace import PacedNotifier, TokenBucket
+from bot.scheduling.senders import DEFAULT_SENDERS, send_concurrently
 from bot.store.db import unit_of_work
 from bot.store.models import Commitment, Delivery
 
@@ -146,14 +148,19 @@ class Sweeper:
     """Plans and delivers notifications; safe to run in several processes at once."""
 
     def __init__(self, *, config: ConfigSource, sessions: sessionmaker[Session], clock: Clock,
-                 notifier: Notifier, holder: str) -> None:
+                 notifier: Notifier, holder: str, senders: int = DEFAULT_SENDERS,
+                 pace: TokenBucket | None = None) -> None:
         self._config = config
         self._sessions = sessions
         self._clock = clock
-        self._notifier = notifier
         self.holder = holder
         self.stopping = threading.Event()
         self._lock = threading.Lock()
+        # Messages wait for the shared pace (scheduler.messages_per_minute); `senders` threads
+        # deliver at once, so one slow call or digest never holds the others back.
+        self.senders = senders
+        self.pace = pace or TokenBucket()
+        self._notifier: Notifier = PacedNotifier(notifier, self.pace, stop=self.stopping)
 
     def run_once(self) -> SweepReport:
         """One full sweep at the clock's now (one sweep at a time per process)."""
@@ -200,19 +207,34 @@ class Sweeper:
             report.reconciled += 1
 
     def _deliver(self, config: Config, report: SweepReport) -> None:
-        while not self.stopping.is_set():
-            now = self._clock.now()
+        """Deliver every due delivery with a pool of senders, one message per channel at a time."""
+        self.pace.set_rate(config.messages_per_minute)
+
+        def due() -> list[tuple[int, str]]:
             with unit_of_work(self._sessions, read_only=True) as s:
-                batch = outbox.ready(s, now=now)
-            if not batch:
-                return
-            progressed = False
-            for delivery_id in batch:
-                if self.stopping.is_set():
-                    return
-                progressed |= self._deliver_one(delivery_id, config, report)
-            if not progressed:
-                return
+                # A wide window, so one channel with hundreds due does not hide the others.
+                ids = outbox.ready(s, now=self._clock.now(), limit=500)
+                rows = s.execute(select(Delivery.id, Delivery.recipient).where(Delivery.id.in_(ids)))
+                recipients = {delivery_id: recipient for delivery_id, recipient in rows}
+            return [(i, recipients[i]) for i in ids if i in recipients]
+
+        def send(delivery_id: int) -> SweepReport:
+            own = SweepReport()  # one per sender: merged below, in this thread
+            try:
+                self._deliver_one(delivery_id, config, own)
+            except Exception:
+                log.exception("delivery %s could not be completed; a claim left behind is "
+                              "reconciled later", delivery_id)
+            return own
+
+        for own in send_concurrently(fetch=due, send=send, senders=self.senders,
+                                     stop=self.stopping):
+            for f in fields(SweepReport):
+                mine, theirs = getattr(report, f.name), getattr(own, f.name)
+                if isinstance(mine, list):
+                    mine.extend(theirs)
+                else:
+                    setattr(report, f.name, mine + theirs)
 
     def _deliver_one(self, delivery_id: int, config: Config, report: SweepReport) -> bool:
         now = self._clock.now()

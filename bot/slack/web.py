@@ -8,7 +8,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 
@@ -16,6 +15,7 @@ from bot.domain.reply import Attachment, Reply
 from bot.ports import DeliveryError, Posted
 from bot.services.members import Profile
 from bot.slack import render
+from bot.slack.pace import MethodPauses, PausingWebClient, SharedRateLimitRetryHandler
 
 log = logging.getLogger("wgbot.slack")
 
@@ -28,15 +28,21 @@ PERMANENT_ERRORS = frozenset({
 METADATA_EVENT = "wgbot_delivery"
 
 
-def make_client(*, token: str | None, base_url: str, rate_limit_retries: int = 5) -> WebClient:
-    """A WebClient that retries connection errors, HTTP 429 (honouring Retry-After) and 5xx."""
-    return WebClient(
+def make_client(*, token: str | None, base_url: str, rate_limit_retries: int = 5,
+                pauses: MethodPauses | None = None) -> WebClient:
+    """A WebClient that retries connection errors, HTTP 429 and 5xx.
+
+    A 429 pauses its method for every thread using this client for Retry-After (bot.slack.pace).
+    """
+    pauses = pauses or MethodPauses()
+    return PausingWebClient(
+        pauses=pauses,
         token=token,
         base_url=base_url,
         timeout=15,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+            SharedRateLimitRetryHandler(pauses, max_retry_count=rate_limit_retries),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )

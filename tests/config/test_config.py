@@ -192,7 +192,7 @@ def test_defaults_fill_what_is_left_out(tmp_path: Path) -> None:
     assert c.reminders.deadline == (timedelta(days=7), timedelta(days=1), timedelta(hours=2))
     assert c.digest.cron == "0 9 * * mon" and c.digest.before_session == timedelta(days=3)
     assert c.quiet_hours == QuietHours(time(20, 0), time(8, 0))
-    assert c.workday_end == time(17, 0) and c.poll_seconds == 30.0
+    assert c.workday_end == time(17, 0) and c.poll_seconds == 30.0 and c.messages_per_minute == 240
 
 
 def test_optional_values_may_be_null_or_empty(tmp_path: Path) -> None:
@@ -243,7 +243,7 @@ SETTINGS_CASES = [
      "settings.yaml:2:1: sesion: unknown key 'sesion'; did you mean 'session'?"),
     ("  poll_seconds: 30", "  poll_seconds: 30\n  colour: red",
      ("settings.yaml:28:3: scheduler.colour: unknown key 'colour'; "
-     "the only key allowed here is 'poll_seconds'")),
+     "expected one of: poll_seconds, messages_per_minute")),
     ("workday_end:", "favourite_colour: blue\nworkday_end:",
      ("settings.yaml:25:1: favourite_colour: unknown key 'favourite_colour'; expected one of: "
      "timezone, session, channels, admins, coordinators, reminders, digest, quiet_hours, "
@@ -340,6 +340,11 @@ SETTINGS_CASES = [
      "settings.yaml:18:16: reminders.overdue_max: must be 0 or more, got -1"),
     ("  poll_seconds: 30", "  poll_seconds: 0.5",
      "settings.yaml:27:17: scheduler.poll_seconds: must be at least 1 second, got 0.5"),
+    ("  poll_seconds: 30", "  poll_seconds: 30\n  messages_per_minute: 0",
+     "settings.yaml:28:24: scheduler.messages_per_minute: must be 1 or more, got 0"),
+    ("  poll_seconds: 30", "  poll_seconds: 30\n  messages_per_minute: 9000",
+     "settings.yaml:28:24: scheduler.messages_per_minute: must be at most 6000 (100 a second), "
+     "got 9000"),
     # times and dates
     ('  end: "08:00"', '  end: "25:00"',
      "settings.yaml:24:8: quiet_hours.end: '25:00' is not a time of day; write it like 17:00"),

@@ -12,6 +12,7 @@ import base64
 import copy
 import itertools
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -52,6 +53,7 @@ class Call:
     at: float
     status: int = 200
     response: Any = None
+    answered_at: float = 0.0  # when the answer was ready (after any delay; before a hang)
 
     @property
     def ok(self) -> bool:
@@ -113,6 +115,36 @@ class _Fault:
     def use(self) -> None:
         if self.remaining is not None:
             self.remaining -= 1
+
+
+class Hang:
+    """One call held before its answer is sent (see FakeSlack.hang)."""
+
+    def __init__(self, method: str | None, seconds: float,
+                 when: Callable[[dict[str, Any]], bool] | None) -> None:
+        self.method = method
+        self.seconds = seconds
+        self.when = when
+        self.used = False
+        self.started = threading.Event()  # the call arrived and is being held
+        self._gate = threading.Event()
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        return not self.used and (self.method is None or self.method == method) and \
+            (self.when is None or bool(self.when(params)))
+
+    def hold(self) -> None:
+        self.started.set()
+        self._gate.wait(self.seconds)
+
+    @property
+    def released(self) -> bool:
+        """True once release() was called (or the fake stopped)."""
+        return self._gate.is_set()
+
+    def release(self) -> None:
+        """Send the held answer now."""
+        self._gate.set()
 
 
 @dataclass
@@ -360,6 +392,12 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up on a held answer (timeout) is not an error of the fake."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class FakeSlack:
     """The fake Slack Web API server. Use as a context manager or call start()/stop()."""
@@ -377,6 +415,7 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._calls: list[Call] = []
         self._faults: list[_Fault] = []
+        self._hangs: list[Hang] = []
         self._handlers: dict[str, Handler] = {}
         self._users: dict[str, UserProfile] = {}
         self._missing_users: set[str] = set()
@@ -400,6 +439,9 @@ class FakeSlack:
         """Stop serving and release the port."""
         server, thread = self._server, self._thread
         self._server, self._thread = None, None
+        with self._lock:
+            for h in self._hangs:
+                h.release()
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -488,16 +530,34 @@ class FakeSlack:
         with self._lock:
             self._faults.append(_Fault("delay", method, remaining=times, seconds=seconds))
 
+    def hang(self, method: str | None, seconds: float,
+             when: Callable[[dict[str, Any]], bool] | None = None) -> Hang:
+        """Hold the answer to the next matching call for `seconds`, or until `release()`.
+
+        The call takes effect and is recorded at once (a message is posted, as Slack may do
+        before a response that never comes in time); only its answer is held back.
+        """
+        h = Hang(method, seconds, when)
+        with self._lock:
+            self._hangs.append(h)
+        return h
+
     def clear_faults(self) -> None:
-        """Remove every fail / rate_limit / server_error / delay rule."""
+        """Remove every fail / rate_limit / server_error / delay / hang rule (releasing hangs)."""
         with self._lock:
             self._faults.clear()
+            for h in self._hangs:
+                h.release()
+            self._hangs.clear()
 
     def reset(self) -> None:
         """Forget calls, messages, views, uploads, faults and custom handlers (users stay)."""
         with self._lock:
             self._calls.clear()
             self._faults.clear()
+            for h in self._hangs:
+                h.release()
+            self._hangs.clear()
             self._handlers.clear()
             self._reset_state()
 
@@ -721,7 +781,13 @@ class FakeSlack:
             except ValueError:
                 response = result.body.decode("utf-8", "replace")
             self._calls.append(Call(method=method, params=params, headers=headers, token=token,
-                                    at=at, status=result.status, response=response))
+                                    at=at, status=result.status, response=response,
+                                    answered_at=self._clock()))
+            hang = next((h for h in self._hangs if h.matches(method, params)), None)
+            if hang is not None:
+                hang.used = True
+        if hang is not None:
+            hang.hold()
         return result
 
     def _response_url_answer(self, method: str, params: dict[str, Any], token: str | None
