@@ -9,7 +9,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -30,7 +30,7 @@ from bot.config.schema import (
     validate_settings,
 )
 from bot.config.tokens import TOKEN_RE, redact
-from bot.config.types import Config
+from bot.config.types import Config, Person
 
 SETTINGS_FILE = "settings.yaml"
 RECOMMENDATIONS_FILE = "recommendations.yaml"
@@ -521,4 +521,17 @@ def _load(files: ConfigFiles, now: datetime) -> Loaded:
     if settings is None or recs is None or any(p.severity == "error" for p in problems):
         raise ConfigError(problems, fingerprint=fp)
     warnings = tuple(p for p in problems if p.severity == "warning")
-    return Loaded(config=build_config(settings, recs), warnings=warnings, fingerprint=fp)
+    return Loaded(config=_without_secrets(build_config(settings, recs)), warnings=warnings,
+                  fingerprint=fp)
+
+
+def _without_secrets(config: Config) -> Config:
+    """The config with token-like text hidden in its free-text fields (titles, places, names),
+    so no countdown, digest or reply can carry one (the warning has already said where it is)."""
+    def people(ps: tuple[Person, ...]) -> tuple[Person, ...]:
+        return tuple(replace(p, name=redact(p.name)) for p in ps)
+
+    session = replace(config.session, title=redact(config.session.title),
+                      place=redact(config.session.place))
+    return replace(config, session=session, admins=people(config.admins),
+                   coordinators=people(config.coordinators))

@@ -788,3 +788,16 @@ def test_summary_and_changes_hide_tokens(base: Config) -> None:
     lines = changes(base, new)
     assert len(lines) == 3 and not any(token in line for line in lines), lines
     assert token not in summary(new)
+
+
+def test_a_token_in_free_text_never_reaches_the_config(tmp_path: Path) -> None:
+    token = TOKENS[0]
+    text = edit(SETTINGS, "  place: Hofburg, Vienna", f"  place: Hofburg {token}")
+    text = edit(text, "  title: Special session on migration",
+                f"  title: Special session {TOKENS[-1]}")
+    text = edit(text, "    name: Admin", f"    name: Admin {token}")
+    loaded = load(write(tmp_path, text))
+    session, admin = loaded.config.session, loaded.config.admins[0]
+    assert (session.title, session.place, admin.name) == (
+        "Special session [hidden]", "Hofburg xoxb-[hidden]", "Admin xoxb-[hidden]")
+    assert len(loaded.warnings) == 3
