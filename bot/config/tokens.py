@@ -7,11 +7,11 @@ import re
 # xoxa-/xoxr-/xoxs-) and 32-hex strings such as a signing secret. A run of hex digits cut
 # short by "..." (a long value shortened for a message) counts too, so no part of one shows.
 TOKEN_RE = re.compile(
-    r"(?<![A-Za-z0-9])(?:xox[a-z](?:\.xox[a-z])?-|xapp-)[A-Za-z0-9-]*"
+    r"(?<![A-Za-z0-9])(?:xox[a-eprs](?:\.xox[a-eprs])?-|xapp-)[A-Za-z0-9-]*"
     r"|(?<![A-Za-z0-9])[0-9a-fA-F]{32}(?![A-Za-z0-9])"
     r"|(?<![A-Za-z0-9])[0-9a-fA-F]{8,31}(?=\.\.\.|…)")
 
-_PREFIX_RE = re.compile(r"xox[a-z](?:\.xox[a-z])?-|xapp-")
+_PREFIX_RE = re.compile(r"xox[a-eprs](?:\.xox[a-eprs])?-|xapp-")
 
 
 def looks_secret(text: str) -> bool:
