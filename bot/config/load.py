@@ -205,7 +205,7 @@ class _MarkedLoader(yaml.SafeLoader):  # type: ignore[misc]
         self._sizes: dict[int, int] = {}
         self._repeated = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         """Compose as SafeLoader does, counting what each alias would repeat before it is
         expanded: an alias into its own value, or more than ALIAS_BUDGET values, is refused."""
         if self.check_event(AliasEvent):
