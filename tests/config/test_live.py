@@ -361,3 +361,27 @@ def test_a_pasted_token_is_echoed_nowhere(running: Running,
     for text in shown:
         assert TOKEN not in text and SECRET not in text, text
         assert TOKEN[:16] not in text and SECRET[:16] not in text, text
+
+
+def test_two_processes_watching_the_same_files_send_each_notice_once(
+        running: Running, tmp_path: Path) -> None:
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'wgbot.db'}",
+                                  "WGBOT_CONFIG_DIR": str(running.config_dir)})
+    notifier = SlackNotifier(make_client(token="xoxb-test", base_url=running.fake.url))
+    other = build_core(settings, clock=running.clock, notifier=notifier,
+                       directory=ConsoleDirectory(),
+                       config=LiveConfig(running.config_dir, running.clock), upgrade=False)
+    other.config.on_reload(other.operations.after_reload)
+    try:
+        good = running.settings_file.read_bytes()
+        for version in (_bad(running, b"poll_seconds: 30", b"poll_seconds: 0"),
+                        good.replace(b"poll_seconds: 30", b"poll_seconds: 25")):
+            running.write(version)
+            for _ in range(3):
+                running.tick()
+                other.config.poll()
+        dms = running.dms()
+        assert len(dms) == 2, dms
+        assert "poll_seconds" in dms[0] and "valid again" in dms[1]
+    finally:
+        other.close()
