@@ -8,8 +8,9 @@ from datetime import datetime, UTC
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.config.live import LiveConfig, ReloadResult
+from bot.config.live import LiveConfig, ReloadResult, problem_digest
 from bot.config.report import summary
+from bot.config.tokens import redact
 from bot.domain.dates import format_moment
 from bot.domain.planning import Planned
 from bot.domain.reply import Header, Note, Part, Reply, Section, simple
@@ -43,14 +44,17 @@ class RunningOperations:
         """Reload the config files now and say what happened."""
         result = self._config.reload()
         if not result.applied:
-            lines = "\n".join(f"`{p}`" for p in result.problems[:20])
+            lines = "\n".join(f"`{redact(str(p))}`" for p in result.problems[:20])
             return Reply(parts=(Section("⚠️ *The config has problems; I kept the last good one.*"),
                                 Section(lines), Note("Fix them and run `/wg admin reload` again.")),
                          text="The config has problems; the last good one stays in force.")
         self.after_reload(result, notify=False)
+        valid_again = "the config is valid again" if result.fixed else ""
         if not result.changes:
-            return simple("Reloaded: nothing changed.")
-        return simple("✅ Reloaded: " + "; ".join(result.changes))
+            return simple(f"✅ Reloaded: {valid_again}." if valid_again
+                          else "Reloaded: nothing changed.")
+        return simple(redact("✅ Reloaded: " + "; ".join((valid_again, *result.changes)
+                                                        if valid_again else result.changes)))
 
     def status(self) -> Reply:
         """Outbox counts, what failed or was skipped lately, what is coming, config health."""
@@ -86,7 +90,8 @@ class RunningOperations:
 
     def effective_config(self) -> Reply:
         """The config in force, in a paragraph."""
-        return Reply(parts=(Header("Effective config"), Section(summary(self._config.current()))),
+        return Reply(parts=(Header("Effective config"),
+                            Section(redact(summary(self._config.current())))),
                      text="Effective config")
 
     def digest_now(self, *, actor_id: str) -> Reply:
@@ -132,19 +137,24 @@ class RunningOperations:
             if n:
                 note = f"{n} pending reminder{'s' if n != 1 else ''} re-planned"
                 result = replace(result, changes=(*result.changes, note))
-        if not notify:
+        if not notify or not result.announce:
             return
+        # LiveConfig decides when the admins hear (one DM per distinct set of problems, rate
+        # limited, one when valid again); the outbox keys keep several processes to one DM.
         config = self._config.current()
-        if result.applied and result.changes:
-            reply = notifications.config_changes(result.changes)
-            kind = "changes"
-        elif not result.applied:
-            reply = notifications.config_problems([str(p) for p in result.problems])
-            kind = "problems"
+        if not result.applied:
+            reply = notifications.config_problems([redact(str(p)) for p in result.problems])
+            kind, subject = "problems", f"{result.episode}:{problem_digest(result.problems)}"
+        elif result.fixed:
+            reply = _valid_again(result.changes)
+            kind, subject = "fixed", f"{result.episode}:{result.fingerprint[:12]}"
+        elif result.changes:
+            reply = notifications.config_changes([redact(c) for c in result.changes])
+            kind, subject = "changes", result.fingerprint
         else:
             return
         self._notify_admins_once((config.admins and [a.id for a in config.admins]) or [],
-                                 f"config-{kind}", result.fingerprint, reply)
+                                 f"config-{kind}", subject, reply)
 
     def _notify_admins_once(self, admins: list[str], kind: str, subject: str, reply: Reply) -> None:
         """DM each admin, at most once per config version even with several processes."""
@@ -167,3 +177,11 @@ class RunningOperations:
             with unit_of_work(self._sessions) as s:
                 outbox.mark_sent(s, delivery_id=delivery_id, holder=None, channel=posted.channel,
                                  ts=posted.ts, now=self._clock.now())
+
+
+def _valid_again(changes: tuple[str, ...]) -> Reply:
+    """DM to admins: the files they were told about are valid again (and what that changed)."""
+    text = "✅ The config is valid again; I am running on it."
+    if changes:
+        text += " Changed: " + redact("; ".join(changes[:20]))
+    return Reply(parts=(Section(text[:2900]),), text=text[:300], ephemeral=False)

@@ -3,18 +3,23 @@ from __future__ import annotations
 
 from bot.config.load import (
     ConfigError,
+    ConfigFiles,
     Loaded,
     Problem,
     config_files,
     fingerprint,
     load_config,
+    load_files,
+    read_config,
 )
 from bot.config.report import affects_reminders, changes, summary
+from bot.config.tokens import redact
 from bot.config.types import Config
 
 __all__ = [
     "Config",
     "ConfigError",
+    "ConfigFiles",
     "Loaded",
     "Problem",
     "affects_reminders",
@@ -22,5 +27,8 @@ __all__ = [
     "config_files",
     "fingerprint",
     "load_config",
+    "load_files",
+    "read_config",
+    "redact",
     "summary",
 ]

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.config.report import format_moment
@@ -28,7 +30,8 @@ from bot.config.schema import (
     validate_recommendations,
     validate_settings,
 )
-from bot.config.types import Config
+from bot.config.tokens import TOKEN_RE, redact
+from bot.config.types import Config, Person
 from bot.domain.passages import passages_of
 
 SETTINGS_FILE = "settings.yaml"
@@ -38,10 +41,10 @@ Severity = Literal["error", "warning"]
 
 TOKEN_WARNING = ("this looks like a Slack token; secrets belong in the environment "
                  "(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN), not in YAML")
-_TOKEN_RE = re.compile(
-    r"(?<![A-Za-z0-9])(?:xox[abeprs]-|xapp-)[A-Za-z0-9-]*"
-    r"|(?<![A-Za-z0-9])[0-9a-fA-F]{32}(?![A-Za-z0-9])")
 _MAX_MARKS = 200_000
+# How many values *aliases may repeat in one file, counted before anything is expanded: a few
+# shared lists are fine; an alias bomb (each level repeating the one above) is refused.
+ALIAS_BUDGET = 1000
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,11 @@ class Problem:
     path: str
     message: str
     severity: Severity = "error"
+
+    def __post_init__(self) -> None:
+        # Nothing that looks like a secret ever leaves a problem: not in its text, not in its path.
+        object.__setattr__(self, "message", redact(self.message))
+        object.__setattr__(self, "path", redact(self.path))
 
     def __str__(self) -> str:
         """``settings.yaml:14:3: reminders.session[2]: …`` (``warning:`` before the path for warnings)."""
@@ -74,8 +82,9 @@ class Problem:
 class ConfigError(Exception):
     """The config was refused; ``problems`` holds every error (and any warnings), in file order."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], *, fingerprint: str = "") -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
+        self.fingerprint = fingerprint  # of the bytes that were judged
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def __str__(self) -> str:
@@ -100,19 +109,52 @@ def config_files(directory: Path) -> tuple[Path, Path]:
 
 def fingerprint(directory: Path) -> str:
     """A cheap hash of both files' bytes, to notice edits (a missing file hashes as missing)."""
-    return _digest([_read(p) for p in config_files(directory)])
+    return read_config(directory).fingerprint
+
+
+@dataclass(frozen=True)
+class ConfigFiles:
+    """Both files' bytes as read once: what is judged, hashed and saved is this and only this."""
+
+    directory: Path
+    settings: _File
+    recommendations: _File
+    fingerprint: str
+
+    def modified_before(self, moment: datetime) -> bool:
+        """True when both files exist and neither was modified after moment."""
+        stamps = (self.settings.mtime, self.recommendations.mtime)
+        return all(m is not None for m in stamps) and max(
+            m for m in stamps if m is not None) <= moment.timestamp()
+
+    def contents(self) -> tuple[tuple[str, bytes], ...]:
+        """(file name, bytes) of each file that could be read."""
+        return tuple((f.name, f.data) for f in (self.settings, self.recommendations)
+                     if f.data is not None)
+
+
+def read_config(directory: Path) -> ConfigFiles:
+    """Read both files once."""
+    directory = Path(directory)
+    settings, recs = (_read(p) for p in config_files(directory))
+    return ConfigFiles(directory, settings, recs, _digest([settings, recs]))
 
 
 def load_config(directory: Path, *, now: datetime) -> Loaded:
     """Both files as a validated Config; raises ConfigError listing every problem found."""
+    return load_files(read_config(directory), now=now)
+
+
+def load_files(files: ConfigFiles, *, now: datetime) -> Loaded:
+    """The files already read, as a validated Config; raises ConfigError (with their fingerprint)."""
     try:
-        return _load(Path(directory), now)
+        return _load(files, now)
     except ConfigError:
         raise
     except Exception as e:  # a bug here must not take the bot down with it
         raise ConfigError([Problem(SETTINGS_FILE, None, None, "",
                                    f"the config could not be checked ({type(e).__name__}: {e}); "
-                                   "please report this")]) from e
+                                   "please report this")], fingerprint=files.fingerprint) from e
 
 
 # ---------------------------------------------------------------- files
@@ -123,11 +165,14 @@ class _File:
     name: str
     data: bytes | None
     error: str | None
+    mtime: float | None = None
 
 
 def _read(path: Path) -> _File:
     try:
-        return _File(path.name, path.read_bytes(), None)
+        with open(path, "rb") as f:
+            mtime = os.fstat(f.fileno()).st_mtime
+            return _File(path.name, f.read(), None, mtime)
     except FileNotFoundError:
         return _File(path.name, None, "missing")
     except IsADirectoryError:
@@ -159,6 +204,51 @@ class _MarkedLoader(yaml.SafeLoader):  # type: ignore[misc]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.last_node: Node | None = None
+        self._open_anchors: set[str] = set()
+        self._sizes: dict[int, int] = {}
+        self._repeated = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        """Compose as SafeLoader does, counting what each alias would repeat before it is
+        expanded: an alias into its own value, or more than ALIAS_BUDGET values, is refused."""
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                m = _mark(event.start_mark)
+                if event.anchor in self._open_anchors:
+                    raise _YamlProblem(
+                        m.line if m else None, m.column if m else None,
+                        f"YAML aliases (*{event.anchor}) may not point into the value they are "
+                        "part of; write the values out instead")
+                self._repeated += self._size(target)
+                if self._repeated > ALIAS_BUDGET:
+                    raise _YamlProblem(
+                        m.line if m else None, m.column if m else None,
+                        f"YAML aliases (*name) in this file repeat more than {ALIAS_BUDGET} "
+                        "values; write the values out instead")
+            return super().compose_node(parent, index)
+        anchor = self.peek_event().anchor
+        if anchor is None:
+            return super().compose_node(parent, index)
+        self._open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open_anchors.discard(anchor)
+
+    def _size(self, node: Node) -> int:
+        """How many values node stands for once expanded (each node counted once: linear)."""
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        size = 1
+        if isinstance(node, SequenceNode):
+            size += sum(self._size(item) for item in node.value)
+        elif isinstance(node, MappingNode):
+            size += sum(self._size(k) + self._size(v) for k, v in node.value)
+        self._sizes[id(node)] = size
+        return size
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         """Construct as SafeLoader does, remembering the node."""
@@ -346,7 +436,7 @@ def _parse_yaml(text: str) -> _Parsed | None:
 def _token_warnings(name: str, text: str) -> list[Problem]:
     """A warning wherever something looks like a Slack secret (never echoing it)."""
     out = []
-    for m in _TOKEN_RE.finditer(text):
+    for m in TOKEN_RE.finditer(text):
         line, col = _position(text, m.start())
         out.append(Problem(name, line, col, "", TOKEN_WARNING, "warning"))
     return out
@@ -399,9 +489,9 @@ def _located(name: str, parsed: _Parsed, issues: Iterable[Issue]) -> list[Proble
     return out
 
 
-def _load(directory: Path, now: datetime) -> Loaded:
-    settings_file, recs_file = (_read(p) for p in config_files(directory))
-    fp = _digest([settings_file, recs_file])
+def _load(files: ConfigFiles, now: datetime) -> Loaded:
+    settings_file, recs_file = files.settings, files.recommendations
+    directory, fp = files.directory, files.fingerprint
     problems: list[Problem] = []
 
     s = _open(settings_file, directory)
@@ -432,10 +522,22 @@ def _load(directory: Path, now: datetime) -> Loaded:
     order = {settings_file.name: 0, recs_file.name: 1}
     problems.sort(key=lambda p: (order.get(p.file, 2), p.line or 0, p.column or 0))
     if settings is None or recs is None or any(p.severity == "error" for p in problems):
-        raise ConfigError(problems)
+        raise ConfigError(problems, fingerprint=fp)
     warnings = tuple(p for p in problems if p.severity == "warning")
-    return Loaded(config=_with_report(build_config(settings, recs), directory), warnings=warnings,
-                  fingerprint=fp)
+    config = _with_report(_without_secrets(build_config(settings, recs)), directory)
+    return Loaded(config=config, warnings=warnings, fingerprint=fp)
+
+
+def _without_secrets(config: Config) -> Config:
+    """The config with token-like text hidden in its free-text fields (titles, places, names),
+    so no countdown, digest or reply can carry one (the warning has already said where it is)."""
+    def people(ps: tuple[Person, ...]) -> tuple[Person, ...]:
+        return tuple(replace(p, name=redact(p.name)) for p in ps)
+
+    session = replace(config.session, title=redact(config.session.title),
+                      place=redact(config.session.place))
+    return replace(config, session=session, admins=people(config.admins),
+                   coordinators=people(config.coordinators))
 
 
 def _with_report(config: Config, directory: Path) -> Config:

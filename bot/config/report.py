@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
+from bot.config.tokens import redact
 from bot.config.types import Config, Person, QuietHours
 from bot.domain.knowledge import KnowledgeBase
 
@@ -109,7 +110,7 @@ def summary(config: Config) -> str:
                f"up to {_plural(r.overdue_max, 'overdue nudge')} (one per working day)")
     quiet = (f"quiet hours {_quiet(config.quiet_hours)}" if config.quiet_hours is not None
              else "no quiet hours")
-    return (
+    return redact(
         f"Session: \u201c{s.title}\u201d on {format_moment(s.starts_at)} ({config.timezone.key}) "
         f"at {s.place}. "
         f"Channels: working group {_channel(config.channels.working_group)}, "
@@ -238,7 +239,7 @@ def changes(old: Config, new: Config) -> list[str]:
         out.append(f"at most {new.messages_per_minute} messages a minute now "
                    f"(was {old.messages_per_minute})")
     out += _knowledge_changes(old.knowledge, new.knowledge)
-    return out
+    return [redact(line) for line in out]
 
 
 def affects_reminders(old: Config, new: Config) -> bool:

@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.config.report import format_duration
+from bot.config.tokens import redact
 from bot.config.types import (
     DEFAULT_MESSAGES_PER_MINUTE,
     Channels,
@@ -108,8 +109,8 @@ def kind_of(value: Any) -> str:
 
 
 def shown(value: Any) -> str:
-    """A scalar value quoted for a message: ``'7 days'``."""
-    text = str(value)
+    """A scalar value quoted for a message: ``'7 days'`` (a token-like value is hidden first)."""
+    text = redact(str(value))
     if len(text) > 60:
         text = text[:57] + "..."
     return "'" + text.replace("\n", " ") + "'"

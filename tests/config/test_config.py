@@ -701,3 +701,111 @@ def test_random_edits_either_load_or_raise_config_error(tmp_path: Path, line: in
             assert p.line is None or p.line >= 1
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ aliases
+
+
+def billion_laughs(levels: int = 9) -> str:
+    """The classic alias bomb: each level repeats the one above nine times."""
+    names = "abcdefghijklmnopqrstuvwxyz"[:levels]
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip(names, names[1:]):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded(tmp_path: Path) -> None:
+    bomb = billion_laughs(9)
+    assert len(bomb) < 1400  # 1.3 KB that would expand to 9**9 strings
+    text = bomb + SETTINGS
+    # The refusal points at the first alias that takes the file over its budget: the fourth
+    # level, whose first *c repeats 820 values on top of the 909 already repeated above it.
+    line = 4
+    column = bomb.split("\n")[3].index("*c") + 1
+    assert problems(write(tmp_path, text)) == [
+        f"settings.yaml:{line}:{column}: YAML aliases (*name) in this file repeat more than "
+        "1000 values; write the values out instead"]
+    # The same in the knowledge base, reported with settings.yaml's own problems.
+    lines = problems(write(tmp_path / "r", edit(SETTINGS, "  poll_seconds: 30",
+                                                "  poll_seconds: 0"), bomb + RECS))
+    assert lines[-1].startswith(f"recommendations.yaml:{line}:{column}: YAML aliases")
+    assert lines[0].startswith("settings.yaml:") and "poll_seconds" in lines[0]
+
+
+def test_a_few_aliases_are_still_fine(tmp_path: Path) -> None:
+    text = edit(SETTINGS, "  deadline: [7d, 1d, 2h]", "  deadline: *offsets")
+    text = edit(text, "  session: [2h, 30d, 7d, 14d, 1d]", "  session: &offsets [7d, 1d, 2h]")
+    text = edit(text, "quiet_hours:\n", "quiet_hours: &quiet\n")
+    loaded = load(write(tmp_path, text))
+    assert loaded.config.reminders.deadline == loaded.config.reminders.session
+
+
+def test_an_alias_inside_the_value_it_names_is_refused(tmp_path: Path) -> None:
+    text = SETTINGS + "extra: &loop [1, *loop]\n"
+    column = text.split("\n")[-2].index("*loop") + 1
+    assert problems(write(tmp_path, text)) == [
+        f"settings.yaml:{SETTINGS.count(chr(10)) + 1}:{column}: YAML aliases (*loop) may not "
+        "point into the value they are part of; write the values out instead"]
+
+
+# ------------------------------------------------------------------ secrets are never echoed
+
+TOKENS = ["xoxb-1234567890-0987654321-AbCdEfGhIjKl", "xoxp-12-34-56-abcdef", "xapp-1-A0-1-abc",
+          "xoxe.xoxp-1-Mi0yLTE", "xoxe-1-abcdef", "8f14e45fceea167a5a36dedd4bea2543"]
+
+
+@pytest.mark.parametrize("token", TOKENS)
+def test_a_token_in_a_refused_value_is_not_echoed(tmp_path: Path, token: str) -> None:
+    text = edit(SETTINGS, "  working_group: C0WG", f"  working_group: {token}")
+    text = edit(text, "  - id: U0COORD", f"  - id: U0COORD {token}")
+    text = edit(text, "timezone: Europe/Vienna", f"timezone: Europe/Vienna\n{token}: 1")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), now=NOW)
+    lines = [str(p) for p in info.value.problems]
+    assert any("channels.working_group" in line and "is not a Slack channel id" in line
+               for line in lines), lines
+    assert any("unknown key" in line for line in lines), lines
+    assert any("coordinators[0].id" in line for line in lines), lines
+    assert not any(token in line for line in lines + [str(info.value)]), lines
+    assert not any(token in p.path or token in p.message for p in info.value.problems)
+
+
+def test_a_token_cut_short_in_a_message_is_not_echoed_either(tmp_path: Path) -> None:
+    secret = "8f14e45fceea167a5a36dedd4bea2543"
+    text = edit(SETTINGS, "  working_group: C0WG", f"  working_group: {'x' * 40} {secret}")
+    lines = problems(write(tmp_path, text))
+    assert not any(secret[:12] in line for line in lines), lines
+
+
+def test_redact_hides_every_kind_of_token() -> None:
+    from bot.config.tokens import redact
+
+    for token in TOKENS:
+        shown = redact(f"before {token} after")
+        assert token not in shown and shown.startswith("before ") and shown.endswith(" after")
+        assert "hidden" in shown
+    assert redact("C0WG and U0ADMIN, 2027-03-04T10:00") == "C0WG and U0ADMIN, 2027-03-04T10:00"
+
+
+def test_summary_and_changes_hide_tokens(base: Config) -> None:
+    token = TOKENS[0]
+    new = replace(base, session=replace(base.session, title=f"Session {token}",
+                                        place=f"Vienna {token}"),
+                  admins=base.admins + (Person(token, token),))
+    lines = changes(base, new)
+    assert len(lines) == 3 and not any(token in line for line in lines), lines
+    assert token not in summary(new)
+
+
+def test_a_token_in_free_text_never_reaches_the_config(tmp_path: Path) -> None:
+    token = TOKENS[0]
+    text = edit(SETTINGS, "  place: Hofburg, Vienna", f"  place: Hofburg {token}")
+    text = edit(text, "  title: Special session on migration",
+                f"  title: Special session {TOKENS[-1]}")
+    text = edit(text, "    name: Admin", f"    name: Admin {token}")
+    loaded = load(write(tmp_path, text))
+    session, admin = loaded.config.session, loaded.config.admins[0]
+    assert (session.title, session.place, admin.name) == (
+        "Special session [hidden]", "Hofburg xoxb-[hidden]", "Admin xoxb-[hidden]")
+    assert len(loaded.warnings) == 3

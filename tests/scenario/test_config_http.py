@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+from tests.config.test_config import billion_laughs
 from tests.conftest import ADMIN, MEMBER, edit_settings
 from tests.scenario.test_recs_http import _reply, _text
 from tests.slack_fake.process import BotProcess
@@ -46,5 +48,45 @@ def test_valid_edit_moving_the_session_is_announced(fake: FakeSlack, config_dir:
                            predicate=lambda c: c.params.get("channel") == ADMIN)
         text = dm[-1].params["text"]
         assert "session moved" in text and "11 Mar 2027" in text
-        out = _text(_reply(bot.client.command("session")))
-        assert "Thu 11 Mar 2027, 10:00" in out
+        # A worker answers from the config in force and checks for edits beside the request,
+        # so the edit shows from the next answers on.
+        answers = []
+        for _ in range(50):
+            answers.append(_text(_reply(bot.client.command("session"))))
+            if "Thu 11 Mar 2027, 10:00" in answers[-1]:
+                break
+            time.sleep(0.2)
+        assert "Thu 11 Mar 2027, 10:00" in answers[-1]
+        assert all("Thu 4 Mar 2027" in a for a in answers[:-1])  # never anything in between
+
+
+TOKEN = "xoxb-2718281828-3141592653-QwErTyUiOpAsDf"
+
+
+def test_an_alias_bomb_and_a_pasted_token_in_a_running_bot(fake: FakeSlack, config_dir: Path,
+                                                          tmp_path: Path) -> None:
+    _fast_polling(config_dir)
+    settings = config_dir / "settings.yaml"
+    good = settings.read_text()
+    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p") as bot:
+        bot.wait_for_log("wgbot clock running", timeout=20)
+        # a token pasted where a channel id belongs: refused, and shown nowhere
+        settings.write_text(good.replace("working_group: C0WGMIGRATE",
+                                         f"working_group: {TOKEN}"))
+        reloaded = _text(_reply(bot.client.command("admin reload", user_id=ADMIN)))
+        assert "is not a Slack channel id" in reloaded and "xoxb-[hidden]" in reloaded
+        fake.wait_for("chat.postMessage", timeout=30,
+                      predicate=lambda c: c.params.get("channel") == ADMIN
+                      and "channel id" in json.dumps(c.params.get("blocks")))
+        effective = _text(_reply(bot.client.command("admin config", user_id=ADMIN)))
+        assert "Effective config" in effective
+        posted = json.dumps([c.params for c in fake.calls()])
+        assert TOKEN not in posted and TOKEN not in reloaded and TOKEN not in effective
+        assert "channel id" in bot.log_text() and TOKEN not in bot.log_text()
+        # 1.3 KB that would expand to 9**9 strings: refused, located, and nobody waits for it
+        settings.write_text(billion_laughs(9) + good)
+        reloaded = _text(_reply(bot.client.command("admin reload", user_id=ADMIN)))
+        assert "kept the last good one" in reloaded
+        assert "settings.yaml:4:" in reloaded and "aliases" in reloaded
+        assert "S6" in _text(_reply(bot.client.command("recs short")))
+        assert bot.running
