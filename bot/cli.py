@@ -224,21 +224,32 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
 
 def _socket(settings: Settings, *, scheduler: bool) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", purpose="wgbot socket")
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     from bot.app import build_slack
+    from bot.slack.socket import OnceSocketModeHandler, SocketModeRefused
 
     _live_config(settings)
     app, core = build_slack(settings, clock=SystemClock())
+    handler = OnceSocketModeHandler(app, settings.app_token or "")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        handler.connect()
+    except SocketModeRefused as e:
+        print(f"wgbot: {e}", file=sys.stderr)
+        handler.close()
+        core.close()
+        return 2
     sched = _scheduler_for(core) if scheduler else None
     if sched:
         sched.start()
-    handler = SocketModeHandler(app, settings.app_token)
-    try:
-        handler.start()
-    finally:
-        if sched:
-            sched.stop()
+    log.info("wgbot socket connected; SIGTERM stops it")
+    stop.wait()
+    log.info("wgbot socket stopping")
+    handler.close()
+    if sched:
+        sched.stop()
+    core.close()
     return 0
 
 
