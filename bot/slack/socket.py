@@ -91,7 +91,7 @@ class OnceSocketModeHandler(SocketModeHandler):
             response = handling.response
         try:
             send_response(client, req, response, start)
-        except Exception as e:  # noqa: BLE001 - the connection went away; Slack redelivers
+        except Exception as e:  # the connection went away; Slack redelivers
             log.warning("could not ack envelope %s (%s: %s); Slack will deliver it again",
                         req.envelope_id, type(e).__name__, e)
 
@@ -112,4 +112,7 @@ class OnceSocketModeHandler(SocketModeHandler):
         client.closed = True  # the message processor stops taking queued envelopes
         client.message_processor.shutdown()
         client.message_workers.shutdown(wait=True)
-        client.close()
+        # the reader and monitor threads are daemons: stop them without waiting out a select()
+        client.current_session_runner.event.set()
+        client.current_app_monitor.event.set()
+        client.disconnect()

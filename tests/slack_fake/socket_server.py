@@ -19,6 +19,7 @@ import itertools
 import json
 import secrets
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -31,9 +32,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
 from .client import SlackClient
+from .process import BotProcess
 from .server import APP_ID, FakeSlack
 
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
+APP_TOKEN = f"xapp-1-{APP_ID}-1-test"
+_PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
+                    "all_proxy")
 
 
 @dataclass
@@ -100,6 +105,7 @@ class FakeSocketMode:
         self._acks: list[Ack] = []
         self._unknown_acks: list[dict[str, Any]] = []
         self._refused = 0
+        self._acks_to_lose = 0
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         fake.socket_mode = self  # type: ignore[attr-defined]  # answers apps.connections.open
@@ -223,9 +229,14 @@ class FakeSocketMode:
             link.closed = True
         try:
             link.ws.close(code, reason)
-        except Exception:  # noqa: BLE001 - the peer may be gone already
+        except Exception:  # the peer may be gone already
             pass
         return link.number
+
+    def lose_next_ack(self, count: int = 1) -> None:
+        """The connection dies as the next ack arrives, so Slack never gets it (and redelivers)."""
+        with self._lock:
+            self._acks_to_lose += count
 
     # ------------------------------------------------------------------ inspection
 
@@ -354,6 +365,10 @@ class FakeSocketMode:
         with self._changed:
             env_id = data.get("envelope_id") if isinstance(data, dict) else None
             env = self._envelopes.get(env_id) if isinstance(env_id, str) else None
+            if env is not None and self._acks_to_lose > 0:
+                self._acks_to_lose -= 1
+                self._abort(link)
+                return
             if env is None:
                 self._unknown_acks.append(data if isinstance(data, dict) else {"_raw": data})
             else:
@@ -380,7 +395,7 @@ class FakeSocketMode:
             link.closed = True
             try:
                 link.ws.close(1001, "refresh requested")
-            except Exception:  # noqa: BLE001 - the peer may be gone already
+            except Exception:  # the peer may be gone already
                 pass
 
     def _abort(self, link: _Link) -> None:
@@ -431,3 +446,52 @@ class SocketSlack(SlackClient):
         if not self.wait:
             return None
         return self.socket_mode.wait_ack(self.last_envelope_id, timeout=timeout or self.ack_timeout)
+
+
+class SocketBotProcess(BotProcess):
+    """`wgbot socket` (or `wgbot run`) against a FakeSlack with a FakeSocketMode, no signing secret.
+
+    Started means connected: start() returns once the bot opened a new Socket Mode connection.
+    """
+
+    def __init__(self, socket_mode: FakeSocketMode, *, command: str = "socket",
+                 app_token: str = APP_TOKEN, **kwargs: Any) -> None:
+        super().__init__(fake=socket_mode.fake, **kwargs)
+        self.socket_mode = socket_mode
+        self.command = command
+        for name in ("SLACK_SIGNING_SECRET", *_PROXY_VARIABLES):
+            self.env.pop(name, None)
+        self.env["SLACK_APP_TOKEN"] = app_token
+        self._socket_client: SocketSlack | None = None
+        self._connections_before = 0
+
+    @property
+    def client(self) -> SocketSlack:  # type: ignore[override]
+        """Slack's side, delivering over the fake Socket Mode server."""
+        if self._socket_client is None:
+            self._socket_client = SocketSlack(self.socket_mode)
+        return self._socket_client
+
+    def _spawn(self) -> None:
+        if self._log is not None:
+            self._log.close()
+        self._log = open(self.log_path, "ab")  # closed in stop()
+        self._log.write(f"\n=== wgbot {self.command} ===\n".encode())
+        self._log.flush()
+        self._connections_before = self.socket_mode.connections
+        self.returncode = None
+        self._proc = subprocess.Popen([str(self.executable), self.command, *self.args],
+                                      cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                      stdout=self._log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+
+    def _wait_healthy(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._main_exited():
+                return "exited"
+            if self.socket_mode.connections > self._connections_before and \
+                    self.socket_mode.open_connections:
+                return "ok"
+            time.sleep(0.05)
+        return "timeout"

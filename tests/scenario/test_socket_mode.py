@@ -1,0 +1,236 @@
+"""Socket Mode end to end: the real `wgbot socket` against the fake Web API and Socket Mode server.
+
+Commands, buttons, modals and App Home arrive as envelopes and are answered in the acks; the bot
+reconnects after a `disconnect` message or a dropped connection and loses nothing; an envelope
+Slack delivers again is not handled twice. No signing secret is set anywhere here.
+"""
+from __future__ import annotations
+
+import json
+import re
+import signal
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import MEMBER
+from tests.scenario.test_recs_http import _text
+from tests.slack_fake.server import FakeSlack, validate_blocks
+from tests.slack_fake.socket_server import APP_TOKEN, Ack, FakeSocketMode, SocketBotProcess
+
+
+@pytest.fixture
+def socket_mode(fake: FakeSlack) -> Iterator[FakeSocketMode]:
+    """The fake Socket Mode server behind the fake Web API's apps.connections.open."""
+    with FakeSocketMode(fake) as sm:
+        yield sm
+
+
+@pytest.fixture
+def bot(socket_mode: FakeSocketMode, config_dir: Path, tmp_path: Path) -> Iterator[SocketBotProcess]:
+    """The real `wgbot socket` on SQLite, connected to the fake."""
+    proc = SocketBotProcess(socket_mode, config_dir=config_dir, tmp_dir=tmp_path / "proc")
+    with proc:
+        yield proc
+
+
+def _reply(ack: Ack) -> dict[str, Any]:
+    body = ack.json()
+    assert validate_blocks(body.get("blocks", []), max_blocks=50) == []
+    return body
+
+
+def _commit(bot: SocketBotProcess, text: str) -> int:
+    body = _reply(bot.client.command(f"commit {text}"))
+    m = re.search(r"Recorded \*#(\d+)\*", _text(body))
+    assert m, _text(body)
+    return int(m.group(1))
+
+
+def _titles(bot: SocketBotProcess) -> list[str]:
+    with sqlite3.connect(bot.tmp_dir / "wgbot.db") as db:
+        return [row[0] for row in db.execute("SELECT text FROM commitments ORDER BY id")]
+
+
+# ---------------------------------------------------------------- the conversation
+
+
+@pytest.mark.parametrize("command", ["socket", "run"])
+def test_slash_commands_answer_in_the_ack(socket_mode: FakeSocketMode, config_dir: Path,
+                                          tmp_path: Path, command: str) -> None:
+    with SocketBotProcess(socket_mode, command=command, config_dir=config_dir,
+                          tmp_dir=tmp_path / "proc") as bot:
+        assert "SLACK_SIGNING_SECRET" not in bot.env
+        opened = socket_mode.fake.calls("apps.connections.open")
+        assert opened and all(c.token == APP_TOKEN for c in opened)
+        cid = _commit(bot, "Draft guidelines by 2030-06-28 for l6")
+        listing = _reply(bot.client.command("list"))
+        assert listing["response_type"] == "ephemeral"
+        assert "Draft guidelines" in _text(listing) and f"#{cid}" in _text(listing)
+        assert "L6" in _text(_reply(bot.client.command("recs l6")))
+        assert bot.stop() == 0
+    assert _titles(bot) == ["Draft guidelines"]
+
+
+def test_buttons_and_modals(bot: SocketBotProcess, fake: FakeSlack) -> None:
+    done_id = _commit(bot, "Press the button by 2030-01-20")
+    move_id = _commit(bot, "Move me by 2030-01-21")
+    listing = _reply(bot.client.command("list"))
+    ack = bot.client.block_action("wg_done", blocks=listing["blocks"],
+                                  value=f"{done_id}|list:mine::1")
+    assert ack.payload is None or ack.json() == {}  # a click is acked empty; the reply follows
+    updated = fake.wait_for("response_url", predicate=lambda c: c.params.get("replace_original"))
+    assert f"Marked *#{done_id}* done" in json.dumps(updated[-1].params["blocks"])
+
+    bot.client.block_action("wg_move", blocks=listing["blocks"], value=f"{move_id}|list:mine::1")
+    view = fake.wait_for("views.open")[-1].response["view"]
+    assert view["callback_id"] == "wg_move_modal"
+    past = bot.client.view_submission(view=view, values={"due_date": {"date": "2001-02-14"}})
+    assert past.json()["response_action"] == "errors"
+    moved = bot.client.view_submission(view=view, values={"due_date": {"date": "2030-02-14"}})
+    assert moved.json() == {}
+    assert "Thu 14 Feb 2030" in _text(_reply(bot.client.command(f"show {move_id}")))
+
+
+def test_app_home_opened_publishes_the_home_tab(bot: SocketBotProcess, fake: FakeSlack) -> None:
+    _commit(bot, "Home item by 2030-01-20")
+    ack = bot.client.app_home_opened(MEMBER)
+    assert ack.json() == {}
+    fake.wait_for("views.publish")
+    view = fake.home_view(MEMBER)
+    assert view is not None and "Home item" in json.dumps(view["blocks"])
+
+
+# ---------------------------------------------------------------- reconnecting
+
+
+def test_disconnect_message_reconnects_and_loses_nothing(bot: SocketBotProcess,
+                                                         socket_mode: FakeSocketMode,
+                                                         fake: FakeSlack) -> None:
+    opened = len(fake.calls("apps.connections.open"))
+    first = socket_mode.disconnect("refresh_requested")
+    bot.client.wait = False
+    bot.client.command("commit Sent around the refresh by 2030-03-01")
+    around = bot.client.last_envelope_id
+    newest = socket_mode.wait_connected(first + 1, timeout=15)
+    assert newest > first and len(fake.calls("apps.connections.open")) > opened
+    assert "Recorded" in _text(socket_mode.wait_ack(around).json())
+    bot.client.wait = True
+    assert "Sent around the refresh" in _text(_reply(bot.client.command("list")))
+    assert _titles(bot) == ["Sent around the refresh"]
+    assert socket_mode.unacked() == []
+
+
+@pytest.mark.parametrize("how", ["drop", "close"])
+def test_lost_connection_reconnects_and_loses_nothing(bot: SocketBotProcess,
+                                                      socket_mode: FakeSocketMode,
+                                                      fake: FakeSlack, how: str) -> None:
+    _commit(bot, "Before the drop by 2030-03-01")
+    opened = len(fake.calls("apps.connections.open"))
+    lost = socket_mode.drop() if how == "drop" else socket_mode.close()
+    bot.client.wait = False
+    bot.client.command("commit While away by 2030-03-02")  # queued: no connection is open
+    while_away = bot.client.last_envelope_id
+    socket_mode.wait_connected(lost + 1, timeout=15)
+    assert len(fake.calls("apps.connections.open")) > opened
+    assert "Recorded" in _text(socket_mode.wait_ack(while_away).json())
+    assert _titles(bot) == ["Before the drop", "While away"]
+    assert socket_mode.unacked() == []
+
+
+def test_connection_lost_before_the_ack_is_handled_once(bot: SocketBotProcess,
+                                                        socket_mode: FakeSocketMode) -> None:
+    first = socket_mode.wait_connected()
+    socket_mode.lose_next_ack()
+    bot.client.wait = False
+    bot.client.command("commit Exactly once by 2030-04-01")
+    eid = bot.client.last_envelope_id
+    socket_mode.wait_connected(first + 1, timeout=15)
+    ack = socket_mode.wait_ack(eid)
+    env = socket_mode.envelope(eid)
+    assert len(env.deliveries) == 2 and env.retry_attempt == 1
+    assert "Recorded *#1*" in _text(ack.json())  # the first answer, sent again
+    assert _titles(bot) == ["Exactly once"]
+
+
+# ---------------------------------------------------------------- redelivery
+
+
+def test_redelivered_envelope_is_answered_not_redone(bot: SocketBotProcess,
+                                                     socket_mode: FakeSocketMode,
+                                                     fake: FakeSlack) -> None:
+    cid = _commit(bot, "Only one by 2030-05-01")
+    eid = bot.client.last_envelope_id
+    socket_mode.redeliver(eid)
+    acks = _wait_acks(socket_mode, eid, 2)
+    assert acks[0].payload == acks[1].payload and f"#{cid}" in _text(acks[1].json())
+    assert _titles(bot) == ["Only one"]
+
+    listing = _reply(bot.client.command("list"))
+    bot.client.block_action("wg_done", blocks=listing["blocks"], value=f"{cid}|list:mine::1")
+    click = bot.client.last_envelope_id
+    fake.wait_for("response_url", predicate=lambda c: c.params.get("replace_original"))
+    socket_mode.redeliver(click)
+    _wait_acks(socket_mode, click, 2)
+    fake.settle(quiet=0.5)
+    assert len(fake.calls("response_url")) == 1  # the click's reply went out once
+
+
+def test_redelivered_event_publishes_once(bot: SocketBotProcess, socket_mode: FakeSocketMode,
+                                          fake: FakeSlack) -> None:
+    bot.client.app_home_opened(MEMBER, event_id="Ev0HOMEONCE")
+    fake.wait_for("views.publish")
+    # Slack's retry: the same event in a new envelope, with retry_attempt set
+    bot.client.app_home_opened(MEMBER, event_id="Ev0HOMEONCE", retry_num=1,
+                               retry_reason="timeout")
+    retry = bot.client.last_envelope_id
+    assert socket_mode.envelope(retry).retry_attempt == 1 and socket_mode.acks(retry)
+    fake.settle(quiet=1.0)
+    assert len(fake.calls("views.publish")) == 1
+
+
+def _wait_acks(socket_mode: FakeSocketMode, eid: str, count: int, timeout: float = 10) -> list[Ack]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while len(socket_mode.acks(eid)) < count:
+        assert time.monotonic() < deadline, f"{len(socket_mode.acks(eid))} acks for {eid}"
+        time.sleep(0.02)
+    return socket_mode.acks(eid)
+
+
+# ---------------------------------------------------------------- starting and stopping
+
+
+def test_sigterm_finishes_the_envelope_at_work_and_exits_cleanly(bot: SocketBotProcess,
+                                                                 socket_mode: FakeSocketMode,
+                                                                 fake: FakeSlack) -> None:
+    _commit(bot, "Warm up by 2030-06-01")
+    fake.delay("users.info", 1.5)
+    bot.client.wait = False
+    bot.client.command("commit In flight by 2030-06-02", user_id="U0NEWCOMER")
+    eid = bot.client.last_envelope_id
+    fake.wait_for("users.info", predicate=lambda c: c.params.get("user") == "U0NEWCOMER")
+    assert bot.stop(signal.SIGTERM, timeout=15) == 0
+    assert "Recorded" in _text(socket_mode.wait_ack(eid, timeout=1).json())
+    assert _titles(bot) == ["Warm up", "In flight"]
+    log = bot.log_text()
+    assert "Traceback" not in log and "wgbot socket stopping" in log
+
+
+def test_an_app_token_slack_refuses_stops_with_one_line(socket_mode: FakeSocketMode,
+                                                        config_dir: Path, tmp_path: Path) -> None:
+    proc = SocketBotProcess(socket_mode, app_token="xoxb-not-an-app-token",
+                            config_dir=config_dir, tmp_dir=tmp_path / "proc")
+    try:
+        with pytest.raises(RuntimeError, match="exited"):
+            proc.start(timeout=20)
+        log = proc.log_text()
+        assert proc.returncode == 2, log
+        assert "not_allowed_token_type" in log and "SLACK_APP_TOKEN" in log
+        assert "Traceback" not in log
+    finally:
+        proc.close()
