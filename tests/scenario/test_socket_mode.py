@@ -179,6 +179,19 @@ def test_redelivered_envelope_is_answered_not_redone(bot: SocketBotProcess,
     assert len(fake.calls("response_url")) == 1  # the click's reply went out once
 
 
+def test_redelivery_while_the_first_is_at_work_waits_for_its_answer(
+        bot: SocketBotProcess, socket_mode: FakeSocketMode, fake: FakeSlack) -> None:
+    fake.delay("users.info", 1.0)
+    bot.client.wait = False
+    bot.client.command("commit Slow one by 2030-05-02", user_id="U0NEWCOMER")
+    eid = bot.client.last_envelope_id
+    fake.wait_for("users.info", predicate=lambda c: c.params.get("user") == "U0NEWCOMER")
+    socket_mode.redeliver(eid)  # Slack gave up waiting while the bot is still at work
+    acks = _wait_acks(socket_mode, eid, 2)
+    assert acks[0].payload == acks[1].payload and "Recorded *#1*" in _text(acks[0].json())
+    assert _titles(bot) == ["Slow one"]
+
+
 def test_redelivered_event_publishes_once(bot: SocketBotProcess, socket_mode: FakeSocketMode,
                                           fake: FakeSlack) -> None:
     bot.client.app_home_opened(MEMBER, event_id="Ev0HOMEONCE")
