@@ -151,7 +151,7 @@ def test_connection_lost_before_the_ack_is_handled_once(bot: SocketBotProcess,
     socket_mode.wait_connected(first + 1, timeout=15)
     ack = socket_mode.wait_ack(eid)
     env = socket_mode.envelope(eid)
-    assert len(env.deliveries) == 2 and env.retry_attempt == 1
+    assert len(env.deliveries) >= 2 and env.retry_attempt == len(env.deliveries) - 1
     assert "Recorded *#1*" in _text(ack.json())  # the first answer, sent again
     assert _titles(bot) == ["Exactly once"]
 
@@ -177,6 +177,17 @@ def test_redelivered_envelope_is_answered_not_redone(bot: SocketBotProcess,
     _wait_acks(socket_mode, click, 2)
     fake.settle(quiet=0.5)
     assert len(fake.calls("response_url")) == 1  # the click's reply went out once
+
+
+@pytest.mark.xfail(strict=True, reason="slash commands are deduplicated by trigger_id in the "
+                   "listeners (a separate change); drop this mark once it is merged")
+def test_same_command_in_a_new_envelope_is_handled_once(bot: SocketBotProcess,
+                                                        socket_mode: FakeSocketMode) -> None:
+    _commit(bot, "Retried by 2030-05-03")
+    payload = socket_mode.envelope(bot.client.last_envelope_id).payload
+    retry = socket_mode.send("slash_commands", payload, retry_attempt=1, retry_reason="timeout")
+    socket_mode.wait_ack(retry)
+    assert _titles(bot) == ["Retried"]
 
 
 def test_redelivery_while_the_first_is_at_work_waits_for_its_answer(
