@@ -6,10 +6,11 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
-from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+from slack_bolt.adapter.socket_mode.base_handler import BaseSocketModeHandler
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -20,6 +21,9 @@ log = logging.getLogger("wgbot.socket")
 RECENT_ENVELOPES = 2000
 # Slack waits 3 s for an ack; a redelivery waits that long for the first delivery's answer.
 ANSWER_WAIT_SECONDS = 3.0
+# A ping every 5 s (slack_sdk's default); no pong within 2 s means the connection is dead.
+PING_INTERVAL_SECONDS = 5.0
+PING_TIMEOUT_SECONDS = 2.0
 
 
 class SocketModeRefused(Exception):
@@ -61,7 +65,35 @@ class EnvelopeLedger:
         handling.done.set()
 
 
-class OnceSocketModeHandler(SocketModeHandler):
+class _SocketModeClient(SocketModeClient):
+    """slack_sdk's websocket-client Socket Mode client, reading with a pong deadline.
+
+    Without one, the reader waits up to 10 s in select() when a replaced connection is closed
+    under it, and never notices a peer that went silent; with one it wakes every
+    ``ping_timeout`` seconds and reconnects when a ping goes unanswered that long.
+    """
+
+    def __init__(self, *, ping_timeout: float, **kwargs: Any) -> None:
+        self.ping_timeout = ping_timeout
+        super().__init__(**kwargs)
+
+    def _run_current_session(self) -> None:
+        session = self.current_session
+        if session is None:
+            return
+        try:
+            self.logger.info("Starting to receive messages from a new connection")
+            session.run_forever(ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
+                                http_proxy_host=self.http_proxy_host,
+                                http_proxy_port=self.http_proxy_port,
+                                http_proxy_auth=self.http_proxy_auth, proxy_type=self.proxy_type)
+            self.logger.info("Stopped receiving messages from a connection")
+        except Exception as e:
+            self.logger.warning("Socket Mode connection failed: %s: %s", type(e).__name__, e)
+            session.close()
+
+
+class OnceSocketModeHandler(BaseSocketModeHandler):
     """Bolt's Socket Mode handler (websocket-client), answering a redelivered envelope from memory.
 
     Slack redelivers an envelope whose ack it did not get, e.g. when the connection was replaced
@@ -69,9 +101,15 @@ class OnceSocketModeHandler(SocketModeHandler):
     """
 
     def __init__(self, app: App, app_token: str, *, ledger: EnvelopeLedger | None = None,
-                 ping_interval: float = 10) -> None:
-        super().__init__(app, app_token, ping_interval=ping_interval)
+                 ping_interval: float = PING_INTERVAL_SECONDS,
+                 ping_timeout: float = PING_TIMEOUT_SECONDS) -> None:
+        self.app = app
+        self.app_token = app_token
         self.ledger = ledger or EnvelopeLedger()
+        self.client = _SocketModeClient(app_token=app_token, logger=app.logger,
+                                        web_client=app.client, ping_interval=ping_interval,
+                                        ping_timeout=ping_timeout)
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         """Run the Bolt app for a new envelope; re-send the answer for one seen before."""
