@@ -141,6 +141,20 @@ def test_lost_connection_reconnects_and_loses_nothing(bot: SocketBotProcess,
     assert socket_mode.unacked() == []
 
 
+def test_silent_connection_is_noticed_and_replaced(bot: SocketBotProcess,
+                                                  socket_mode: FakeSocketMode,
+                                                  fake: FakeSlack) -> None:
+    opened = len(fake.calls("apps.connections.open"))
+    frozen = socket_mode.freeze()  # no FIN, no pongs: only the bot's ping deadline can tell
+    bot.client.wait = False
+    bot.client.command("commit Through the silence by 2030-03-03")
+    queued = bot.client.last_envelope_id
+    socket_mode.wait_connected(frozen + 1, timeout=30)
+    assert len(fake.calls("apps.connections.open")) > opened
+    assert "Recorded" in _text(socket_mode.wait_ack(queued).json())
+    assert _titles(bot) == ["Through the silence"]
+
+
 def test_connection_lost_before_the_ack_is_handled_once(bot: SocketBotProcess,
                                                         socket_mode: FakeSocketMode) -> None:
     first = socket_mode.wait_connected()

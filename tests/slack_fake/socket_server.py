@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
+import selectors
 import socket
 import subprocess
 import threading
@@ -83,7 +84,7 @@ class _Link:
     ws: ServerConnection
     opened_at: float
     closed: bool = False
-    outbox: list[str] = field(default_factory=list)
+    frozen: bool = False
 
 
 class FakeSocketMode:
@@ -108,6 +109,7 @@ class FakeSocketMode:
         self._acks_to_lose = 0
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self._relay: _Relay | None = None
         fake.socket_mode = self  # type: ignore[attr-defined]  # answers apps.connections.open
 
     # ------------------------------------------------------------------ lifecycle
@@ -118,8 +120,9 @@ class FakeSocketMode:
             self._server = serve(self._serve_link, "127.0.0.1", 0, ping_interval=None,
                                  close_timeout=1)
             self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                            name=f"FakeSocketMode:{self.port}")
+                                            name="FakeSocketMode")
             self._thread.start()
+            self._relay = _Relay(int(self._server.socket.getsockname()[1])).start()
         return self
 
     def stop(self) -> None:
@@ -127,6 +130,8 @@ class FakeSocketMode:
         server, self._server = self._server, None
         if server is None:
             return
+        if self._relay is not None:
+            self._relay.stop()
         with self._lock:
             links = list(self._links)
         for link in links:
@@ -147,9 +152,9 @@ class FakeSocketMode:
     @property
     def port(self) -> int:
         """The TCP port the server listens on."""
-        if self._server is None:
+        if self._relay is None:
             raise RuntimeError("FakeSocketMode is not started")
-        return int(self._server.socket.getsockname()[1])
+        return self._relay.port
 
     # ------------------------------------------------------------------ apps.connections.open
 
@@ -233,6 +238,18 @@ class FakeSocketMode:
             pass
         return link.number
 
+    def freeze(self) -> int:
+        """The network path of the current connection goes silent (no FIN): nothing passes
+        either way, pings included; the app has to notice by itself. Returns its number."""
+        with self._lock:
+            link = self._current()
+            if link is None:
+                raise AssertionError("no open connection to freeze")
+            link.frozen = True
+        assert self._relay is not None
+        self._relay.freeze_all()
+        return link.number
+
     def lose_next_ack(self, count: int = 1) -> None:
         """The connection dies as the next ack arrives, so Slack never gets it (and redelivers)."""
         with self._lock:
@@ -248,9 +265,9 @@ class FakeSocketMode:
 
     @property
     def open_connections(self) -> int:
-        """How many connections are open now."""
+        """How many connections are open now (a frozen one is not)."""
         with self._lock:
-            return sum(1 for link in self._links if not link.closed)
+            return sum(1 for link in self._links if not (link.closed or link.frozen))
 
     @property
     def refused(self) -> int:
@@ -298,7 +315,7 @@ class FakeSocketMode:
     def _current(self) -> _Link | None:
         """The newest open connection (Slack spreads envelopes; one is enough here)."""
         for link in reversed(self._links):
-            if not link.closed:
+            if not (link.closed or link.frozen):
                 return link
         return None
 
@@ -336,7 +353,9 @@ class FakeSocketMode:
                 if env.acked:
                     continue
                 previous = env.deliveries[-1] if env.deliveries else None
-                if previous is None or self._links[previous - 1].closed:
+                gone = previous is not None and (self._links[previous - 1].closed
+                                                 or self._links[previous - 1].frozen)
+                if previous is None or gone:
                     if previous is not None:
                         env.retry_attempt += 1
                         env.retry_reason = "timeout"
@@ -408,6 +427,88 @@ class FakeSocketMode:
         except OSError:
             pass
         link.ws.socket.close()
+
+
+class _Relay:
+    """A TCP relay in front of the WebSocket server: the network, which a test can freeze."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream = upstream_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._lock = threading.Lock()
+        self._pipes: list[_Pipe] = []
+        self._stopped = threading.Event()
+
+    def start(self) -> _Relay:
+        """Accept connections in a daemon thread."""
+        threading.Thread(target=self._accept, daemon=True, name=f"FakeSocketRelay:{self.port}"
+                         ).start()
+        return self
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                client, _ = self._listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self._upstream), timeout=5)
+            except OSError:
+                return
+            pipe = _Pipe(client, upstream)
+            with self._lock:
+                self._pipes.append(pipe)
+            threading.Thread(target=pipe.run, daemon=True, name="FakeSocketPipe").start()
+
+    def freeze_all(self) -> None:
+        """Stop passing bytes on every connection open now."""
+        with self._lock:
+            for pipe in self._pipes:
+                pipe.frozen = True
+
+    def stop(self) -> None:
+        """Close the listener and every connection."""
+        self._stopped.set()
+        self._listener.close()
+        with self._lock:
+            for pipe in self._pipes:
+                pipe.close()
+
+
+class _Pipe:
+    def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
+        self.client, self.upstream = client, upstream
+        self.frozen = False
+        self.closed = False
+
+    def run(self) -> None:
+        """Copy bytes both ways until either side closes (nothing moves while frozen)."""
+        peer = {self.client: self.upstream, self.upstream: self.client}
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.client, selectors.EVENT_READ)
+            sel.register(self.upstream, selectors.EVENT_READ)
+            while not self.closed:
+                if self.frozen:
+                    time.sleep(0.05)
+                    continue
+                for key, _ in sel.select(0.1):
+                    try:
+                        data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                        if data:
+                            peer[key.fileobj].sendall(data)  # type: ignore[index]
+                            continue
+                    except OSError:
+                        pass
+                    self.close()
+                    return
+
+    def close(self) -> None:
+        """Close both sides."""
+        self.closed = True
+        for s in (self.client, self.upstream):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
 
 
 class SocketSlack(SlackClient):
