@@ -21,7 +21,7 @@ log = logging.getLogger("wgbot.socket")
 RECENT_ENVELOPES = 2000
 # Slack waits 3 s for an ack; a redelivery waits that long for the first delivery's answer.
 ANSWER_WAIT_SECONDS = 3.0
-# A ping every 5 s (slack_sdk's default); no pong within 2 s means the connection is dead.
+# A ping every 5 s (as slack_sdk's built-in client); no pong within 2 s: the connection is dead.
 PING_INTERVAL_SECONDS = 5.0
 PING_TIMEOUT_SECONDS = 2.0
 

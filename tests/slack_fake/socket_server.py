@@ -9,6 +9,10 @@ Like Slack, the fake redelivers what was not acked: every envelope whose connect
 before its ack is sent again (``retry_attempt`` + 1) on the next connection, and one not acked
 within ``ack_timeout`` is sent again on the same one, at most ``max_attempts`` times in all. The
 number of connections it accepts is bounded, so a bot that reconnects in a loop cannot run away.
+Faults: ``disconnect()`` (Slack's refresh request), ``drop()`` (the TCP connection cut, no close
+frame), ``close()`` (a close frame), ``freeze()`` (the path goes silent: connections pass through
+a TCP relay that stops moving bytes) and ``lose_next_ack()`` (the connection dies as an ack
+arrives).
 
 ``SocketSlack`` is Slack's side for tests: the SlackClient's payload builders (commands, clicks,
 submissions, events) delivered as envelopes instead of signed HTTP POSTs.
@@ -323,7 +327,9 @@ class FakeSocketMode:
         try:
             link.ws.send(json.dumps(message))
         except (ConnectionClosed, OSError):
-            link.closed = True
+            with self._changed:
+                link.closed = True
+                self._changed.notify_all()
 
     def _deliver(self, link: _Link, env: Envelope) -> None:
         env.deliveries.append(link.number)
@@ -355,7 +361,7 @@ class FakeSocketMode:
                 previous = env.deliveries[-1] if env.deliveries else None
                 gone = previous is not None and (self._links[previous - 1].closed
                                                  or self._links[previous - 1].frozen)
-                if previous is None or gone:
+                if previous is None or (gone and len(env.deliveries) < self.max_attempts):
                     if previous is not None:
                         env.retry_attempt += 1
                         env.retry_reason = "timeout"
@@ -399,6 +405,8 @@ class FakeSocketMode:
     def _resend_overdue(self, link: _Link) -> None:
         now = time.monotonic()
         with self._lock:
+            if link.frozen:
+                return
             for env in self._envelopes.values():
                 if (not env.acked and env.deliveries and env.deliveries[-1] == link.number
                         and now - env.sent_at > self.ack_timeout
