@@ -244,7 +244,10 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
     if sched:
         sched.start()
     log.info("wgbot socket connected; SIGTERM stops it")
-    stop.wait()
+    # A signal taken by another thread does not wake a wait without timeout in the main
+    # thread; the handler runs when the wait times out.
+    while not stop.wait(0.5):
+        pass
     log.info("wgbot socket stopping")
     handler.close()
     if sched:

@@ -6,7 +6,10 @@ Slack delivers again is not handled twice. No signing secret is set anywhere her
 """
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import platform
 import re
 import signal
 import sqlite3
@@ -31,10 +34,14 @@ def socket_mode(fake: FakeSlack) -> Iterator[FakeSocketMode]:
 
 @pytest.fixture
 def bot(socket_mode: FakeSocketMode, config_dir: Path, tmp_path: Path) -> Iterator[SocketBotProcess]:
-    """The real `wgbot socket` on SQLite, connected to the fake."""
+    """The real `wgbot socket` on SQLite, connected to the fake; it must stop cleanly on SIGTERM."""
     proc = SocketBotProcess(socket_mode, config_dir=config_dir, tmp_dir=tmp_path / "proc")
-    with proc:
+    proc.start()
+    try:
         yield proc
+        assert proc.stop(signal.SIGTERM) == 0, proc.log_text()[-4000:]
+    finally:
+        proc.close()
 
 
 def _reply(ack: Ack) -> dict[str, Any]:
@@ -257,6 +264,28 @@ def test_sigterm_finishes_the_envelope_at_work_and_exits_cleanly(bot: SocketBotP
     assert _titles(bot) == ["Warm up", "In flight"]
     log = bot.log_text()
     assert "Traceback" not in log and "wgbot socket stopping" in log
+
+
+_TGKILL = {"x86_64": 234, "aarch64": 131}  # syscall numbers: a signal to one thread
+
+
+def _signal_another_thread(pid: int, sig: int) -> None:
+    """Deliver `sig` to a thread other than the main one, as the kernel may choose to."""
+    threads = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
+    assert threads, "the bot runs no other thread"
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(_TGKILL[platform.machine()], pid, threads[-1], int(sig)) != 0:
+        raise OSError(ctypes.get_errno(), "tgkill failed")
+
+
+@pytest.mark.skipif(platform.machine() not in _TGKILL or not Path("/proc/self/task").exists(),
+                    reason="needs Linux on x86_64 or aarch64 to signal one thread")
+def test_sigterm_taken_by_another_thread_still_stops_it(bot: SocketBotProcess) -> None:
+    _commit(bot, "Before the signal by 2030-06-03")
+    assert bot.pid is not None
+    _signal_another_thread(bot.pid, signal.SIGTERM)
+    bot.wait_for_log("wgbot socket stopping", timeout=5)
+    assert bot.stop(signal.SIGTERM) == 0
 
 
 def test_an_app_token_slack_refuses_stops_with_one_line(socket_mode: FakeSocketMode,
