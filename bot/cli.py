@@ -268,7 +268,8 @@ def _clock(settings: Settings) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     sched.start()
     log.info("wgbot clock running; SIGTERM stops it")
-    stop.wait()
+    while not stop.wait(0.5):  # see _socket: a signal taken by another thread
+        pass
     sched.stop()
     return 0
 

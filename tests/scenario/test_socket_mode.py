@@ -13,6 +13,7 @@ import platform
 import re
 import signal
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -238,8 +239,6 @@ def test_redelivered_event_publishes_once(bot: SocketBotProcess, socket_mode: Fa
 
 
 def _wait_acks(socket_mode: FakeSocketMode, eid: str, count: int, timeout: float = 10) -> list[Ack]:
-    import time
-
     deadline = time.monotonic() + timeout
     while len(socket_mode.acks(eid)) < count:
         assert time.monotonic() < deadline, f"{len(socket_mode.acks(eid))} acks for {eid}"
@@ -286,6 +285,27 @@ def test_sigterm_taken_by_another_thread_still_stops_it(bot: SocketBotProcess) -
     _signal_another_thread(bot.pid, signal.SIGTERM)
     bot.wait_for_log("wgbot socket stopping", timeout=5)
     assert bot.stop(signal.SIGTERM) == 0
+
+
+@pytest.mark.skipif(platform.machine() not in _TGKILL or not Path("/proc/self/task").exists(),
+                    reason="needs Linux on x86_64 or aarch64 to signal one thread")
+def test_wgbot_clock_also_stops_on_a_sigterm_taken_by_another_thread(
+        fake: FakeSlack, config_dir: Path, tmp_path: Path) -> None:
+    proc = SocketBotProcess(FakeSocketMode(fake), command="clock", config_dir=config_dir,
+                            tmp_dir=tmp_path / "proc")
+    proc._wait_healthy = lambda timeout: "ok"  # type: ignore[method-assign]  # no socket here
+    try:
+        proc.start()
+        proc.wait_for_log("wgbot clock running", timeout=20)
+        assert proc.pid is not None
+        _signal_another_thread(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while proc.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not proc.running, "wgbot clock ignored the SIGTERM"
+        assert proc.stop() == 0
+    finally:
+        proc.close()
 
 
 def test_an_app_token_slack_refuses_stops_with_one_line(socket_mode: FakeSocketMode,
