@@ -224,21 +224,35 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
 
 def _socket(settings: Settings, *, scheduler: bool) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", purpose="wgbot socket")
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     from bot.app import build_slack
+    from bot.slack.socket import OnceSocketModeHandler, SocketModeRefused
 
     _live_config(settings)
     app, core = build_slack(settings, clock=SystemClock())
+    handler = OnceSocketModeHandler(app, settings.app_token or "")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        handler.connect()
+    except SocketModeRefused as e:
+        print(f"wgbot: {e}", file=sys.stderr)
+        handler.close()
+        core.close()
+        return 2
     sched = _scheduler_for(core) if scheduler else None
     if sched:
         sched.start()
-    handler = SocketModeHandler(app, settings.app_token)
-    try:
-        handler.start()
-    finally:
-        if sched:
-            sched.stop()
+    log.info("wgbot socket connected; SIGTERM stops it")
+    # A signal taken by another thread does not wake a wait without timeout in the main
+    # thread; the handler runs when the wait times out.
+    while not stop.wait(0.5):
+        pass
+    log.info("wgbot socket stopping")
+    handler.close()
+    if sched:
+        sched.stop()
+    core.close()
     return 0
 
 
@@ -254,7 +268,8 @@ def _clock(settings: Settings) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     sched.start()
     log.info("wgbot clock running; SIGTERM stops it")
-    stop.wait()
+    while not stop.wait(0.5):  # see _socket: a signal taken by another thread
+        pass
     sched.stop()
     return 0
 

@@ -797,6 +797,8 @@ class FakeSlack:
     def _api_answer(self, method: str, params: dict[str, Any], token: str | None) -> _Answer:
         with self._lock:
             handler = self._handlers.get(method)
+        if method == "apps.connections.open" and handler is None:
+            return _json_answer(self._apps_connections_open(token))
         try:
             if not token:
                 raise SlackError("not_authed")
@@ -1164,6 +1166,13 @@ class FakeSlack:
                         msg["thread_ts"] = thread_ts
                     self._history.setdefault(t, []).append(msg)
             return {"files": [{"id": f["id"], "title": f["title"]} for f in out]}
+
+    def _apps_connections_open(self, token: str | None) -> dict[str, Any]:
+        """A Socket Mode URL from the attached FakeSocketMode (app-level xapp- tokens only)."""
+        socket_mode = getattr(self, "socket_mode", None)
+        if socket_mode is None:
+            return {"ok": False, "error": "socket_mode_not_enabled" if token else "not_authed"}
+        return dict(socket_mode.open_connection(token))
 
 
 def _json_answer(data: Mapping[str, Any], *, status: int = 200,

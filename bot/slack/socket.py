@@ -1,0 +1,156 @@
+"""Socket Mode: Slack's envelopes over a WebSocket, each handled once however often it arrives."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
+from slack_bolt.adapter.socket_mode.base_handler import BaseSocketModeHandler
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.websocket_client import SocketModeClient
+
+log = logging.getLogger("wgbot.socket")
+
+RECENT_ENVELOPES = 2000
+# Slack waits 3 s for an ack; a redelivery waits that long for the first delivery's answer.
+ANSWER_WAIT_SECONDS = 3.0
+# A ping every 5 s (as slack_sdk's built-in client); no pong within 2 s: the connection is dead.
+PING_INTERVAL_SECONDS = 5.0
+PING_TIMEOUT_SECONDS = 2.0
+
+
+class SocketModeRefused(Exception):
+    """Slack would not open a Socket Mode connection (bad app token, Socket Mode off)."""
+
+
+@dataclass
+class _Handling:
+    done: threading.Event = field(default_factory=threading.Event)
+    response: BoltResponse | None = None
+
+
+class EnvelopeLedger:
+    """The most recent envelope ids and the answer given to each, so a redelivery is not redone."""
+
+    def __init__(self, size: int = RECENT_ENVELOPES) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._seen: OrderedDict[str, _Handling] = OrderedDict()
+
+    def claim(self, envelope_id: str) -> tuple[_Handling, bool]:
+        """The handling of an envelope, and True when this delivery is the first to claim it."""
+        with self._lock:
+            known = self._seen.get(envelope_id)
+            if known is not None:
+                return known, False
+            handling = self._seen[envelope_id] = _Handling()
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+            return handling, True
+
+    def settle(self, envelope_id: str, handling: _Handling, response: BoltResponse | None) -> None:
+        """Record the answer; a failed handling is forgotten so a redelivery may try again."""
+        handling.response = response
+        if response is None or response.status != 200:
+            with self._lock:
+                if self._seen.get(envelope_id) is handling:
+                    del self._seen[envelope_id]
+        handling.done.set()
+
+
+class _SocketModeClient(SocketModeClient):
+    """slack_sdk's websocket-client Socket Mode client, reading with a pong deadline.
+
+    Without one, the reader waits up to 10 s in select() when a replaced connection is closed
+    under it, and never notices a peer that went silent; with one it wakes every
+    ``ping_timeout`` seconds and reconnects when a ping goes unanswered that long.
+    """
+
+    def __init__(self, *, ping_timeout: float, **kwargs: Any) -> None:
+        self.ping_timeout = ping_timeout
+        super().__init__(**kwargs)
+
+    def _run_current_session(self) -> None:
+        session = self.current_session
+        if session is None:
+            return
+        try:
+            self.logger.info("Starting to receive messages from a new connection")
+            session.run_forever(ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
+                                http_proxy_host=self.http_proxy_host,
+                                http_proxy_port=self.http_proxy_port,
+                                http_proxy_auth=self.http_proxy_auth, proxy_type=self.proxy_type)
+            self.logger.info("Stopped receiving messages from a connection")
+        except Exception as e:
+            self.logger.warning("Socket Mode connection failed: %s: %s", type(e).__name__, e)
+            session.close()
+
+
+class OnceSocketModeHandler(BaseSocketModeHandler):
+    """Bolt's Socket Mode handler (websocket-client), answering a redelivered envelope from memory.
+
+    Slack redelivers an envelope whose ack it did not get, e.g. when the connection was replaced
+    between the work and the ack; the work is not done again, the recorded answer is sent.
+    """
+
+    def __init__(self, app: App, app_token: str, *, ledger: EnvelopeLedger | None = None,
+                 ping_interval: float = PING_INTERVAL_SECONDS,
+                 ping_timeout: float = PING_TIMEOUT_SECONDS) -> None:
+        self.app = app
+        self.app_token = app_token
+        self.ledger = ledger or EnvelopeLedger()
+        self.client = _SocketModeClient(app_token=app_token, logger=app.logger,
+                                        web_client=app.client, ping_interval=ping_interval,
+                                        ping_timeout=ping_timeout)
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        """Run the Bolt app for a new envelope; re-send the answer for one seen before."""
+        start = time.time()
+        handling, first = self.ledger.claim(req.envelope_id)
+        if first:
+            response: BoltResponse | None = None
+            try:
+                response = run_bolt_app(self.app, req)
+            finally:
+                self.ledger.settle(req.envelope_id, handling, response)
+        else:
+            log.info("envelope %s delivered again (retry %s); answering from memory",
+                     req.envelope_id, req.retry_attempt)
+            if not handling.done.wait(ANSWER_WAIT_SECONDS) or handling.response is None:
+                return  # the first delivery is still at work (or failed): it acks for itself
+            response = handling.response
+        try:
+            send_response(client, req, response, start)
+        except Exception as e:  # the connection went away; Slack redelivers
+            log.warning("could not ack envelope %s (%s: %s); Slack will deliver it again",
+                        req.envelope_id, type(e).__name__, e)
+
+    def connect(self) -> None:
+        """Open the first connection; SocketModeRefused when Slack will not give one."""
+        try:
+            super().connect()
+        except SlackApiError as e:
+            raise SocketModeRefused(
+                f"Slack refused to open a Socket Mode connection ({e.response.get('error')}): "
+                "check SLACK_APP_TOKEN (an app-level xapp- token with connections:write) and "
+                "that Socket Mode is on in the app's settings") from e
+
+    def close(self) -> None:
+        """Stop taking envelopes, let those at work finish and ack, then close the connection."""
+        client = self.client
+        client.auto_reconnect_enabled = False
+        client.closed = True  # the message processor stops taking queued envelopes
+        client.message_processor.shutdown()
+        client.message_workers.shutdown(wait=True)
+        # the reader and monitor threads are daemons: stop them without waiting out a select()
+        client.current_session_runner.event.set()
+        client.current_app_monitor.event.set()
+        client.disconnect()
