@@ -201,8 +201,6 @@ def test_redelivered_envelope_is_answered_not_redone(bot: SocketBotProcess,
     assert len(fake.calls("response_url")) == 1  # the click's reply went out once
 
 
-@pytest.mark.xfail(strict=True, reason="slash commands are deduplicated by trigger_id in the "
-                   "listeners (a separate change); drop this mark once it is merged")
 def test_same_command_in_a_new_envelope_is_handled_once(bot: SocketBotProcess,
                                                         socket_mode: FakeSocketMode) -> None:
     _commit(bot, "Retried by 2030-05-03")
