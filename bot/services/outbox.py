@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -152,10 +152,35 @@ def claim(session: Session, *, delivery_id: int, holder: str, now: datetime) -> 
     return session.get(Delivery, delivery_id, populate_existing=True)
 
 
-def stale_claims(session: Session, *, now: datetime, lease: timedelta = CLAIM_LEASE) -> list[Delivery]:
-    """Deliveries claimed by a process that never recorded the outcome (it likely died)."""
-    stmt = select(Delivery).where(Delivery.status == "claimed", Delivery.claimed_at < now - lease)
+def to_reconcile(session: Session, *, now: datetime, lease: timedelta = CLAIM_LEASE
+                 ) -> list[Delivery]:
+    """Claimed deliveries whose outcome nobody knows, due for a look in Slack's history.
+
+    Two kinds: claimed by a process that never recorded the outcome (it likely died), and
+    attempts that ended in an unknown outcome (claimed_by is empty; send_after says when to look).
+    """
+    stmt = select(Delivery).where(
+        Delivery.status == "claimed",
+        or_(and_(Delivery.claimed_by.is_not(None), Delivery.claimed_at < now - lease),
+            and_(Delivery.claimed_by.is_(None), Delivery.send_after <= now)),
+    ).order_by(Delivery.id)
     return list(session.scalars(stmt))
+
+
+def take_for_check(session: Session, *, delivery_id: int, holder: str, was_holder: str | None,
+                   attempts: int) -> bool:
+    """Take a delivery of unknown outcome for a history check; False if another process has it."""
+    stmt = update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "claimed",
+                                  Delivery.attempts == attempts)
+    stmt = stmt.where(Delivery.claimed_by.is_(None) if was_holder is None
+                      else Delivery.claimed_by == was_holder)
+    result = session.execute(stmt.values(claimed_by=holder, attempts=attempts + 1))
+    return getattr(result, "rowcount", 0) == 1
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the given number of attempts: 15 s, 30 s, 1 min, … up to 1 h."""
+    return timedelta(seconds=min(3600, 15 * 2 ** (max(1, attempts) - 1)))
 
 
 def _finish(session: Session, delivery_id: int, holder: str | None, **values: object) -> bool:
@@ -188,14 +213,33 @@ def retry_later(session: Session, *, delivery_id: int, holder: str | None, reaso
     if attempts >= MAX_ATTEMPTS:
         return mark_failed(session, delivery_id=delivery_id, holder=holder,
                            reason=f"gave up after {attempts} attempts: {reason}")
-    wait = timedelta(seconds=min(3600, 15 * 2 ** (attempts - 1)))
     return _finish(session, delivery_id, holder, status="pending", reason=reason,
-                   send_after=now + wait, claimed_by=None, claimed_at=None)
+                   send_after=now + backoff(attempts), claimed_by=None, claimed_at=None)
 
 
-def release(session: Session, *, delivery_id: int) -> bool:
-    """A stale claim whose message is not in Slack goes back to pending."""
-    return _finish(session, delivery_id, None, status="pending", claimed_by=None, claimed_at=None)
+def mark_unknown(session: Session, *, delivery_id: int, holder: str | None, reason: str,
+                 attempts: int, now: datetime) -> bool:
+    """The message may or may not be in Slack: keep it claimed, look in the history before any re-send.
+
+    The claim keeps claimed_at (the attempt's moment, where the history search starts) and loses
+    its holder; send_after is when to look (with backoff). After MAX_ATTEMPTS it fails, and the
+    admins hear of it: it is never re-sent blind.
+    """
+    if attempts >= MAX_ATTEMPTS:
+        return mark_failed(session, delivery_id=delivery_id, holder=holder,
+                           reason=f"gave up after {attempts} attempts, not knowing whether it "
+                                  f"arrived: {reason}")
+    return _finish(session, delivery_id, holder, reason=reason, claimed_by=None,
+                   send_after=now + backoff(attempts))
+
+
+def release(session: Session, *, delivery_id: int, holder: str | None = None,
+            now: datetime | None = None) -> bool:
+    """A claim whose message is not in Slack goes back to pending (to be sent at once)."""
+    values: dict[str, object] = {"status": "pending", "claimed_by": None, "claimed_at": None}
+    if now is not None:
+        values["send_after"] = now
+    return _finish(session, delivery_id, holder, **values)
 
 
 def unreported_failures(session: Session) -> list[Delivery]:

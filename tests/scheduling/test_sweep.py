@@ -67,12 +67,13 @@ class World:
         return [c.params for c in self.fake.messages(channel)]
 
 
-def make_world(url: str, fake: FakeSlack, cfg: Config, start: datetime) -> World:
+def make_world(url: str, fake: FakeSlack, cfg: Config, start: datetime, *,
+               clock: FixedClock | None = None, timeout: float = 15) -> World:
     migrate.upgrade(url)
     sessions = make_session_factory(make_engine(url))
-    clock = FixedClock(start)
+    clock = clock or FixedClock(start)
     notifier = SlackNotifier(make_client(token="xoxb-test", base_url=fake.url,
-                                         rate_limit_retries=3))
+                                         rate_limit_retries=3, timeout=timeout))
     sweeper = Sweeper(config=StaticConfig(cfg), sessions=sessions, clock=clock, notifier=notifier,
                       holder="test")
     return World(sessions, clock, fake, cfg, sweeper)
