@@ -71,6 +71,27 @@ def format_offset(offset: timedelta) -> str:
     return f"{secs} seconds"
 
 
+def on_time(planned: timedelta) -> timedelta:
+    """How late a notification may go out and still count as on time (for its wording)."""
+    return min(timedelta(minutes=1), planned / 10)
+
+
+def time_left(left: timedelta, planned: timedelta | None = None) -> str:
+    """How much time remains, in one unit, never more than remains.
+
+    A notification sent on time (within on_time of its moment) names its planned offset exactly
+    ("30 days", not "29 days"); a late one names what is left, rounded down ("21 hours").
+    """
+    if planned is not None and timedelta(0) <= planned - left <= on_time(planned):
+        return format_offset(planned)
+    secs = max(0, int(left.total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if secs >= size:
+            n = secs // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return "0 seconds"
+
+
 def local(moment: datetime, tz: ZoneInfo) -> datetime:
     """The moment on the wall clock of tz."""
     return moment.astimezone(tz)

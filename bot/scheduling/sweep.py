@@ -112,8 +112,10 @@ def compose(session: Session, d: Delivery | Planned, *, config: Config, now: dat
         counts = commitments.counts_by_rec(session, now=now)
         nobody = [r.id for r in config.knowledge.recommendations
                   if not any(counts.get(r.id, {}).get(k) for k in ("open", "done"))]
+        moment = d.moment if isinstance(d, Planned) else d.due_at
         return Composed(notifications.countdown(config=config, now=now, due_before=due,
-                                                nobody=nobody))
+                                                nobody=nobody,
+                                                planned=config.session.starts_at - moment))
     if kind in ("deadline", "overdue"):
         c, _ = _commitment(session, subject)
         assert c is not None  # skip_reason checked it
@@ -162,6 +164,9 @@ class Sweeper:
             now = self._clock.now()
             with unit_of_work(self._sessions) as s:
                 report.planned = outbox.plan(s, config=config, now=now).inserted
+                for delivery_id, reason in outbox.coalesce(s, now=now, tz=config.timezone):
+                    report.skipped += 1
+                    report.details.append(f"skipped delivery {delivery_id}: {reason}")
                 events.forget_old(s, now=now)  # Slack stops retrying an event within hours
             self._reconcile(config, report)
             self._deliver(config, report)

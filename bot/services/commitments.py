@@ -141,8 +141,8 @@ def listing(session: Session, *, scope: str, user_id: str, arg: str, now: dateti
 
 
 def open_due_before(session: Session, *, before: datetime) -> list[Commitment]:
-    """Open commitments due before a moment, by deadline."""
-    stmt = (select(Commitment).where(Commitment.status == "open", Commitment.due_at < before)
+    """Open commitments due by a moment (at it or before), by deadline."""
+    stmt = (select(Commitment).where(Commitment.status == "open", Commitment.due_at <= before)
             .order_by(Commitment.due_at, Commitment.id))
     return list(session.scalars(stmt).unique())
 

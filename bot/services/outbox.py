@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
+from bot.domain.dates import format_moment
 from bot.domain import planning
 from bot.domain.planning import Planned
 from bot.store.models import Commitment, Delivery, Member, SweepMark
@@ -132,6 +133,59 @@ def _row(p: Planned, now: datetime) -> dict[str, object]:
 def enqueue(session: Session, planned: list[Planned], *, now: datetime) -> int:
     """Add notifications outside the sweep (admin alerts, digest now); duplicates are ignored."""
     return _insert_ignore(session, [_row(p, now) for p in planned])
+
+
+def _describe(d: Delivery, tz: ZoneInfo) -> str:
+    """'the 1-day countdown', 'the 2-hour reminder', 'the digest of Mon 1 Mar 2027, 09:00 …'."""
+    if d.kind == "countdown":
+        starts = planning.unstamp(d.subject.partition("@")[2])
+        return f"the {_unit(starts - d.due_at)} countdown"
+    if d.kind == "deadline":
+        parsed = planning.parse_commitment_subject(d.subject)
+        return f"the {_unit(parsed[1] - d.due_at)} reminder" if parsed else "a newer reminder"
+    if d.kind == "digest" and d.subject.startswith("session@"):
+        return "the digest before the session"
+    what = {"digest": "digest", "overdue": "overdue nudge"}.get(d.kind, d.kind)
+    return f"the {what} of {format_moment(d.due_at, tz)}"
+
+
+def _unit(offset: timedelta) -> str:
+    """'1-day', '30-day', '2-hour': an offset as an adjective."""
+    n, unit = planning.format_offset(offset).split(" ", 1)
+    return f"{n}-{unit.rstrip('s')}"
+
+
+def coalesce(session: Session, *, now: datetime, tz: ZoneInfo) -> list[tuple[int, str]]:
+    """Of the notifications due together of one kind, recipient and subject, keep only the newest.
+
+    After downtime several countdowns, digests or reminders may be due at once; only the newest
+    of each group goes out (the newest countdown, the newest digest per coordinator, the nearest
+    reminder per commitment, one overdue nudge per commitment); the others are skipped, with the
+    notification that superseded them as the reason. Returns (id, reason) of those skipped.
+    """
+    rows = session.scalars(
+        select(Delivery).where(Delivery.status == "pending", Delivery.send_after <= now,
+                               Delivery.kind.in_(("countdown", "deadline", "overdue", "digest")))
+    ).all()
+    groups: dict[tuple[str, str, str], list[Delivery]] = {}
+    for d in rows:
+        if d.kind == "digest" and d.subject == "now":
+            continue  # asked for by an admin: never merged away
+        subject = "" if d.kind == "digest" else d.subject  # one digest per coordinator
+        groups.setdefault((d.kind, d.recipient, subject), []).append(d)
+    out: list[tuple[int, str]] = []
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda d: (d.due_at, d.id))
+        reason = f"superseded by {_describe(group[-1], tz)}"
+        for d in group[:-1]:
+            result = session.execute(update(Delivery)
+                                     .where(Delivery.id == d.id, Delivery.status == "pending")
+                                     .values(status="skipped", reason=reason))
+            if getattr(result, "rowcount", 0) == 1:
+                out.append((d.id, reason))
+    return out
 
 
 def ready(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
