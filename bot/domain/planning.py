@@ -71,6 +71,12 @@ def format_offset(offset: timedelta) -> str:
     return f"{secs} seconds"
 
 
+def offset_label(offset: timedelta) -> str:
+    """'1-day', '30-day', '2-hour': an offset as an adjective (the 1-day countdown)."""
+    n, unit = format_offset(offset).split(" ", 1)
+    return f"{n}-{unit.removesuffix('s')}"
+
+
 def on_time(planned: timedelta) -> timedelta:
     """How late a notification may go out and still count as on time (for its wording)."""
     return min(timedelta(minutes=1), planned / 10)

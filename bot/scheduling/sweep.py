@@ -65,7 +65,7 @@ def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now:
     session_stamp = planning.stamp(config.session.starts_at)
     if kind == "countdown":
         if subject.partition("@")[2] != session_stamp:
-            return "the session date changed"
+            return outbox.SESSION_MOVED
         if now >= config.session.starts_at:
             return "the session has already started"
         if recipient != config.channels.working_group:
@@ -89,7 +89,7 @@ def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now:
             return f"{recipient} is no longer a coordinator"
         if subject.startswith("session@"):
             if subject.partition("@")[2] != session_stamp:
-                return "the session date changed"
+                return outbox.SESSION_MOVED
             if now >= config.session.starts_at:
                 return "the session has already started"
         return None

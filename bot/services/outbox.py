@@ -20,6 +20,7 @@ from bot.store.models import Commitment, Delivery, Member, SweepMark
 SWEEP = "reminders"
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=2)
+SESSION_MOVED = "the session date changed"
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,52 @@ def plan(session: Session, *, config: Config, now: datetime,
     return PlanReport((after, until), len(planned), inserted)
 
 
+def replan_session(session: Session, *, old: Config, new: Config, now: datetime) -> list[Planned]:
+    """After the session moved: plan what the old date still owed but the new one already passed.
+
+    Planning only looks at moments after the last sweep. Moving the session earlier can put a
+    countdown (or the digest before the session) whose moment was still ahead into the window
+    already swept; it is planned here, due now, so that it is not lost. Several of them coalesce
+    to the newest when they are sent. Moments sent for the old date are not sent again, and
+    nothing is planned once the new session has started. Returns what was planned.
+    """
+    old_start, new_start = old.session.starts_at, new.session.starts_at
+    if old_start == new_start or new_start <= now:
+        return []
+    mark = session.scalar(select(SweepMark).where(SweepMark.name == SWEEP))
+    if mark is None:
+        return []
+    swept = mark.swept_until
+
+    def owed(kind: str, recipient: str, moment: datetime) -> bool:
+        if moment > swept:  # not yet planned for the old date
+            return True
+        key = Planned(kind, recipient, planning.session_subject(old_start), moment, moment).key
+        return session.scalar(select(Delivery.id).where(  # planned, but not sent for the old date
+            Delivery.key == key,
+            (Delivery.status == "pending") | ((Delivery.status == "skipped") &
+                                              (Delivery.reason == SESSION_MOVED)))) is not None
+
+    subject = planning.session_subject(new_start)
+    planned: list[Planned] = []
+    channel = new.channels.working_group
+    if channel:
+        for offset in new.reminders.session:
+            moment = new_start - offset
+            if moment <= swept and owed("countdown", old.channels.working_group or channel,
+                                        old_start - offset):
+                planned.append(Planned("countdown", channel, subject, moment, now))
+    pre = new_start - new.digest.before_session
+    if pre <= swept:
+        tzs = timezones(session, [p.id for p in new.coordinators], new.timezone)
+        for person in new.coordinators:
+            if owed("digest", person.id, old_start - old.digest.before_session):
+                planned.append(Planned("digest", person.id, subject, pre,
+                                       planning.quiet_shift(now, tzs[person.id], new.quiet_hours)))
+    _insert_ignore(session, [_row(p, now) for p in planned])
+    return planned
+
+
 def _row(p: Planned, now: datetime) -> dict[str, object]:
     return {"key": p.key, "kind": p.kind, "recipient": p.recipient, "subject": p.subject,
             "due_at": p.moment, "send_after": p.send_after, "status": "pending", "attempts": 0,
@@ -139,20 +186,14 @@ def _describe(d: Delivery, tz: ZoneInfo) -> str:
     """'the 1-day countdown', 'the 2-hour reminder', 'the digest of Mon 1 Mar 2027, 09:00 …'."""
     if d.kind == "countdown":
         starts = planning.unstamp(d.subject.partition("@")[2])
-        return f"the {_unit(starts - d.due_at)} countdown"
+        return f"the {planning.offset_label(starts - d.due_at)} countdown"
     if d.kind == "deadline":
         parsed = planning.parse_commitment_subject(d.subject)
-        return f"the {_unit(parsed[1] - d.due_at)} reminder" if parsed else "a newer reminder"
+        return f"the {planning.offset_label(parsed[1] - d.due_at)} reminder" if parsed else "a newer reminder"
     if d.kind == "digest" and d.subject.startswith("session@"):
         return "the digest before the session"
     what = {"digest": "digest", "overdue": "overdue nudge"}.get(d.kind, d.kind)
     return f"the {what} of {format_moment(d.due_at, tz)}"
-
-
-def _unit(offset: timedelta) -> str:
-    """'1-day', '30-day', '2-hour': an offset as an adjective."""
-    n, unit = planning.format_offset(offset).split(" ", 1)
-    return f"{n}-{unit.rstrip('s')}"
 
 
 def coalesce(session: Session, *, now: datetime, tz: ZoneInfo) -> list[tuple[int, str]]:
