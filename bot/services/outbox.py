@@ -70,6 +70,11 @@ def _mark(session: Session, *, now: datetime, start: datetime | None = None) -> 
     return mark
 
 
+def swept_until(session: Session) -> datetime | None:
+    """Where the last sweep's planning stopped (None before the first sweep)."""
+    return session.scalar(select(SweepMark.swept_until).where(SweepMark.name == SWEEP))
+
+
 def plan(session: Session, *, config: Config, now: datetime,
          first_start: datetime | None = None) -> PlanReport:
     """Create outbox rows for every notification whose moment fell in (last sweep, now].
