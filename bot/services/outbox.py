@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +18,7 @@ from bot.domain.planning import Planned
 from bot.store.models import Commitment, Delivery, Member, SweepMark
 
 SWEEP = "reminders"
+SESSION_MARK = "reminders-session"  # the session date the plan follows (to notice a move)
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=2)
 SESSION_MOVED = "the session date changed"
@@ -82,6 +83,7 @@ def plan(session: Session, *, config: Config, now: datetime,
     The very first sweep of a database looks back to first_start (default: now).
     """
     mark = _mark(session, now=now, start=first_start)
+    _follow_session(session, config=config, now=now)
     after, until = mark.swept_until, now
     if until <= after:
         return PlanReport(None, 0, 0)
@@ -130,6 +132,17 @@ def plan(session: Session, *, config: Config, now: datetime,
     return PlanReport((after, until), len(planned), inserted)
 
 
+def _follow_session(session: Session, *, config: Config, now: datetime) -> None:
+    """Notice a session moved while no process watched the config (edited while the bot was down)."""
+    row = session.scalar(select(SweepMark).where(SweepMark.name == SESSION_MARK))
+    starts_at = config.session.starts_at
+    if row is None:
+        session.add(SweepMark(name=SESSION_MARK, swept_until=starts_at))
+    elif row.swept_until != starts_at:
+        old = replace(config, session=replace(config.session, starts_at=row.swept_until))
+        replan_session(session, old=old, new=config, now=now)
+
+
 def replan_session(session: Session, *, old: Config, new: Config, now: datetime) -> list[Planned]:
     """After the session moved: plan what the old date still owed but the new one already passed.
 
@@ -140,10 +153,13 @@ def replan_session(session: Session, *, old: Config, new: Config, now: datetime)
     nothing is planned once the new session has started. Returns what was planned.
     """
     old_start, new_start = old.session.starts_at, new.session.starts_at
-    if old_start == new_start or new_start <= now:
-        return []
+    seen = session.scalar(select(SweepMark).where(SweepMark.name == SESSION_MARK))
+    if seen is None:
+        session.add(SweepMark(name=SESSION_MARK, swept_until=new_start))
+    else:
+        seen.swept_until = new_start  # planned for this date from now on
     mark = session.scalar(select(SweepMark).where(SweepMark.name == SWEEP))
-    if mark is None:
+    if old_start == new_start or new_start <= now or mark is None:
         return []
     swept = mark.swept_until
 

@@ -125,3 +125,17 @@ def test_nothing_is_sent_again_for_a_moment_the_old_date_already_covered(
     assert _heads(w) == ["⏳ 2 days to the special session"]
     assert not [d for d in w.deliveries() if d.kind == "countdown" and d.status == "pending"]
     assert isinstance(w.deliveries()[0], Delivery)
+
+
+def test_a_session_moved_while_the_bot_was_down_keeps_the_countdown_it_owed(
+        database_url: str, fake: FakeSlack) -> None:
+    w, source, _ = _setup(database_url, fake)
+    w.at(SESSION - timedelta(days=2))
+    new_start = w.clock.now() + timedelta(hours=20)
+    # settings.yaml was edited while no process ran: the next start simply has the new date
+    source.config = replace(source.config, session=replace(
+        source.config.session, starts_at=new_start.astimezone(VIENNA)))
+    w.at(w.clock.now() + timedelta(minutes=1))
+    assert _heads(w)[1:] == ["⏳ 19 hours to the special session"]
+    w.at(w.clock.now() + timedelta(minutes=1))
+    assert len(_heads(w)) == 2
