@@ -46,7 +46,7 @@ def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment]
     """
     kb = config.knowledge
     s = config.session
-    left = time_left(s.starts_at - now, planned)
+    left = time_left(s.starts_at - now, planned, poll=timedelta(seconds=config.poll_seconds))
     headline = f"{left} to the special session"
     parts: list[Part] = [Header(f"⏳ {headline}"),
                          Section(f"*{escape(s.title)}* — {format_moment(s.starts_at, config.timezone)}, "
@@ -94,7 +94,8 @@ def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
              offset: timedelta) -> Reply:
     """The DM to an owner before a deadline, with Done and Move buttons."""
     rec = config.knowledge.get(c.rec_id) if c.rec_id else None
-    left = f"in {time_left(c.due_at - now, offset)}"  # on time: exactly the planned offset
+    # on time: exactly the planned offset
+    left = f"in {time_left(c.due_at - now, offset, poll=timedelta(seconds=config.poll_seconds))}"
     text = (f"⏰ Reminder: *#{c.id}* “{escape(c.text)}” is due {format_moment(c.due_at, tz)} "
             f"({left}).")
     parts: list[Part] = [Section(text)]

@@ -93,3 +93,13 @@ def test_a_commitment_due_by_the_session_is_listed_before_it(world: World) -> No
     assert "Open commitments due before the session* (1)" in blocks and f"#{cid} " in blocks
     with unit_of_work(world.sessions, read_only=True) as s:
         assert s.get(Commitment, cid) is not None
+
+
+def test_a_countdown_found_one_poll_late_still_names_its_offset() -> None:
+    poll = timedelta(minutes=5)  # a sweep every 5 minutes finds it up to 5 minutes late
+    assert time_left(timedelta(days=30) - timedelta(minutes=4), timedelta(days=30),
+                     poll=poll) == "30 days"
+    assert time_left(timedelta(days=30) - timedelta(minutes=6), timedelta(days=30),
+                     poll=poll) == "29 days"
+    assert time_left(timedelta(minutes=27), timedelta(minutes=30), poll=poll) == "30 minutes"
+    assert time_left(timedelta(minutes=26), timedelta(minutes=30), poll=poll) == "26 minutes"
