@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.config.types import Config
 from bot.domain.dates import format_moment
-from bot.scheduling.sweep import compose
+from bot.scheduling.sweep import compose, skip_reason
 from bot.services import outbox
 from bot.settings import Settings
 from bot.store.db import make_session_factory
@@ -72,7 +72,9 @@ def restart(session: Session, *, config: Config, at: datetime, start: datetime) 
     """What one sweep at `at` would send after downtime since the last sweep, after coalescing."""
     since = outbox.swept_until(session) or start
     outbox.plan(session, config=config, now=at, first_start=start)
-    skipped = dict(outbox.coalesce(session, now=at, tz=config.timezone))
+    skipped = dict(outbox.coalesce(
+        session, now=at, tz=config.timezone,
+        goes_out=lambda d: skip_reason(session, d, config=config, now=at) is None))
     tz = config.timezone
     lines = [f"A restart at {format_moment(at, tz)}, down since {format_moment(since, tz)}, "
              f"would send (nothing is sent):"]

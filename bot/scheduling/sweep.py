@@ -164,7 +164,9 @@ class Sweeper:
             now = self._clock.now()
             with unit_of_work(self._sessions) as s:
                 report.planned = outbox.plan(s, config=config, now=now).inserted
-                for delivery_id, reason in outbox.coalesce(s, now=now, tz=config.timezone):
+                for delivery_id, reason in outbox.coalesce(
+                        s, now=now, tz=config.timezone,
+                        goes_out=lambda d: skip_reason(s, d, config=config, now=now) is None):
                     report.skipped += 1
                     report.details.append(f"skipped delivery {delivery_id}: {reason}")
                 events.forget_old(s, now=now)  # Slack stops retrying an event within hours

@@ -1,7 +1,7 @@
 """The deliveries outbox: plan notifications once (unique key), claim, record sent / failed / skipped."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -217,13 +217,16 @@ def _describe(d: Delivery, tz: ZoneInfo) -> str:
     return f"the {what} of {format_moment(d.due_at, tz)}"
 
 
-def coalesce(session: Session, *, now: datetime, tz: ZoneInfo) -> list[tuple[int, str]]:
+def coalesce(session: Session, *, now: datetime, tz: ZoneInfo,
+             goes_out: Callable[[Delivery], bool] = lambda d: True) -> list[tuple[int, str]]:
     """Of the notifications due together of one kind, recipient and subject, keep only the newest.
 
     After downtime several countdowns, digests or reminders may be due at once; only the newest
     of each group goes out (the newest countdown, the newest digest per coordinator, the nearest
     reminder per commitment, one overdue nudge per commitment); the others are skipped, with the
-    notification that superseded them as the reason. Returns (id, reason) of those skipped.
+    notification that superseded them as the reason. The newest is the newest that still goes
+    out (goes_out); when none does, each is left to be skipped with its own reason.
+    Returns (id, reason) of those skipped.
     """
     rows = session.scalars(
         select(Delivery).where(Delivery.status == "pending", Delivery.send_after <= now,
@@ -240,8 +243,13 @@ def coalesce(session: Session, *, now: datetime, tz: ZoneInfo) -> list[tuple[int
         if len(group) < 2:
             continue
         group.sort(key=lambda d: (d.due_at, d.id))
-        reason = f"superseded by {_describe(group[-1], tz)}"
-        for d in group[:-1]:
+        keep = next((d for d in reversed(group) if goes_out(d)), None)
+        if keep is None:
+            continue
+        reason = f"superseded by {_describe(keep, tz)}"
+        for d in group:
+            if d is keep:
+                continue
             result = session.execute(update(Delivery)
                                      .where(Delivery.id == d.id, Delivery.status == "pending")
                                      .values(status="skipped", reason=reason))

@@ -103,3 +103,23 @@ def test_a_countdown_found_one_poll_late_still_names_its_offset() -> None:
                      poll=poll) == "29 days"
     assert time_left(timedelta(minutes=27), timedelta(minutes=30), poll=poll) == "30 minutes"
     assert time_left(timedelta(minutes=26), timedelta(minutes=30), poll=poll) == "26 minutes"
+
+
+def test_what_no_longer_applies_supersedes_nothing(world: World) -> None:
+    from bot.services import commitments
+
+    from bot.services import outbox
+
+    due = datetime(2027, 1, 20, 16, 0, tzinfo=UTC)
+    cid = world.commit(due)
+    world.clock.set(due - timedelta(hours=3))  # the 7-day and 1-day reminders fell due together
+    with unit_of_work(world.sessions) as s:
+        outbox.plan(s, config=world.config, now=world.clock.now())
+        c = commitments.get(s, commitment_id=cid)
+        assert c is not None  # … and the owner finished it before they went out
+        commitments.set_status(s, commitment=c, status="done", actor_id=OWNER,
+                               now=world.clock.now())
+    world.sweep()
+    reasons = [d.reason for d in world.deliveries("deadline")]
+    assert reasons == [f"commitment #{cid} is done"] * 2
+    assert world.posts(OWNER) == []
