@@ -71,7 +71,8 @@ def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None =
     from bot.slack.listeners import SlackDeps, register
     from bot.slack.web import SlackDirectory, SlackNotifier, make_client
 
-    client = make_client(token=settings.bot_token, base_url=settings.slack_api_url)
+    client = make_client(token=settings.bot_token, base_url=settings.slack_api_url,
+                         timeout=settings.slack_timeout)
     notifier = SlackNotifier(client)
     core = build_core(settings, clock=clock, notifier=notifier, directory=SlackDirectory(client),
                       config=config, upgrade=upgrade)

@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     rem_sub = rem.add_subparsers(dest="rem_cmd")
     prev = rem_sub.add_parser("preview", help="what would be sent up to a moment; sends nothing")
     prev.add_argument("--at", required=True, help="ISO moment, e.g. 2027-02-25T09:00 (config timezone)")
+    prev.add_argument("--restart", action="store_true",
+                      help="what a restart at --at would send after downtime (coalesced)")
     exp = sub.add_parser("export", help="export commitments")
     exp.add_argument("format", choices=("csv", "ics"))
     exp.add_argument("--out", required=True)
@@ -114,7 +116,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.rem_cmd != "preview":
             print("usage: wgbot reminders preview --at <ISO moment>", file=sys.stderr)
             return 2
-        return _preview(settings, args.at)
+        return _preview(settings, args.at, restart=args.restart)
     if cmd == "export":
         return _export(settings, args.format, Path(args.out))
     return 2
@@ -280,12 +282,13 @@ def _console(settings: Settings, *, as_user: str, tz: str | None) -> int:
     return run_console(settings, as_user=as_user, tz=tz, config=_live_config(settings))
 
 
-def _preview(settings: Settings, at: str) -> int:
+def _preview(settings: Settings, at: str, *, restart: bool = False) -> int:
     from bot.scheduling.preview import preview
 
     config = _live_config(settings)
     try:
-        lines = preview(settings, config=config.current(), at_text=at, clock=SystemClock())
+        lines = preview(settings, config=config.current(), at_text=at, clock=SystemClock(),
+                        as_restart=restart)
     except ValueError as e:
         print(f"wgbot: {e}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ from bot.config.live import LiveConfig, ReloadResult, problem_digest
 from bot.config.report import summary
 from bot.config.tokens import redact
 from bot.domain.dates import format_moment
-from bot.domain.planning import Planned
+from bot.domain.planning import Planned, offset_label
 from bot.domain.reply import Header, Note, Part, Reply, Section, simple
 from bot.ports import DeliveryError, Notifier
 from bot.replies import notifications
@@ -133,10 +133,9 @@ class RunningOperations:
     def after_reload(self, result: ReloadResult, *, notify: bool = True) -> None:
         """React to a reload: re-plan when reminders are affected; tell the admins once."""
         if result.applied and result.replan:
-            n = self.revalidate_pending()
-            if n:
-                note = f"{n} pending reminder{'s' if n != 1 else ''} re-planned"
-                result = replace(result, changes=(*result.changes, note))
+            notes = self._replan(result)
+            if notes:
+                result = replace(result, changes=(*result.changes, *notes))
         if not notify or not result.announce:
             return
         # LiveConfig decides when the admins hear (one DM per distinct set of problems, rate
@@ -155,6 +154,30 @@ class RunningOperations:
             return
         self._notify_admins_once((config.admins and [a.id for a in config.admins]) or [],
                                  f"config-{kind}", subject, reply)
+
+    def _replan(self, result: ReloadResult) -> list[str]:
+        """Skip what no longer applies, plan what a moved session still owes; say what happened."""
+        skipped = self.revalidate_pending()
+        planned: list[Planned] = []
+        if result.old is not None and result.new is not None:
+            with unit_of_work(self._sessions) as s:
+                planned = outbox.replan_session(s, old=result.old, new=result.new,
+                                                now=self._clock.now())
+        notes = []
+        if skipped:
+            notes.append(f"{skipped} pending notification{'s' if skipped != 1 else ''} skipped "
+                         f"(no longer appl{'y' if skipped != 1 else 'ies'})")
+        countdowns = sorted((p for p in planned if p.kind == "countdown"), key=lambda p: p.moment)
+        if countdowns and result.new is not None:
+            label = offset_label(result.new.session.starts_at - countdowns[-1].moment)
+            earlier = len(countdowns) - 1
+            notes.append(f"the {label} countdown for the new date was already due, so it goes out "
+                         f"now" + (f" (instead of {earlier} earlier one{'s' if earlier != 1 else ''})"
+                                   if earlier else ""))
+        if any(p.kind == "digest" for p in planned):
+            notes.append("the digest before the session was already due for the new date, so it "
+                         "goes out now")
+        return notes
 
     def _notify_admins_once(self, admins: list[str], kind: str, subject: str, reply: Reply) -> None:
         """DM each admin, at most once per config version even with several processes."""

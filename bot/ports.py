@@ -17,12 +17,17 @@ class Posted:
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered; permanent errors must not be retried."""
+    """A message could not be delivered; permanent errors must not be retried.
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    unknown_outcome: the request may have reached Slack (a timeout, or the connection dropped
+    after it was sent), so the message may be posted; look in the history before any re-send.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool, unknown_outcome: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.unknown_outcome = unknown_outcome
 
 
 class ConfigSource(Protocol):
@@ -43,5 +48,8 @@ class Notifier(Protocol):
         ...
 
     def find_key(self, *, channel: str, key: str, oldest_ts: float) -> Posted | None:
-        """A message already posted in the channel that carries this delivery key, if any."""
+        """A message posted in the channel since oldest_ts that carries this delivery key, if any.
+
+        Reads the whole window (every page); raises DeliveryError when it cannot tell.
+        """
         ...

@@ -39,6 +39,7 @@ class Settings:
     host: str
     port: int
     web_concurrency: int
+    slack_timeout: float = 15.0  # seconds a Web API call may take (WGBOT_SLACK_TIMEOUT)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -55,7 +56,12 @@ class Settings:
             workers = max(1, int(env.get("WEB_CONCURRENCY") or 1))
         except ValueError:
             workers = 1
+        try:
+            slack_timeout = max(0.1, float(env.get("WGBOT_SLACK_TIMEOUT") or 15))
+        except ValueError:
+            slack_timeout = 15.0
         return cls(
+            slack_timeout=slack_timeout,
             bot_token=env.get("SLACK_BOT_TOKEN") or None,
             signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             app_token=env.get("SLACK_APP_TOKEN") or None,

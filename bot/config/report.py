@@ -14,9 +14,9 @@ _MONTHS = ["", "January", "February", "March", "April", "May", "June", "July", "
            "September", "October", "November", "December"]
 
 
-def format_moment(moment: datetime) -> str:
-    """``Thu 4 Mar 2027, 10:00`` in the moment's own timezone."""
-    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}"
+def format_moment(moment: datetime, *, seconds: bool = False) -> str:
+    """``Thu 4 Mar 2027, 10:00`` (``10:00:30`` with seconds) in the moment's own timezone."""
+    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}" + (f":{moment:%S}" if seconds else "")
 
 
 def format_duration(d: timedelta) -> str:
@@ -198,7 +198,9 @@ def changes(old: Config, new: Config) -> list[str]:
     if so.title != sn.title:
         out.append(f"session title changed to \u201c{sn.title}\u201d")
     if so.starts_at != sn.starts_at:  # a different moment, not only another way to write it
-        was, now = format_moment(so.starts_at), format_moment(sn.starts_at)
+        exact = bool(so.starts_at.second or sn.starts_at.second)  # never "from 05:31 to 05:31"
+        was, now = (format_moment(so.starts_at, seconds=exact),
+                    format_moment(sn.starts_at, seconds=exact))
         if old.timezone.key != new.timezone.key:
             was, now = f"{was} ({old.timezone.key})", f"{now} ({new.timezone.key})"
         out.append(f"session moved from {was} to {now}")

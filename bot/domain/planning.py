@@ -71,6 +71,37 @@ def format_offset(offset: timedelta) -> str:
     return f"{secs} seconds"
 
 
+def offset_label(offset: timedelta) -> str:
+    """'1-day', '30-day', '2-hour': an offset as an adjective (the 1-day countdown)."""
+    n, unit = format_offset(offset).split(" ", 1)
+    return f"{n}-{unit.removesuffix('s')}"
+
+
+def on_time(planned: timedelta, poll: timedelta = timedelta(0)) -> timedelta:
+    """How late a notification may go out and still count as on time (for its wording).
+
+    A sweep every `poll` may find it up to one poll late; never more than a tenth of the offset.
+    """
+    return min(max(timedelta(minutes=1), poll), planned / 10)
+
+
+def time_left(left: timedelta, planned: timedelta | None = None, *,
+              poll: timedelta = timedelta(0)) -> str:
+    """How much time remains, in one unit, never more than remains.
+
+    A notification sent on time (within on_time of its moment) names its planned offset exactly
+    ("30 days", not "29 days"); a late one names what is left, rounded down ("21 hours").
+    """
+    if planned is not None and timedelta(0) <= planned - left <= on_time(planned, poll):
+        return format_offset(planned)
+    secs = max(0, int(left.total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if secs >= size:
+            n = secs // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return "0 seconds"
+
+
 def local(moment: datetime, tz: ZoneInfo) -> datetime:
     """The moment on the wall clock of tz."""
     return moment.astimezone(tz)

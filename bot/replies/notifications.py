@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.config.types import Config
 from bot.domain.dates import format_moment
 from bot.domain.digest import Digest
-from bot.domain.planning import format_offset
+from bot.domain.planning import time_left
 from bot.domain.readiness import Readiness
 from bot.domain.reply import (
     Attachment,
@@ -39,16 +39,18 @@ def _r(r: Readiness) -> str:
 
 
 def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment],
-              nobody: Sequence[str]) -> Reply:
-    """The countdown posted to the working-group channel."""
+              nobody: Sequence[str], planned: timedelta | None = None) -> Reply:
+    """The countdown posted to the working-group channel, worded for the moment it is sent.
+
+    planned is the countdown's offset before the session: on time it is named exactly.
+    """
     kb = config.knowledge
-    left = config.session.starts_at - now
-    days = left.days
-    headline = (f"{days} day{'s' if days != 1 else ''} to the special session" if days >= 1
-                else f"{format_offset(timedelta(seconds=max(60, int(left.total_seconds()) // 60 * 60)))} "
-                     f"to the special session")
+    s = config.session
+    left = time_left(s.starts_at - now, planned, poll=timedelta(seconds=config.poll_seconds))
+    headline = f"{left} to the special session"
     parts: list[Part] = [Header(f"⏳ {headline}"),
-                         Section(countdown_line(config, now=now, tz=config.timezone))]
+                         Section(f"*{escape(s.title)}* — {format_moment(s.starts_at, config.timezone)}, "
+                                 f"{escape(s.place)} (in {left})")]
     if due_before:
         by_rec: dict[str, list[Commitment]] = {}
         for c in due_before:
@@ -92,14 +94,15 @@ def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
              offset: timedelta) -> Reply:
     """The DM to an owner before a deadline, with Done and Move buttons."""
     rec = config.knowledge.get(c.rec_id) if c.rec_id else None
+    # on time: exactly the planned offset
+    left = f"in {time_left(c.due_at - now, offset, poll=timedelta(seconds=config.poll_seconds))}"
     text = (f"⏰ Reminder: *#{c.id}* “{escape(c.text)}” is due {format_moment(c.due_at, tz)} "
-            f"({until(c.due_at, now)}).")
+            f"({left}).")
     parts: list[Part] = [Section(text)]
     if rec:
         parts.append(Note(f"For {rec.id} · {rec.title}"))
     parts.append(buttons(c, origin="msg"))
-    return Reply(parts=tuple(parts), text=f"Reminder: #{c.id} is due {until(c.due_at, now)}",
-                 ephemeral=False)
+    return Reply(parts=tuple(parts), text=f"Reminder: #{c.id} is due {left}", ephemeral=False)
 
 
 def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge: int) -> Reply:

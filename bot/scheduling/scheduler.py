@@ -44,6 +44,7 @@ class Lease:
         self._clock = clock
         self.holder = holder
         self.ttl = ttl
+        self._renewed_at: datetime | None = None
 
     def acquire(self) -> bool:
         """Take or renew the lease; False while another live process holds it."""
@@ -54,17 +55,27 @@ class Lease:
                 if row is None:
                     s.add(SchedulerLease(name=LEASE_NAME, holder=self.holder,
                                          expires_at=now + self.ttl))
-                    return True
-                if row.holder == self.holder or row.expires_at <= now:
+                    taken = True
+                elif row.holder == self.holder or row.expires_at <= now:
                     result = s.execute(update(SchedulerLease)
                                        .where(SchedulerLease.name == LEASE_NAME,
                                               SchedulerLease.holder == row.holder,
                                               SchedulerLease.expires_at == row.expires_at)
                                        .values(holder=self.holder, expires_at=now + self.ttl))
-                    return getattr(result, "rowcount", 0) == 1
-                return False
+                    taken = getattr(result, "rowcount", 0) == 1
+                else:
+                    taken = False
         except IntegrityError:
-            return False
+            taken = False
+        self._renewed_at = now if taken else None
+        return taken
+
+    def renew(self) -> bool:
+        """Keep the lease during a long sweep (renewed once a third of it has run); False if lost."""
+        renewed = self._renewed_at
+        if renewed is not None and self._clock.now() - renewed < self.ttl / 3:
+            return True
+        return self.acquire()
 
     def release(self) -> None:
         """Give the lease up (on shutdown) so another process can take over at once."""
@@ -82,6 +93,8 @@ class ReminderScheduler:
         self._poll_seconds = poll_seconds
         self._watch_config = watch_config
         self._lease = lease
+        if lease is not None:  # a sweep longer than the lease renews it between deliveries
+            sweeper.renew = lease.renew
         self._interval = max(1.0, float(poll_seconds()))
         self._scheduler = BackgroundScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
@@ -27,6 +28,8 @@ from bot.store.db import unit_of_work
 from bot.store.models import Commitment, Delivery
 
 log = logging.getLogger("wgbot.reminders")
+# A history search starts this long before the attempt, for clocks that disagree a little.
+HISTORY_MARGIN = timedelta(minutes=5)
 
 
 @dataclass
@@ -65,7 +68,7 @@ def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now:
     session_stamp = planning.stamp(config.session.starts_at)
     if kind == "countdown":
         if subject.partition("@")[2] != session_stamp:
-            return "the session date changed"
+            return outbox.SESSION_MOVED
         if now >= config.session.starts_at:
             return "the session has already started"
         if recipient != config.channels.working_group:
@@ -89,7 +92,7 @@ def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now:
             return f"{recipient} is no longer a coordinator"
         if subject.startswith("session@"):
             if subject.partition("@")[2] != session_stamp:
-                return "the session date changed"
+                return outbox.SESSION_MOVED
             if now >= config.session.starts_at:
                 return "the session has already started"
         return None
@@ -115,8 +118,10 @@ def compose(session: Session, d: Delivery | Planned, *, config: Config, now: dat
         counts = commitments.counts_by_rec(session, now=now)
         nobody = [r.id for r in config.knowledge.recommendations
                   if not any(counts.get(r.id, {}).get(k) for k in ("open", "done"))]
+        moment = d.moment if isinstance(d, Planned) else d.due_at
         return Composed(notifications.countdown(config=config, now=now, due_before=due,
-                                                nobody=nobody))
+                                                nobody=nobody,
+                                                planned=config.session.starts_at - moment))
     if kind in ("deadline", "overdue"):
         c, _ = _commitment(session, subject)
         assert c is not None  # skip_reason checked it
@@ -161,15 +166,24 @@ class Sweeper:
         self.senders = senders
         self.pace = pace or TokenBucket()
         self._notifier: Notifier = PacedNotifier(notifier, self.pace, stop=self.stopping)
+        # Set by the scheduler on SQLite: renews the lease, False once another process holds it.
+        self.renew: Callable[[], bool] | None = None
+        self._lease_lost = False
 
     def run_once(self) -> SweepReport:
         """One full sweep at the clock's now (one sweep at a time per process)."""
         with self._lock:
+            self._lease_lost = False
             report = SweepReport()
             config = self._config.current()
             now = self._clock.now()
             with unit_of_work(self._sessions) as s:
                 report.planned = outbox.plan(s, config=config, now=now).inserted
+                for delivery_id, reason in outbox.coalesce(
+                        s, now=now, tz=config.timezone,
+                        goes_out=lambda d: skip_reason(s, d, config=config, now=now) is None):
+                    report.skipped += 1
+                    report.details.append(f"skipped delivery {delivery_id}: {reason}")
                 events.forget_old(s, now=now)  # Slack stops retrying an event within hours
             self._reconcile(config, report)
             self._deliver(config, report)
@@ -184,26 +198,57 @@ class Sweeper:
             self._deliver_one(delivery_id, config, report)
         return report
 
+    def _keep_lease(self) -> bool:
+        """Renew the scheduler lease during a long sweep; False once it is lost (stop sending)."""
+        if self._lease_lost:
+            return False
+        if self.renew is None or self.renew():
+            return True
+        self._lease_lost = True
+        log.warning("lost the scheduler lease mid-sweep; leaving the rest to its new holder")
+        return False
+
     def _reconcile(self, config: Config, report: SweepReport) -> None:
+        """Look up every delivery of unknown outcome in Slack's history before it may be re-sent."""
         now = self._clock.now()
         with unit_of_work(self._sessions, read_only=True) as s:
-            stale = [(d.id, d.recipient, d.key, d.claimed_at) for d in outbox.stale_claims(s, now=now)]
-        for delivery_id, recipient, key, claimed_at in stale:
-            oldest = ((claimed_at or now) - timedelta(minutes=5)).timestamp()
+            rows = [(d.id, d.recipient, d.key, d.claimed_at, d.claimed_by, d.attempts)
+                    for d in outbox.to_reconcile(s, now=now)]
+        for delivery_id, recipient, key, claimed_at, was_holder, attempts in rows:
+            if self.stopping.is_set() or not self._keep_lease():
+                return
+            with unit_of_work(self._sessions) as s:
+                if not outbox.take_for_check(s, delivery_id=delivery_id, holder=self.holder,
+                                             was_holder=was_holder, attempts=attempts):
+                    continue  # another process is checking it
+            attempts += 1
+            oldest = ((claimed_at or now) - HISTORY_MARGIN).timestamp()
             try:
                 found = self._notifier.find_key(channel=recipient, key=key, oldest_ts=oldest)
             except DeliveryError as e:
+                with unit_of_work(self._sessions) as s:
+                    if e.permanent:
+                        outbox.mark_failed(s, delivery_id=delivery_id, holder=self.holder,
+                                           reason=f"could not check Slack history ({e.reason}), "
+                                                  f"so it was not re-sent; it may or may not "
+                                                  f"have arrived")
+                        report.failed += 1
+                    else:
+                        outbox.mark_unknown(s, delivery_id=delivery_id, holder=self.holder,
+                                            reason=f"history check failed: {e.reason}",
+                                            attempts=attempts, now=self._clock.now())
+                        report.retried += 1
                 log.warning("could not check history for delivery %s: %s", delivery_id, e.reason)
                 continue
             with unit_of_work(self._sessions) as s:
                 if found:
-                    outbox.mark_sent(s, delivery_id=delivery_id, holder=None, channel=found.channel,
-                                     ts=found.ts, now=now)
+                    outbox.mark_sent(s, delivery_id=delivery_id, holder=self.holder,
+                                     channel=found.channel, ts=found.ts, now=now)
                     log.info("delivery %s was already in Slack (ts %s); recorded, not re-sent",
                              delivery_id, found.ts)
                 else:
-                    outbox.release(s, delivery_id=delivery_id)
-                    log.info("delivery %s was claimed but never sent; sending again", delivery_id)
+                    outbox.release(s, delivery_id=delivery_id, holder=self.holder, now=now)
+                    log.info("delivery %s is not in Slack; sending it again", delivery_id)
             report.reconciled += 1
 
     def _deliver(self, config: Config, report: SweepReport) -> None:
@@ -237,6 +282,8 @@ class Sweeper:
                     setattr(report, f.name, mine + theirs)
 
     def _deliver_one(self, delivery_id: int, config: Config, report: SweepReport) -> bool:
+        if not self._keep_lease():
+            return False
         now = self._clock.now()
         with unit_of_work(self._sessions) as s:
             d = outbox.claim(s, delivery_id=delivery_id, holder=self.holder, now=now)
@@ -267,7 +314,11 @@ class Sweeper:
                                          metadata={"key": key})
         except DeliveryError as e:
             with unit_of_work(self._sessions) as s:
-                if e.permanent:
+                if e.unknown_outcome:  # it may be in Slack: look there before any re-send
+                    outbox.mark_unknown(s, delivery_id=delivery_id, holder=self.holder,
+                                        reason=e.reason, attempts=attempts, now=self._clock.now())
+                    report.retried += 1
+                elif e.permanent:
                     outbox.mark_failed(s, delivery_id=delivery_id, holder=self.holder, reason=e.reason)
                     report.failed += 1
                 else:

@@ -268,8 +268,8 @@ def _held_by(member_id: str) -> Any:
 
 
 def open_due_before(session: Session, *, before: datetime) -> list[Commitment]:
-    """Open commitments due before a moment, by deadline."""
-    stmt = (select(Commitment).where(Commitment.status == "open", Commitment.due_at < before)
+    """Open commitments due by a moment (at it or before), by deadline."""
+    stmt = (select(Commitment).where(Commitment.status == "open", Commitment.due_at <= before)
             .order_by(Commitment.due_at, Commitment.id))
     return list(session.scalars(stmt).unique())
 

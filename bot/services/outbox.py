@@ -1,24 +1,27 @@
 """The deliveries outbox: plan notifications once (unique key), claim, record sent / failed / skipped."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
+from bot.domain.dates import format_moment
 from bot.domain import planning
 from bot.domain.planning import Planned
 from bot.store.models import Commitment, CommitmentOwner, Delivery, Member, SweepMark
 
 SWEEP = "reminders"
+SESSION_MARK = "reminders-session"  # the session date the plan follows (to notice a move)
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=2)
+SESSION_MOVED = "the session date changed"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,11 @@ def _mark(session: Session, *, now: datetime, start: datetime | None = None) -> 
     return mark
 
 
+def swept_until(session: Session) -> datetime | None:
+    """Where the last sweep's planning stopped (None before the first sweep)."""
+    return session.scalar(select(SweepMark.swept_until).where(SweepMark.name == SWEEP))
+
+
 def plan(session: Session, *, config: Config, now: datetime,
          first_start: datetime | None = None) -> PlanReport:
     """Create outbox rows for every notification whose moment fell in (last sweep, now].
@@ -75,6 +83,7 @@ def plan(session: Session, *, config: Config, now: datetime,
     The very first sweep of a database looks back to first_start (default: now).
     """
     mark = _mark(session, now=now, start=first_start)
+    _follow_session(session, config=config, now=now)
     after, until = mark.swept_until, now
     if until <= after:
         return PlanReport(None, 0, 0)
@@ -124,6 +133,66 @@ def plan(session: Session, *, config: Config, now: datetime,
     return PlanReport((after, until), len(planned), inserted)
 
 
+def _follow_session(session: Session, *, config: Config, now: datetime) -> None:
+    """Notice a session moved while no process watched the config (edited while the bot was down)."""
+    row = session.scalar(select(SweepMark).where(SweepMark.name == SESSION_MARK))
+    starts_at = config.session.starts_at
+    if row is None:
+        session.add(SweepMark(name=SESSION_MARK, swept_until=starts_at))
+    elif row.swept_until != starts_at:
+        old = replace(config, session=replace(config.session, starts_at=row.swept_until))
+        replan_session(session, old=old, new=config, now=now)
+
+
+def replan_session(session: Session, *, old: Config, new: Config, now: datetime) -> list[Planned]:
+    """After the session moved: plan what the old date still owed but the new one already passed.
+
+    Planning only looks at moments after the last sweep. Moving the session earlier can put a
+    countdown (or the digest before the session) whose moment was still ahead into the window
+    already swept; it is planned here, due now, so that it is not lost. Several of them coalesce
+    to the newest when they are sent. Moments sent for the old date are not sent again, and
+    nothing is planned once the new session has started. Returns what was planned.
+    """
+    old_start, new_start = old.session.starts_at, new.session.starts_at
+    seen = session.scalar(select(SweepMark).where(SweepMark.name == SESSION_MARK))
+    if seen is None:
+        session.add(SweepMark(name=SESSION_MARK, swept_until=new_start))
+    else:
+        seen.swept_until = new_start  # planned for this date from now on
+    mark = session.scalar(select(SweepMark).where(SweepMark.name == SWEEP))
+    if old_start == new_start or new_start <= now or mark is None:
+        return []
+    swept = mark.swept_until
+
+    def owed(kind: str, recipient: str, moment: datetime) -> bool:
+        if moment > swept:  # not yet planned for the old date
+            return True
+        key = Planned(kind, recipient, planning.session_subject(old_start), moment, moment).key
+        return session.scalar(select(Delivery.id).where(  # planned, but not sent for the old date
+            Delivery.key == key,
+            (Delivery.status == "pending") | ((Delivery.status == "skipped") &
+                                              (Delivery.reason == SESSION_MOVED)))) is not None
+
+    subject = planning.session_subject(new_start)
+    planned: list[Planned] = []
+    channel = new.channels.working_group
+    if channel:
+        for offset in new.reminders.session:
+            moment = new_start - offset
+            if moment <= swept and owed("countdown", old.channels.working_group or channel,
+                                        old_start - offset):
+                planned.append(Planned("countdown", channel, subject, moment, now))
+    pre = new_start - new.digest.before_session
+    if pre <= swept:
+        tzs = timezones(session, [p.id for p in new.coordinators], new.timezone)
+        for person in new.coordinators:
+            if owed("digest", person.id, old_start - old.digest.before_session):
+                planned.append(Planned("digest", person.id, subject, pre,
+                                       planning.quiet_shift(now, tzs[person.id], new.quiet_hours)))
+    _insert_ignore(session, [_row(p, now) for p in planned])
+    return planned
+
+
 def _row(p: Planned, now: datetime) -> dict[str, object]:
     return {"key": p.key, "kind": p.kind, "recipient": p.recipient, "subject": p.subject,
             "due_at": p.moment, "send_after": p.send_after, "status": "pending", "attempts": 0,
@@ -133,6 +202,61 @@ def _row(p: Planned, now: datetime) -> dict[str, object]:
 def enqueue(session: Session, planned: list[Planned], *, now: datetime) -> int:
     """Add notifications outside the sweep (admin alerts, digest now); duplicates are ignored."""
     return _insert_ignore(session, [_row(p, now) for p in planned])
+
+
+def _describe(d: Delivery, tz: ZoneInfo) -> str:
+    """'the 1-day countdown', 'the 2-hour reminder', 'the digest of Mon 1 Mar 2027, 09:00 …'."""
+    if d.kind == "countdown":
+        starts = planning.unstamp(d.subject.partition("@")[2])
+        return f"the {planning.offset_label(starts - d.due_at)} countdown"
+    if d.kind == "deadline":
+        parsed = planning.parse_commitment_subject(d.subject)
+        return f"the {planning.offset_label(parsed[1] - d.due_at)} reminder" if parsed else "a newer reminder"
+    if d.kind == "digest" and d.subject.startswith("session@"):
+        return "the digest before the session"
+    what = {"digest": "digest", "overdue": "overdue nudge"}.get(d.kind, d.kind)
+    return f"the {what} of {format_moment(d.due_at, tz)}"
+
+
+def coalesce(session: Session, *, now: datetime, tz: ZoneInfo,
+             goes_out: Callable[[Delivery], bool] = lambda d: True) -> list[tuple[int, str]]:
+    """Of the notifications due together of one kind, recipient and subject, keep only the newest.
+
+    After downtime several countdowns, digests or reminders may be due at once; only the newest
+    of each group goes out (the newest countdown, the newest digest per coordinator, the nearest
+    reminder per commitment, one overdue nudge per commitment); the others are skipped, with the
+    notification that superseded them as the reason. The newest is the newest that still goes
+    out (goes_out); when none does, each is left to be skipped with its own reason.
+    Returns (id, reason) of those skipped.
+    """
+    rows = session.scalars(
+        select(Delivery).where(Delivery.status == "pending", Delivery.send_after <= now,
+                               Delivery.kind.in_(("countdown", "deadline", "overdue", "digest")))
+    ).all()
+    groups: dict[tuple[str, str, str], list[Delivery]] = {}
+    for d in rows:
+        if d.kind == "digest" and d.subject == "now":
+            continue  # asked for by an admin: never merged away
+        subject = "" if d.kind == "digest" else d.subject  # one digest per coordinator
+        groups.setdefault((d.kind, d.recipient, subject), []).append(d)
+    out: list[tuple[int, str]] = []
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda d: (d.due_at, d.id))
+        keep = next((d for d in reversed(group) if goes_out(d)), None)
+        if keep is None:
+            continue
+        reason = f"superseded by {_describe(keep, tz)}"
+        for d in group:
+            if d is keep:
+                continue
+            result = session.execute(update(Delivery)
+                                     .where(Delivery.id == d.id, Delivery.status == "pending")
+                                     .values(status="skipped", reason=reason))
+            if getattr(result, "rowcount", 0) == 1:
+                out.append((d.id, reason))
+    return out
 
 
 def ready(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
@@ -153,10 +277,35 @@ def claim(session: Session, *, delivery_id: int, holder: str, now: datetime) -> 
     return session.get(Delivery, delivery_id, populate_existing=True)
 
 
-def stale_claims(session: Session, *, now: datetime, lease: timedelta = CLAIM_LEASE) -> list[Delivery]:
-    """Deliveries claimed by a process that never recorded the outcome (it likely died)."""
-    stmt = select(Delivery).where(Delivery.status == "claimed", Delivery.claimed_at < now - lease)
+def to_reconcile(session: Session, *, now: datetime, lease: timedelta = CLAIM_LEASE
+                 ) -> list[Delivery]:
+    """Claimed deliveries whose outcome nobody knows, due for a look in Slack's history.
+
+    Two kinds: claimed by a process that never recorded the outcome (it likely died), and
+    attempts that ended in an unknown outcome (claimed_by is empty; send_after says when to look).
+    """
+    stmt = select(Delivery).where(
+        Delivery.status == "claimed",
+        or_(and_(Delivery.claimed_by.is_not(None), Delivery.claimed_at < now - lease),
+            and_(Delivery.claimed_by.is_(None), Delivery.send_after <= now)),
+    ).order_by(Delivery.id)
     return list(session.scalars(stmt))
+
+
+def take_for_check(session: Session, *, delivery_id: int, holder: str, was_holder: str | None,
+                   attempts: int) -> bool:
+    """Take a delivery of unknown outcome for a history check; False if another process has it."""
+    stmt = update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "claimed",
+                                  Delivery.attempts == attempts)
+    stmt = stmt.where(Delivery.claimed_by.is_(None) if was_holder is None
+                      else Delivery.claimed_by == was_holder)
+    result = session.execute(stmt.values(claimed_by=holder, attempts=attempts + 1))
+    return getattr(result, "rowcount", 0) == 1
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the given number of attempts: 15 s, 30 s, 1 min, … up to 1 h."""
+    return timedelta(seconds=min(3600, 15 * 2 ** (max(1, attempts) - 1)))
 
 
 def _finish(session: Session, delivery_id: int, holder: str | None, **values: object) -> bool:
@@ -189,14 +338,33 @@ def retry_later(session: Session, *, delivery_id: int, holder: str | None, reaso
     if attempts >= MAX_ATTEMPTS:
         return mark_failed(session, delivery_id=delivery_id, holder=holder,
                            reason=f"gave up after {attempts} attempts: {reason}")
-    wait = timedelta(seconds=min(3600, 15 * 2 ** (attempts - 1)))
     return _finish(session, delivery_id, holder, status="pending", reason=reason,
-                   send_after=now + wait, claimed_by=None, claimed_at=None)
+                   send_after=now + backoff(attempts), claimed_by=None, claimed_at=None)
 
 
-def release(session: Session, *, delivery_id: int) -> bool:
-    """A stale claim whose message is not in Slack goes back to pending."""
-    return _finish(session, delivery_id, None, status="pending", claimed_by=None, claimed_at=None)
+def mark_unknown(session: Session, *, delivery_id: int, holder: str | None, reason: str,
+                 attempts: int, now: datetime) -> bool:
+    """The message may or may not be in Slack: keep it claimed, look in the history before any re-send.
+
+    The claim keeps claimed_at (the attempt's moment, where the history search starts) and loses
+    its holder; send_after is when to look (with backoff). After MAX_ATTEMPTS it fails, and the
+    admins hear of it: it is never re-sent blind.
+    """
+    if attempts >= MAX_ATTEMPTS:
+        return mark_failed(session, delivery_id=delivery_id, holder=holder,
+                           reason=f"gave up after {attempts} attempts, not knowing whether it "
+                                  f"arrived: {reason}")
+    return _finish(session, delivery_id, holder, reason=reason, claimed_by=None,
+                   send_after=now + backoff(attempts))
+
+
+def release(session: Session, *, delivery_id: int, holder: str | None = None,
+            now: datetime | None = None) -> bool:
+    """A claim whose message is not in Slack goes back to pending (to be sent at once)."""
+    values: dict[str, object] = {"status": "pending", "claimed_by": None, "claimed_at": None}
+    if now is not None:
+        values["send_after"] = now
+    return _finish(session, delivery_id, holder, **values)
 
 
 def unreported_failures(session: Session) -> list[Delivery]:

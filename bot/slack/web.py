@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -10,6 +11,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.domain.reply import Attachment, Reply
 from bot.ports import DeliveryError, Posted
@@ -26,11 +30,36 @@ PERMANENT_ERRORS = frozenset({
     "restricted_action", "no_permission",
 })
 METADATA_EVENT = "wgbot_delivery"
+# Methods that post: a second call after an unknown outcome may post the same message twice.
+POSTING_METHODS = frozenset({"chat.postMessage"})
+HISTORY_PAGE = 200
+HISTORY_PAGES = 25  # reconciliation reads at most this many pages (5,000 messages) of a window
+
+
+def request_sent(error: Exception | None) -> bool:
+    """False only when the request certainly never reached Slack.
+
+    urllib wraps failures while connecting and sending in URLError; a timeout or a dropped
+    connection while waiting for the answer arrives unwrapped, after Slack may have acted on it.
+    """
+    return not isinstance(error, URLError)
+
+
+class ConnectionRetryUnlessPosted(ConnectionErrorRetryHandler):
+    """Retries connection errors, but never a post that may already have reached Slack."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        method = request.url.rstrip("/").rsplit("/", 1)[-1]
+        if method in POSTING_METHODS and request_sent(error):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
 def make_client(*, token: str | None, base_url: str, rate_limit_retries: int = 5,
-                pauses: MethodPauses | None = None) -> WebClient:
-    """A WebClient that retries connection errors, HTTP 429 and 5xx.
+                timeout: float = 15, pauses: MethodPauses | None = None) -> WebClient:
+    """A WebClient that retries connection errors (never a post that may have reached Slack),
+    HTTP 429 and 5xx.
 
     A 429 pauses its method for every thread using this client for Retry-After (bot.slack.pace).
     """
@@ -39,9 +68,9 @@ def make_client(*, token: str | None, base_url: str, rate_limit_retries: int = 5
         pauses=pauses,
         token=token,
         base_url=base_url,
-        timeout=15,
+        timeout=timeout,  # type: ignore[arg-type]  # urllib takes seconds as a float
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            ConnectionRetryUnlessPosted(max_retry_count=2),
             SharedRateLimitRetryHandler(pauses, max_retry_count=rate_limit_retries),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
@@ -69,7 +98,9 @@ class SlackNotifier:
             reason = _error_of(e)
             raise DeliveryError(reason, permanent=reason in PERMANENT_ERRORS) from e
         except Exception as e:  # network errors left after the retry handlers gave up
-            raise DeliveryError(f"{type(e).__name__}: {e}", permanent=False) from e
+            unknown = method in POSTING_METHODS and request_sent(e)
+            raise DeliveryError(f"{type(e).__name__}: {e}" + (" (outcome unknown)" if unknown else ""),
+                                permanent=False, unknown_outcome=unknown) from e
 
     def dm_channel(self, user_id: str) -> str:
         """The DM channel id with a user (conversations.open, cached)."""
@@ -94,16 +125,29 @@ class SlackNotifier:
                    initial_comment=attachment.comment or None)
 
     def find_key(self, *, channel: str, key: str, oldest_ts: float) -> Posted | None:
-        """Search the channel's recent history for a message carrying this delivery key."""
+        """Search the channel's history since oldest_ts, page by page, for this delivery key.
+
+        Raises a permanent DeliveryError when the window is longer than HISTORY_PAGES pages:
+        the caller must not re-send what it could not rule out.
+        """
         target = self.dm_channel(channel) if channel[:1] in ("U", "W") else channel
-        resp = self._call("conversations.history", channel=target, oldest=f"{oldest_ts:.6f}",
-                          limit=200, include_all_metadata=True)
-        for msg in resp.get("messages", []) or []:
-            meta = msg.get("metadata") or {}
-            if meta.get("event_type") == METADATA_EVENT and \
-                    (meta.get("event_payload") or {}).get("key") == key:
-                return Posted(channel=target, ts=str(msg.get("ts", "")))
-        return None
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            kwargs: dict[str, Any] = {"channel": target, "oldest": f"{oldest_ts:.6f}",
+                                      "limit": HISTORY_PAGE, "include_all_metadata": True}
+            if cursor:
+                kwargs["cursor"] = cursor
+            resp = self._call("conversations.history", **kwargs)
+            for msg in resp.get("messages", []) or []:
+                meta = msg.get("metadata") or {}
+                if meta.get("event_type") == METADATA_EVENT and \
+                        (meta.get("event_payload") or {}).get("key") == key:
+                    return Posted(channel=target, ts=str(msg.get("ts", "")))
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not resp.get("has_more") or not cursor:
+                return None
+        raise DeliveryError(f"history_too_long: more than {HISTORY_PAGES * HISTORY_PAGE} messages "
+                            f"to search", permanent=True)
 
 
 class SlackDirectory:

@@ -128,3 +128,61 @@ def test_admin_digest_now_and_status(fake: FakeSlack, config_dir: Path, tmp_path
         assert "1 sent" in status and "Config* — OK" in status
         config = _text(_reply(bot.client.command("admin config", user_id=ADMIN)))
         assert "16 recommendations" in config
+
+
+def _heads(fake: FakeSlack) -> list[str]:
+    return [c.params["blocks"][0]["text"]["text"] for c in fake.messages("C0WGMIGRATE")]
+
+
+def test_after_downtime_one_countdown_goes_out_worded_for_then(fake: FakeSlack, config_dir: Path,
+                                                                tmp_path: Path) -> None:
+    import sqlite3
+
+    # the session 70 s ahead; countdowns 20 s, 35 s, 40 s and 45 s after the start
+    offsets = [50, 35, 30, 25]
+    _session_soon(config_dir, 70, [f"{n}s" for n in offsets])
+    session_at = time.time() + 70
+    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p")
+    try:
+        bot.start()
+        fake.wait_for("chat.postMessage", count=1, timeout=50,
+                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
+        assert bot.stop() == 0
+        while time.time() < session_at - 24:  # down across the next countdown moments
+            time.sleep(0.2)
+        bot.start()
+        fake.wait_for("chat.postMessage", count=2, timeout=30,
+                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
+        time.sleep(3)
+        heads = _heads(fake)
+        assert len(heads) == 2, heads  # no burst: one countdown for those that fell due together
+        first = int(heads[0].split()[1])
+        assert first in offsets[:2], heads  # sent on time: exactly its offset
+        sent = fake.messages("C0WGMIGRATE")[1]
+        left = int(session_at - sent.at)
+        claimed = int(heads[1].split()[1])
+        assert heads[1].endswith("seconds to the special session") and claimed <= left + 1, \
+            (heads[1], left)  # never more than remains (the session is set to the second)
+    finally:
+        bot.close()
+    with sqlite3.connect(tmp_path / "p" / "wgbot.db") as conn:
+        reasons = [r for (r,) in conn.execute(
+            "SELECT reason FROM deliveries WHERE kind='countdown' AND status='skipped'")]
+    assert reasons and set(reasons) == {"superseded by the 25-second countdown"}, reasons
+
+
+def test_a_post_that_times_out_after_posting_arrives_once(fake: FakeSlack, config_dir: Path,
+                                                          tmp_path: Path) -> None:
+    _session_soon(config_dir, 90, ["60s"])
+    fake.hang_after("chat.postMessage", seconds=4, times=1)  # posted, then no answer in time
+    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p",
+                     env={"WGBOT_SLACK_TIMEOUT": "1"})
+    try:
+        bot.start()
+        fake.wait_for("conversations.history", timeout=80)  # looked before re-sending
+        time.sleep(3)
+        keys = _countdown_keys(fake)
+        assert len(keys) == 1, (keys, bot.log_text()[-3000:])
+        assert "outcome unknown" in bot.log_text()
+    finally:
+        bot.close()

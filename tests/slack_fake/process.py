@@ -140,7 +140,7 @@ class BotProcess:
     def _spawn(self) -> None:
         if self._log is not None:
             self._log.close()
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.log_path, "ab")
         self._log.write(f"\n=== wgbot serve on port {self.port} ===\n".encode())
         self._log.flush()
         cmd = [str(self.executable), "serve", "--host", "127.0.0.1", "--port", str(self.port),

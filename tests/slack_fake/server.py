@@ -98,7 +98,7 @@ class UserProfile:
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "ratelimit" | "server_error" | "delay"
+    kind: str  # "fail" | "ratelimit" | "server_error" | "delay" | "hang_after" | "drop_after"
     method: str | None
     remaining: int | None = None
     error: str = ""
@@ -170,6 +170,7 @@ class _Answer:
     body: bytes
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection instead of answering
 
 
 def _truthy(value: Any) -> bool:
@@ -369,10 +370,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
             answer = fake._dispatch(self.command, self.path, dict(self.headers.items()), body)
-        except Exception as e:  # noqa: BLE001 - a bug in the fake must not hang the client
+        except Exception as e:
             payload = json.dumps({"ok": False, "error": "fake_internal_error",
                                   "detail": f"{type(e).__name__}: {e}"}).encode()
             answer = _Answer(500, payload)
+        if answer.drop:
+            self.close_connection = True
+            return
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))
@@ -541,6 +545,19 @@ class FakeSlack:
         with self._lock:
             self._hangs.append(h)
         return h
+
+    def hang_after(self, method: str | None, seconds: float, times: int | None = None) -> None:
+        """Carry out calls of a method (a post is posted), then wait `seconds` before answering.
+
+        A client whose timeout is shorter sees a timeout for a call that did take effect.
+        """
+        with self._lock:
+            self._faults.append(_Fault("hang_after", method, remaining=times, seconds=seconds))
+
+    def drop_after(self, method: str | None, times: int | None = None) -> None:
+        """Carry out calls of a method, then close the connection without answering."""
+        with self._lock:
+            self._faults.append(_Fault("drop_after", method, remaining=times))
 
     def clear_faults(self) -> None:
         """Remove every fail / rate_limit / server_error / delay / hang rule (releasing hangs)."""
@@ -743,7 +760,7 @@ class FakeSlack:
                ) -> _Answer:
         at = self._clock()
         params = _decode_json_fields(params)
-        seconds = 0.0
+        seconds = hang = 0.0
         fault_answer: _Answer | None = None
         with self._lock:
             for f in self._faults:
@@ -751,7 +768,7 @@ class FakeSlack:
                     f.use()
                     seconds += f.seconds
             for f in self._faults:
-                if f.kind == "delay" or not f.matches(method):
+                if f.kind in ("delay", "hang_after", "drop_after") or not f.matches(method):
                     continue
                 if f.kind == "server_error":
                     f.use()
@@ -783,11 +800,20 @@ class FakeSlack:
             self._calls.append(Call(method=method, params=params, headers=headers, token=token,
                                     at=at, status=result.status, response=response,
                                     answered_at=self._clock()))
-            hang = next((h for h in self._hangs if h.matches(method, params)), None)
-            if hang is not None:
-                hang.used = True
-        if hang is not None:
-            hang.hold()
+            held = next((h for h in self._hangs if h.matches(method, params)), None)
+            if held is not None:
+                held.used = True
+            if fault_answer is None:
+                for f in self._faults:
+                    if f.kind in ("hang_after", "drop_after") and f.matches(method):
+                        f.use()
+                        hang += f.seconds
+                        if f.kind == "drop_after":
+                            result = _Answer(result.status, b"", drop=True)
+        if held is not None:
+            held.hold()
+        if hang > 0:
+            time.sleep(hang)
         return result
 
     def _response_url_answer(self, method: str, params: dict[str, Any], token: str | None
