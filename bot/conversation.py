@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.config.types import Config
 from bot.domain import grammar, planning, rules
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
-from bot.domain.reply import Attachment, Note, Reply, Section, escape, simple
+from bot.domain.reply import Attachment, Mrkdwn, Note, Reply, Section, md, mention, simple
 from bot.ports import ConfigSource
 from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
@@ -240,7 +240,7 @@ class Conversation:
         kb = config.knowledge
         if rec_id is not None and kb.get(rec_id) is None:
             return Outcome(simple(
-                f"There is no recommendation *{escape(rec_id)}*; use S1–S6 or L1–L10 "
+                f"There is no recommendation *{rec_id}*; use S1–S6 or L1–L10 "
                 f"(`/wg recs` lists them). Nothing was recorded."))
         try:
             commitments.validate_text(what)
@@ -313,7 +313,7 @@ class Conversation:
             if not rules.may_change(config, user_id=caller.user_id, owner_id=c.owner_id,
                                     creator_id=c.creator_id):
                 return Outcome(simple(rules.refusal(cmd.action, c.id),
-                                      note=f"#{c.id} belongs to <@{c.owner_id}>."))
+                                      note=md("#{} belongs to {}.", c.id, mention(c.owner_id))))
             problem = rules.transition_problem(cmd.action, status=c.status, commitment_id=c.id)
             if problem:
                 return Outcome(simple(problem))
@@ -338,7 +338,8 @@ class Conversation:
             messages: tuple[DirectMessage, ...] = ()
             if c.owner_id != caller.user_id and cmd.action in ("move", "cancel", "reopen"):
                 verb = {"move": "moved", "cancel": "cancelled", "reopen": "reopened"}[cmd.action]
-                note = (f"<@{caller.user_id}> {verb} your commitment *#{c.id}* “{escape(c.text)}”"
+                note = (md("{} {} your commitment *#{}* “{}”", mention(caller.user_id), verb,
+                           c.id, c.text)
                         + (f"; it is now due {format_moment(c.due_at, self._tz(s, c.owner_id))}."
                            if cmd.action != "cancel" else "."))
                 messages = (DirectMessage(c.owner_id, simple(note)),)
@@ -407,8 +408,8 @@ class Conversation:
     def _admin(self, caller: Caller, action: str) -> Reply:
         config = self.config
         if not config.is_admin(caller.user_id):
-            names = ", ".join(f"<@{p.id}>" for p in config.admins)
-            return simple(f"Only admins can use `/wg admin {action}`. The admins are {names}.",
+            names = Mrkdwn(", ").join(mention(p.id) for p in config.admins)
+            return simple(md("Only admins can use `/wg admin {}`. The admins are {}.", action, names),
                           note="Admins are listed in config/settings.yaml.")
         if action == "help":
             return simple("Admin commands: " + grammar.USAGE["admin"])

@@ -13,11 +13,13 @@ from bot.domain.reply import (
     Confirm,
     Fields,
     Header,
+    Mrkdwn,
     Note,
     Part,
     Reply,
     Section,
-    escape,
+    md,
+    mention,
 )
 from bot.store.models import AuditEntry, Commitment
 
@@ -50,19 +52,19 @@ def _rec_label(kb: KnowledgeBase, rec_id: str | None) -> str:
 
 
 def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
-         show_owner: bool = True) -> str:
+         show_owner: bool = True) -> Mrkdwn:
     """One commitment as a line of mrkdwn."""
     flag = ""
     if c.status == "open" and c.due_at <= now:
         flag = "⚠️ *overdue* · "
     elif c.status != "open":
         flag = f"_{STATUS_LABEL[c.status]}_ · "
-    bits = [f"{flag}due {format_moment(c.due_at, tz)} ({until(c.due_at, now)})"]
+    bits: list[str] = [f"{flag}due {format_moment(c.due_at, tz)} ({until(c.due_at, now)})"]
     if c.rec_id:
         bits.append(_rec_label(kb, c.rec_id))
     if show_owner:
-        bits.append(f"<@{c.owner_id}>")
-    return f"*#{c.id}* {escape(c.text)}\n" + " · ".join(bits)
+        bits.append(mention(c.owner_id))
+    return md("*#{}* {}\n", c.id, c.text) + Mrkdwn(" · ").join(bits)
 
 
 def buttons(c: Commitment, *, origin: str) -> Actions:
@@ -75,7 +77,7 @@ def buttons(c: Commitment, *, origin: str) -> Actions:
         Button("Move", "wg_move", v, command=f"/wg move {c.id} to <date>"),
         Button("Cancel", "wg_cancel", v, command=f"/wg cancel {c.id}", style="danger",
                confirm=Confirm(title=f"Cancel #{c.id}?",
-                               text=f"“{escape(c.text)[:200]}” will no longer be tracked or reminded.",
+                               text=f"“{c.text[:200]}” will no longer be tracked or reminded.",
                                confirm="Cancel it", deny="Keep it")),
     ))
 
@@ -83,15 +85,16 @@ def buttons(c: Commitment, *, origin: str) -> Actions:
 def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
             caller_id: str) -> Reply:
     """The answer to `/wg commit`."""
-    who = "You committed" if c.owner_id == caller_id else f"<@{c.owner_id}> is committed"
+    who = Mrkdwn("You committed") if c.owner_id == caller_id \
+        else md("{} is committed", mention(c.owner_id))
     rec = kb.get(c.rec_id) if c.rec_id else None
-    text = f"✅ Recorded *#{c.id}*: {who} to “{escape(c.text)}”"
+    text = md("✅ Recorded *#{}*: {} to “{}”", c.id, who, c.text)
     fields = [f"*Due*\n{format_moment(c.due_at, tz)} ({until(c.due_at, now)})"]
     if rec:
         fields.append(f"*For*\n{rec.id} · {rec.title}")
     parts: list[Part] = [Section(text), Fields(tuple(fields)), buttons(c, origin="none")]
-    hint = (f"I'll remind <@{c.owner_id}> before the deadline. " if c.owner_id != caller_id
-            else "I'll remind you before the deadline. ")
+    hint = (md("I'll remind {} before the deadline. ", mention(c.owner_id))
+            if c.owner_id != caller_id else Mrkdwn("I'll remind you before the deadline. "))
     parts.append(Note(hint + f"`/wg show {c.id}` · `/wg list`"))
     return Reply(parts=tuple(parts),
                  text=f"Recorded #{c.id}, due {format_moment(c.due_at, tz)}")
@@ -100,8 +103,8 @@ def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
 def assigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
                 assigner_id: str) -> Reply:
     """The DM an owner gets when someone else records a commitment for them."""
-    text = (f"<@{assigner_id}> recorded a commitment for you: *#{c.id}* “{escape(c.text)}”, due "
-            f"{format_moment(c.due_at, tz)} ({until(c.due_at, now)}).")
+    text = md("{} recorded a commitment for you: *#{}* “{}”, due {} ({}).", mention(assigner_id),
+              c.id, c.text, format_moment(c.due_at, tz), until(c.due_at, now))
     parts: list[Part] = [Section(text)]
     if c.rec_id:
         parts.append(Note(f"For {_rec_label(kb, c.rec_id)}"))
@@ -113,21 +116,21 @@ def detail(c: Commitment, trail: list[AuditEntry], *, kb: KnowledgeBase, tz: Zon
            now: datetime) -> Reply:
     """`/wg show <id>`: the commitment and its audit trail."""
     rec = kb.get(c.rec_id) if c.rec_id else None
-    fields = [
-        f"*Owner*\n<@{c.owner_id}>",
+    fields: list[str] = [
+        md("*Owner*\n{}", mention(c.owner_id)),
         f"*Status*\n{STATUS_LABEL[c.status]}"
         + (" · ⚠️ overdue" if c.status == "open" and c.due_at <= now else ""),
-        f"*Due*\n{format_moment(c.due_at, tz)}\n({until(c.due_at, now)}; typed “{escape(c.due_words)}”)",
+        f"*Due*\n{format_moment(c.due_at, tz)}\n({until(c.due_at, now)}; typed “{c.due_words}”)",
         f"*For*\n{rec.id} · {rec.title}" if rec else "*For*\nno recommendation",
-        f"*Recorded by*\n<@{c.creator_id}> on {format_moment(c.created_at, tz)}",
+        md("*Recorded by*\n{} on {}", mention(c.creator_id), format_moment(c.created_at, tz)),
     ]
-    history = "\n".join(_audit_line(e, tz) for e in trail[-20:]) or "no changes yet"
-    parts: list[Part] = [Header(f"#{c.id}"), Section(escape(c.text)), Fields(tuple(fields)),
-                         Section(f"*History*\n{history}"), buttons(c, origin="show")]
+    history = Mrkdwn("\n").join(_audit_line(e, tz) for e in trail[-20:]) or "no changes yet"
+    parts: list[Part] = [Header(f"#{c.id}"), Section(c.text), Fields(tuple(fields)),
+                         Section(md("*History*\n{}", history)), buttons(c, origin="show")]
     return Reply(parts=tuple(parts), text=f"#{c.id}: {c.text[:100]}")
 
 
-def _audit_line(e: AuditEntry, tz: ZoneInfo) -> str:
+def _audit_line(e: AuditEntry, tz: ZoneInfo) -> Mrkdwn:
     when = format_moment(e.at, tz)
     if e.action == "created":
         what = "recorded it"
@@ -145,7 +148,7 @@ def _audit_line(e: AuditEntry, tz: ZoneInfo) -> str:
         what = "cancelled it"
     else:
         what = e.action
-    return f"• {when} — <@{e.actor_id}> {what}"
+    return md("• {} — {} {}", when, mention(e.actor_id), what)
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ def changed(c: Commitment, *, action: str, kb: KnowledgeBase, tz: ZoneInfo, now:
     """The answer to done / reopen / cancel / move."""
     what = {"done": "✅ Marked *#{id}* done", "reopen": "↩️ Reopened *#{id}*",
             "cancel": "🗑️ Cancelled *#{id}*", "move": "📅 Moved *#{id}*"}[action].format(id=c.id)
-    text = f"{what}: “{escape(c.text)}”"
+    text = f"{what}: “{c.text}”"
     if action in ("move", "reopen"):
         text += f" — now due {format_moment(c.due_at, tz)} ({until(c.due_at, now)})"
     parts: list[Part] = [Section(text)]

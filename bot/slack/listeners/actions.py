@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.conversation import Caller, apology
-from bot.domain.reply import Note, Reply
+from bot.domain.reply import Note, Reply, md, mention
 from bot.slack import render
 from bot.slack.listeners import SlackDeps, deliver_followups, log
 from bot.slack.views_build import move_modal
@@ -56,7 +56,7 @@ def register(app: App, deps: SlackDeps) -> None:
         caller = _caller(body)
         try:
             outcome = deps.conversation.answer(caller, str(action.get("value") or ""))
-            shared = Reply(parts=(*outcome.reply.parts, Note(f"Shared by <@{caller.user_id}>")),
+            shared = Reply(parts=(*outcome.reply.parts, Note(md("Shared by {}", mention(caller.user_id)))),
                            text=outcome.reply.text, ephemeral=False)
             respond(response_type="in_channel", replace_original=False, **render.message(shared))
         except Exception:
