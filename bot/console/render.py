@@ -29,7 +29,12 @@ def plain(text: str) -> str:
     out = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", out)
     if isinstance(text, Mrkdwn):
         out = out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return _CONTROL.sub("", out)
+    return printable(out)
+
+
+def printable(text: str) -> str:
+    """Text without control characters, so nothing typed or stored can drive the terminal."""
+    return _CONTROL.sub("", text)
 
 
 def _wrap(text: str, indent: str = "", rest: str | None = None) -> str:
