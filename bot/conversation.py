@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config.types import Config
-from bot.domain import grammar, planning, rules
+from bot.domain import grammar, planning, rules, values
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
 from bot.domain.reply import Attachment, Mrkdwn, Note, Reply, Section, md, mention, simple
 from bot.ports import ConfigSource
@@ -112,8 +112,17 @@ class Conversation:
         except Exception:
             return Outcome(apology(log, f"action {action_id} {value!r} from {caller.user_id}"))
 
-    def move_to(self, caller: Caller, commitment_id: int, due_words: str, *, origin: str = "none",
-                due: DueDate | None = None) -> Outcome:
+    def shared(self, caller: Caller, command: values.ReadOnly) -> Outcome:
+        """Answer a read-only command for Share in channel (recs, session, help); nothing else."""
+        if not isinstance(command, grammar.Recs | grammar.SessionInfo | grammar.Help):
+            return Outcome(help_replies.not_shareable())
+        try:
+            return self._answer(caller, command)
+        except Exception:
+            return Outcome(apology(log, f"share {command!r} from {caller.user_id}"))
+
+    def move_to(self, caller: Caller, commitment_id: int, due_words: str, *,
+                origin: values.Origin = "none", due: DueDate | None = None) -> Outcome:
         """Move a commitment (from the Move modal or text)."""
         try:
             return self._change(caller, grammar.Change("move", commitment_id, due_words), due=due,
@@ -238,6 +247,10 @@ class Conversation:
                 rec_id: str | None) -> Outcome:
         config, now = self.config, self._clock.now()
         kb = config.knowledge
+        what = grammar.clean(what)  # the modal's text gets exactly what typed text gets
+        if owner_id is not None and values.user_id(owner_id) is None:
+            return Outcome(simple("The owner must be a person in this workspace. "
+                                  "Nothing was recorded."))
         if rec_id is not None and kb.get(rec_id) is None:
             return Outcome(simple(
                 f"There is no recommendation *{rec_id}*; use S1–S6 or L1–L10 "
@@ -294,7 +307,7 @@ class Conversation:
                                               banner=banner, capped=result.capped)
 
     def _change(self, caller: Caller, cmd: grammar.Change, *, due: DueDate | None = None,
-                origin: str = "none") -> Outcome:
+                origin: values.Origin = "none") -> Outcome:
         config, now = self.config, self._clock.now()
         kb = config.knowledge
         self._refresh_member(caller.user_id)
@@ -345,39 +358,47 @@ class Conversation:
                 messages = (DirectMessage(c.owner_id, simple(note)),)
             cid = c.id
         self._replan(cid)
-        if origin.startswith("list:"):
-            _, scope, arg, page = origin.split(":", 3)
-            reply = self._list(caller, scope, arg, int(page or 1),
-                               banner=reply.text)
-            reply = Reply(parts=reply.parts, text=reply.text, replace_original=True)
-        elif origin == "msg":  # a reminder or assignment DM: the message itself shows the result
-            reply = Reply(parts=reply.parts, text=reply.text, replace_original=True)
-        elif origin == "show":
-            shown = self._change(caller, grammar.Change("show", cid)).reply
-            reply = Reply(parts=shown.parts, text=shown.text, replace_original=True)
+        try:
+            reply = self._redraw(caller, origin, reply, cid)
+        except Exception:  # the change is written: confirm it, even without the redrawn view
+            log.warning("could not redraw %s after #%s changed; confirming the change alone",
+                        values.origin_value(origin), cid, exc_info=True)
         return Outcome(reply, messages, changed=(cid,))
+
+    def _redraw(self, caller: Caller, origin: values.Origin, reply: Reply, cid: int) -> Reply:
+        """What replaces the message a button sat on after a change (or the plain confirmation)."""
+        if isinstance(origin, values.ListPage):
+            listed = self._list(caller, origin.scope, origin.arg, origin.page, banner=reply.text)
+            return Reply(parts=listed.parts, text=listed.text, replace_original=True)
+        if origin == "msg":  # a reminder or assignment DM: the message itself shows the result
+            return Reply(parts=reply.parts, text=reply.text, replace_original=True)
+        if origin == "show":
+            shown = self._change(caller, grammar.Change("show", cid)).reply
+            return Reply(parts=shown.parts, text=shown.text, replace_original=True)
+        return reply
 
     def _act(self, caller: Caller, action_id: str, value: str) -> Outcome:
         if action_id in ("wg_done", "wg_cancel", "wg_reopen"):
-            raw_id, _, origin = value.partition("|")
-            if not raw_id.isdigit():
-                return Outcome(simple("That button is out of date; try `/wg list`."))
+            target = values.parse_target(value)
+            if target is None:
+                return Outcome(help_replies.out_of_date())
             action = {"wg_done": "done", "wg_cancel": "cancel", "wg_reopen": "reopen"}[action_id]
-            out = self._change(caller, grammar.Change(action, int(raw_id)),  # type: ignore[arg-type]
-                               origin=origin or "none")
-            return out
+            return self._change(caller, grammar.Change(action, target.commitment_id),  # type: ignore[arg-type]
+                                origin=target.origin)
         if action_id == "wg_page":
-            scope, _, rest = value.partition(":")
-            arg, _, page = rest.rpartition(":")
-            if scope not in ("mine", "all", "overdue", "done", "user", "rec") or not page.isdigit():
-                return Outcome(simple("That button is out of date; try `/wg list`."))
-            reply = self._list(caller, scope, arg, int(page))
+            page = values.parse_page(value)
+            if page is None:
+                return Outcome(help_replies.out_of_date())
+            reply = self._list(caller, page.scope, page.arg, page.page)
             return Outcome(Reply(parts=reply.parts, text=reply.text, replace_original=True))
         if action_id in ("wg_rec_previous", "wg_rec_next"):
-            reply = self._recs(grammar.Recs("id", value))
-            return Outcome(Reply(parts=reply.parts, text=reply.text, shareable=True,
+            rec_id = values.parse_rec(value)
+            if rec_id is None:
+                return Outcome(help_replies.out_of_date("/wg recs"))
+            reply = self._recs(grammar.Recs("id", rec_id))
+            return Outcome(Reply(parts=reply.parts, text=reply.text, shareable=reply.shareable,
                                  replace_original=True))
-        return Outcome(simple("That button is out of date; try `/wg help`."))
+        return Outcome(help_replies.out_of_date("/wg help"))
 
     def _export(self, caller: Caller, fmt: str) -> Outcome:
         config, now = self.config, self._clock.now()

@@ -79,12 +79,12 @@ def md(template: str, *args: Any, **kwargs: Any) -> Mrkdwn:
 
 def mention(user_id: str) -> Mrkdwn:
     """``<@U…>`` for a well-formed user id; anything else is shown as escaped text."""
-    return Mrkdwn(f"<@{user_id}>") if USER_ID.match(user_id) else Mrkdwn(escape_text(user_id))
+    return Mrkdwn(f"<@{user_id}>") if USER_ID.fullmatch(user_id) else Mrkdwn(escape_text(user_id))
 
 
 def channel_link(channel_id: str) -> Mrkdwn:
     """``<#C…>`` for a well-formed channel id; anything else is shown as escaped text."""
-    return Mrkdwn(f"<#{channel_id}>") if CHANNEL_ID.match(channel_id) \
+    return Mrkdwn(f"<#{channel_id}>") if CHANNEL_ID.fullmatch(channel_id) \
         else Mrkdwn(escape_text(channel_id))
 
 

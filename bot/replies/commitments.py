@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_moment
+from bot.domain import values
 from bot.domain.knowledge import KnowledgeBase
 from bot.domain.reply import (
     Actions,
@@ -67,9 +68,9 @@ def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
     return md("*#{}* {}\n", c.id, c.text) + Mrkdwn(" · ").join(bits)
 
 
-def buttons(c: Commitment, *, origin: str) -> Actions:
+def buttons(c: Commitment, *, origin: values.Origin) -> Actions:
     """Done / Move / Cancel for an open commitment; Reopen otherwise. origin says what to redraw."""
-    v = f"{c.id}|{origin}"
+    v = values.target_value(c.id, origin)
     if c.status != "open":
         return Actions((Button("Reopen", "wg_reopen", v, command=f"/wg reopen {c.id}"),))
     return Actions((
@@ -161,9 +162,13 @@ class ListView:
     title: str
 
     @property
-    def origin(self) -> str:
-        """Compact form carried in button values so the list can be redrawn after an action."""
-        return f"list:{self.scope}:{self.arg}:{self.page}"
+    def origin(self) -> values.ListPage:
+        """The page carried in button values so the list can be redrawn after an action."""
+        return self.at(self.page)
+
+    def at(self, page: int) -> values.ListPage:
+        """Another page of the same listing."""
+        return values.ListPage(self.scope, self.arg, page)  # type: ignore[arg-type]
 
 
 def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages: int,
@@ -207,10 +212,10 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
     if view.page < pages or view.page > 1:
         nav: list[Button] = []
         if view.page > 1:
-            nav.append(Button("Previous", "wg_page", f"{view.scope}:{view.arg}:{view.page - 1}",
+            nav.append(Button("Previous", "wg_page", values.page_value(view.at(view.page - 1)),
                               command=_list_cmd(view, view.page - 1)))
         if view.page < pages:
-            nav.append(Button("Show more", "wg_page", f"{view.scope}:{view.arg}:{view.page + 1}",
+            nav.append(Button("Show more", "wg_page", values.page_value(view.at(view.page + 1)),
                               command=_list_cmd(view, view.page + 1)))
         parts.append(Actions(tuple(nav)))
     return Reply(parts=tuple(parts), text=f"{view.title}: {total}")

@@ -34,3 +34,16 @@ def usage(*, role: str) -> Reply:
     if role != "member":
         parts.append(Note(f"You are listed as {'an admin' if role == 'admin' else 'a coordinator'}."))
     return Reply(parts=tuple(parts), text="How to use /wg")
+
+
+def out_of_date(instead: str = "/wg list") -> Reply:
+    """A button, menu or form whose value the bot cannot use: nothing was changed."""
+    text = f"That button is out of date, so nothing was changed; try `{instead}`."
+    return Reply(parts=(Section(text),), text=text)
+
+
+def not_shareable() -> Reply:
+    """Share was pressed on something other than the report, help or the session countdown."""
+    text = ("Only recommendations, help and the session countdown can be shared; "
+            "that button is out of date, so nothing was posted.")
+    return Reply(parts=(Section(text),), text=text)

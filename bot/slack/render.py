@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain import values
 from bot.domain.reply import (
     Actions,
     Button,
@@ -102,8 +103,9 @@ def blocks(reply: Reply, *, share: str | None = None, max_blocks: int = MAX_BLOC
     """The reply as validated block dicts, trimmed to Slack's block count and message size."""
     parts = list(reply.parts)
     extra: list[Part] = []
-    if share and reply.shareable:
-        extra.append(Actions((Button("Share in channel", "wg_share", _cut(share, MAX_VALUE)),)))
+    share_value = values.share_value(share) if share and reply.shareable else None
+    if share_value:
+        extra.append(Actions((Button("Share in channel", "wg_share", share_value),)))
     out: list[dict[str, Any]] = []
     budget = max_chars
     limit = max_blocks - len(extra)
