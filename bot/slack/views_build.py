@@ -21,6 +21,7 @@ from slack_sdk.models.views import View
 from bot.conversation import MoveForm
 from bot.domain.knowledge import KnowledgeBase
 from bot.domain.reply import md
+from bot.slack.render import MAX_CONTEXT, slack_text
 from bot.store.models import MAX_TEXT
 
 MOVE_CALLBACK = "wg_move_modal"
@@ -36,7 +37,7 @@ def move_modal(form: MoveForm, private_metadata: str) -> dict[str, Any]:
         submit=PlainTextObject(text="Move"), close=PlainTextObject(text="Cancel"),
         blocks=[
             ContextBlock(elements=[MarkdownTextObject(
-                text=md("*#{}* {}", form.commitment_id, form.text[:2800]))]),
+                text=slack_text(md("*#{}* {}", form.commitment_id, form.text), MAX_CONTEXT))]),
             InputBlock(block_id="due_date", label=PlainTextObject(text="New deadline"),
                        element=DatePickerElement(action_id="date",
                                                  initial_date=form.due_local.strftime("%Y-%m-%d"))),
@@ -68,7 +69,8 @@ def readable(message_text: str) -> str:
 def record_modal(*, kb: KnowledgeBase, text: str, owner_id: str, private_metadata: str
                  ) -> dict[str, Any]:
     """A modal prefilled with a message's text: owner, due date, recommendation."""
-    options = [Option(value=r.id, text=f"{r.id} · {r.title}"[:75]) for r in kb.recommendations]
+    options = [Option(value=r.id, text=slack_text(f"{r.id} · {r.title}", 75))
+               for r in kb.recommendations]
     view = View(
         type="modal", callback_id=RECORD_CALLBACK, private_metadata=private_metadata,
         title=PlainTextObject(text="Record commitment"),

@@ -150,3 +150,26 @@ def test_console_session_prints_what_was_typed(config_dir, tmp_path) -> None:  #
     assert HOSTILE in " ".join(replies_only.split())
     assert "\x1b" not in printed.replace(typed, "")
     assert "&lt;!channel" not in printed
+
+
+def test_no_code_interpolates_before_escaping() -> None:
+    """`md(f"…{x}")`, `Mrkdwn(f"…")` or `f"{escape(x)}"` would trust (or double-escape) a value."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "bot"
+    risky = re.compile(r"""\b(?:md|Mrkdwn)\(\s*f["']|\{escape\(""")
+    found = [f"{p.relative_to(root)}:{n}" for p in root.rglob("*.py")
+             for n, line in enumerate(p.read_text().splitlines(), 1)
+             if risky.search(line) and p.name != "reply.py"]
+    assert found == []
+
+
+def test_long_text_in_the_move_modal_stays_within_slacks_limit() -> None:
+    from bot.conversation import MoveForm
+    from bot.slack.views_build import move_modal
+    from tests.slack_fake.server import validate_view
+
+    view = move_modal(MoveForm(7, "<" * 500, NOW), "{}")
+    assert validate_view(view) == []
+    assert_safe(view)
