@@ -83,8 +83,8 @@ def register(app: App, deps: SlackDeps) -> None:
         try:
             form = deps.conversation.move_form(caller, target.commitment_id) if target else None
             if not isinstance(form, MoveForm) or target is None:
-                respond(response_type="ephemeral", replace_original=False,
-                        **render.message(form or help_replies.out_of_date()))
+                reply = form if isinstance(form, Reply) else help_replies.out_of_date()
+                respond(response_type="ephemeral", replace_original=False, **render.message(reply))
                 return
             meta = values.move_metadata(values.MoveMetadata(
                 target.commitment_id, target.origin, str(body.get("response_url") or "") or None))

@@ -11,7 +11,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.conversation import Caller, apology
 from bot.domain import grammar, values
-from bot.domain.dates import DateProblem
+from bot.domain.dates import DateProblem, DueDate
 from bot.slack import render
 from bot.slack.listeners import SlackDeps, deliver_followups, log
 from bot.slack.views_build import (
@@ -28,8 +28,13 @@ HOOKS_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 PICK_A_DATE = "Pick a date from the calendar (and a time, if you like)."
 
 
-def _due_words(state: dict[str, Any]) -> str | None:
-    return values.picked_due(value_of(state, "due_date", "date"), value_of(state, "due_time", "time"))
+def _picked_due(deps: SlackDeps, user_id: str, state: dict[str, Any]) -> DueDate | DateProblem:
+    """The deadline picked in a modal, read in the user's timezone; pickers only give dates."""
+    words = values.picked_due(value_of(state, "due_date", "date"),
+                              value_of(state, "due_time", "time"))
+    if words is None:
+        return DateProblem(words="", message=PICK_A_DATE)
+    return deps.conversation.check_due(user_id, words)
 
 
 def _hooks_hosts(client: WebClient) -> frozenset[str]:
@@ -57,11 +62,9 @@ def register(app: App, deps: SlackDeps) -> None:
                     "This form is out of date, so nothing was changed; close it and press Move "
                     "again.")})
                 return
-            words = _due_words(state)
-            due = deps.conversation.check_due(user_id, words) if words else None
-            if not due or isinstance(due, DateProblem):
-                ack(response_action="errors",
-                    errors={"due_date": _error(due.message if due else PICK_A_DATE)})
+            due = _picked_due(deps, user_id, state)
+            if isinstance(due, DateProblem):
+                ack(response_action="errors", errors={"due_date": _error(due.message)})
                 return
             outcome = deps.conversation.move_to(Caller(user_id), meta.commitment_id, due.words,
                                                 origin=meta.origin, due=due)
@@ -103,7 +106,7 @@ def register(app: App, deps: SlackDeps) -> None:
         user_id = str((body.get("user") or {}).get("id", ""))
         state = (view.get("state") or {}).get("values") or {}
         try:
-            errors = {}
+            errors: dict[str, str] = {}
             what = grammar.clean(value_of(state, "what", "text") or "")
             if not what:
                 errors["what"] = "Tell me what is committed."
@@ -115,11 +118,10 @@ def register(app: App, deps: SlackDeps) -> None:
             rec = values.parse_rec(picked_rec)
             if picked_rec and rec is None:
                 errors["rec"] = "Pick a recommendation from the list."
-            words = _due_words(state)
-            due = deps.conversation.check_due(user_id, words) if words else None
-            if not due or isinstance(due, DateProblem):
-                errors["due_date"] = _error(due.message if due else PICK_A_DATE)
-            if errors or not due or isinstance(due, DateProblem):
+            due = _picked_due(deps, user_id, state)
+            if isinstance(due, DateProblem):
+                errors["due_date"] = _error(due.message)
+            if errors or isinstance(due, DateProblem):
                 ack(response_action="errors", errors=errors)
                 return
             outcome = deps.conversation.record(Caller(user_id), what=what, due=due,
