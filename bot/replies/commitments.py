@@ -223,7 +223,8 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
 
 def _list_cmd(view: ListView, page: int) -> str:
     arg = {"mine": "mine", "all": "all", "overdue": "overdue", "done": "done",
-           "user": f"<@{view.arg}>", "rec": view.arg}[view.scope]
+           "user": f"<@{view.arg}>",  # the command as typed (a button's console hint), not markup
+           "rec": view.arg}[view.scope]
     return f"/wg list {arg} page {page}"
 
 

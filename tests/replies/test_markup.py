@@ -153,15 +153,16 @@ def test_console_session_prints_what_was_typed(config_dir, tmp_path) -> None:  #
 
 
 def test_no_code_interpolates_before_escaping() -> None:
-    """`md(f"…{x}")`, `Mrkdwn(f"…")` or `f"{escape(x)}"` would trust (or double-escape) a value."""
+    """`md(f"…{x}")`, `Mrkdwn(f"…")` or `f"{escape(x)}"` would trust (or double-escape) a value,
+    and an f-string mention `f"<@{uid}>"` would be escaped into visible text: use mention()."""
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "bot"
-    risky = re.compile(r"""\b(?:md|Mrkdwn)\(\s*f["']|\{escape\(""")
+    risky = re.compile(r"""\b(?:md|Mrkdwn)\(\s*f["']|\{escape\(|<[@#!]\{""")
     found = [f"{p.relative_to(root)}:{n}" for p in root.rglob("*.py")
              for n, line in enumerate(p.read_text().splitlines(), 1)
-             if risky.search(line) and p.name != "reply.py"]
+             if risky.search(line) and p.name != "reply.py" and "as typed" not in line]
     assert found == []
 
 
