@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config.types import Config
-from bot.domain import grammar, planning, rules
+from bot.domain import grammar, planning, rules, values
 from bot.domain.clauses import PersonRef
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
-from bot.domain.reply import Attachment, Note, Reply, Section, escape, simple
+from bot.domain.reply import Attachment, Mrkdwn, Note, Reply, Section, md, mention, simple
 from bot.ports import ConfigSource
 from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
@@ -115,8 +115,17 @@ class Conversation:
         except Exception:
             return Outcome(apology(log, f"action {action_id} {value!r} from {caller.user_id}"))
 
-    def move_to(self, caller: Caller, commitment_id: int, due_words: str, *, origin: str = "none",
-                due: DueDate | None = None) -> Outcome:
+    def shared(self, caller: Caller, command: values.ReadOnly) -> Outcome:
+        """Answer a read-only command for Share in channel (recs, session, help); nothing else."""
+        if not isinstance(command, grammar.Recs | grammar.SessionInfo | grammar.Help):
+            return Outcome(help_replies.not_shareable())
+        try:
+            return self._answer(caller, command)
+        except Exception:
+            return Outcome(apology(log, f"share {command!r} from {caller.user_id}"))
+
+    def move_to(self, caller: Caller, commitment_id: int, due_words: str, *,
+                origin: values.Origin = "none", due: DueDate | None = None) -> Outcome:
         """Move a commitment (from the Move modal or text)."""
         try:
             return self._change(caller, grammar.Change("move", commitment_id, due_words), due=due,
@@ -279,15 +288,15 @@ class Conversation:
             else:
                 with unit_of_work(self._sessions, read_only=True) as s:
                     found = members.named(s, name=ref.name or "")
-                shown = escape(ref.name or "")
+                shown = ref.name or ""
                 if not found:
                     return simple(f"I don't know anyone called *@{shown}* yet. Mention them with "
                                   "Slack's @ so the name turns blue, or use their member id "
                                   "(`@U…`). Nothing was changed.")
                 if len(found) > 1:
-                    names = ", ".join(f"<@{m.id}>" for m in found)
-                    return simple(f"Several people are called *@{shown}*: {names}. Mention the "
-                                  "one you mean with Slack's @. Nothing was changed.")
+                    return simple(md("Several people are called *@{}*: {}. Mention the one you "
+                                     "mean with Slack's @. Nothing was changed.", shown,
+                                     Mrkdwn(", ").join(mention(m.id) for m in found)))
                 ids.append(found[0].id)
         return tuple(dict.fromkeys(ids))
 
@@ -296,10 +305,14 @@ class Conversation:
                 rec_ids: tuple[str, ...] = (), suggest: bool = False) -> Outcome:
         config, now = self.config, self._clock.now()
         kb = config.knowledge
+        what = grammar.clean(what)  # the modal's text gets exactly what typed text gets
+        if owner_id is not None and values.user_id(owner_id) is None:
+            return Outcome(simple("The owner must be a person in this workspace. "
+                                  "Nothing was recorded."))
         for wanted in (*((rec_id,) if rec_id else ()), *rec_ids):
             if kb.get(wanted) is None:
                 return Outcome(simple(
-                    f"There is no recommendation *{escape(wanted)}*; use S1–S6 or L1–L10 "
+                    f"There is no recommendation *{wanted}*; use S1–S6 or L1–L10 "
                     f"(`/wg recs` lists them). Nothing was recorded."))
         try:
             commitments.validate_text(what)
@@ -360,7 +373,7 @@ class Conversation:
                                               banner=banner, capped=result.capped)
 
     def _change(self, caller: Caller, cmd: grammar.Change, *, due: DueDate | None = None,
-                origin: str = "none") -> Outcome:
+                origin: values.Origin = "none") -> Outcome:
         config, now = self.config, self._clock.now()
         kb = config.knowledge
         self._refresh_member(caller.user_id)
@@ -379,7 +392,7 @@ class Conversation:
             if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
                                     creator_id=c.creator_id):
                 return Outcome(simple(rules.refusal(cmd.action, c.id),
-                                      note=f"#{c.id} belongs to <@{c.owner_id}>."))
+                                      note=md("#{} belongs to {}.", c.id, mention(c.owner_id))))
             problem = rules.transition_problem(cmd.action, status=c.status, commitment_id=c.id)
             if problem:
                 return Outcome(simple(problem))
@@ -414,18 +427,11 @@ class Conversation:
                                                tz=self._tz(s, owner))
             cid = c.id
         self._replan(cid)
-        if origin.startswith("list:"):
-            _, scope, rest = origin.split(":", 2)
-            arg, _, page = rest.rpartition(":")
-            number = int(page) if page.isdigit() else 1
-            reply = (self._find(caller, arg, number, banner=reply.text) if scope == "find"
-                     else self._list(caller, scope, arg, number, banner=reply.text))
-            reply = Reply(parts=reply.parts, text=reply.text, replace_original=True)
-        elif origin == "msg":  # a reminder or assignment DM: the message itself shows the result
-            reply = Reply(parts=reply.parts, text=reply.text, replace_original=True)
-        elif origin == "show":
-            shown = self._change(caller, grammar.Change("show", cid)).reply
-            reply = Reply(parts=shown.parts, text=shown.text, replace_original=True)
+        try:
+            reply = self._redraw(caller, origin, reply, cid)
+        except Exception:  # the change is written: confirm it, even without the redrawn view
+            log.warning("could not redraw %s after #%s changed; confirming the change alone",
+                        values.origin_value(origin), cid, exc_info=True)
         return Outcome(reply, changed=(cid,))
 
     def _update(self, caller: Caller,
@@ -439,7 +445,7 @@ class Conversation:
             action = "unlink" if cmd.remove else "link"
             unknown = [r for r in cmd.rec_ids if kb.get(r) is None]
             if unknown:
-                return Outcome(simple(f"There is no recommendation *{escape(unknown[0])}*; use "
+                return Outcome(simple(f"There is no recommendation *{unknown[0]}*; use "
                                       "S1–S6 or L1–L10. Nothing was changed."))
         owners: tuple[str, ...] = ()
         if isinstance(cmd, grammar.Assign):
@@ -457,8 +463,8 @@ class Conversation:
                 return Outcome(commitment_replies.not_found(cmd.commitment_id))
             if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
                                     creator_id=c.creator_id):
-                return Outcome(simple(rules.refusal(action, c.id), note=(
-                    f"#{c.id} belongs to {commitment_replies.owners_text(c.owner_ids)}.")))
+                return Outcome(simple(rules.refusal(action, c.id), note=md(
+                    "#{} belongs to {}.", c.id, commitment_replies.owners_text(c.owner_ids))))
             if c.status == "cancelled":
                 return Outcome(simple(rules.transition_problem("edit", status=c.status,
                                                                commitment_id=c.id) or ""))
@@ -508,57 +514,72 @@ class Conversation:
             result = commitments.find(s, words=words, page=page)
             if result.page > result.pages and result.total:
                 result = commitments.find(s, words=words, page=result.pages)
-            view = commitment_replies.ListView(scope="find", arg=words[:60], page=result.page,
+            arg = " ".join(words.replace(":", " ").replace("|", " ").split())[:60]
+            view = commitment_replies.ListView(scope="find", arg=arg, page=result.page,
                                                title="Commitments matching your words")
             return commitment_replies.listing(result.items, view=view, total=result.total,
                                               pages=result.pages, kb=config.knowledge, tz=tz,
                                               now=now, banner=banner)
 
+    def _redraw(self, caller: Caller, origin: values.Origin, reply: Reply, cid: int) -> Reply:
+        """What replaces the message a button sat on after a change (or the plain confirmation)."""
+        if isinstance(origin, values.ListPage):
+            listed = (self._find(caller, origin.arg, origin.page, banner=reply.text)
+                      if origin.scope == "find"
+                      else self._list(caller, origin.scope, origin.arg, origin.page,
+                                      banner=reply.text))
+            return Reply(parts=listed.parts, text=listed.text, replace_original=True)
+        if origin == "msg":  # a reminder or assignment DM: the message itself shows the result
+            return Reply(parts=reply.parts, text=reply.text, replace_original=True)
+        if origin == "show":
+            shown = self._change(caller, grammar.Change("show", cid)).reply
+            return Reply(parts=shown.parts, text=shown.text, replace_original=True)
+        return reply
+
     def _act(self, caller: Caller, action_id: str, value: str) -> Outcome:
         if action_id in ("wg_done", "wg_cancel", "wg_reopen"):
-            raw_id, _, origin = value.partition("|")
-            if not raw_id.isdigit():
-                return Outcome(simple("That button is out of date; try `/wg list`."))
+            target = values.parse_target(value)
+            if target is None:
+                return Outcome(help_replies.out_of_date())
             action = {"wg_done": "done", "wg_cancel": "cancel", "wg_reopen": "reopen"}[action_id]
-            out = self._change(caller, grammar.Change(action, int(raw_id)),  # type: ignore[arg-type]
-                               origin=origin or "none")
-            return out
+            return self._change(caller, grammar.Change(action, target.commitment_id),  # type: ignore[arg-type]
+                                origin=target.origin)
         if action_id == "wg_record_anyway":
             cmd = grammar.parse(value)
             if not isinstance(cmd, grammar.Commit):
-                return Outcome(simple("That button is out of date; type the commitment again."))
+                return Outcome(help_replies.out_of_date("/wg commit …"))
             return self._commit_text(caller, cmd, command=value, force=True)
-        if action_id == "wg_show" and value.isdigit():
-            return self._change(caller, grammar.Change("show", int(value)))
-        if action_id == "wg_session_date" and value.isdigit():
-            return self._change(caller, grammar.Change("move", int(value), "the session"))
+        if action_id in ("wg_show", "wg_session_date") or action_id.startswith("wg_snooze_"):
+            target = values.parse_target(value)
+            words = {f"wg_snooze_{k}": w for _, k, w in commitment_replies.SNOOZES}.get(
+                action_id, "the session" if action_id == "wg_session_date" else None)
+            if target is None or (action_id != "wg_show" and words is None):
+                return Outcome(help_replies.out_of_date())
+            if action_id == "wg_show":
+                return self._change(caller, grammar.Change("show", target.commitment_id))
+            return self._change(caller, grammar.Change("move", target.commitment_id, words or ""),
+                                origin=target.origin if target.origin == "msg" else "none")
         if action_id == "wg_link":
-            raw_id, _, rec = value.partition("|")
-            if not raw_id.isdigit() or self.config.knowledge.get(rec) is None:
-                return Outcome(simple("That button is out of date; try `/wg list`."))
-            return self._update(caller, grammar.Link(int(raw_id), (rec.upper(),)))
-        if action_id.startswith("wg_snooze_"):
-            raw_id, _, origin = value.partition("|")
-            key = action_id.removeprefix("wg_snooze_")
-            words = {k: w for _, k, w in commitment_replies.SNOOZES}.get(key)
-            if not raw_id.isdigit() or words is None:
-                return Outcome(simple("That button is out of date; try `/wg list`."))
-            return self._change(caller, grammar.Change("move", int(raw_id), words),
-                                origin=origin if origin == "msg" else "none")
+            raw_id, _, raw_rec = value.partition("|")
+            target, rec = values.parse_target(raw_id), values.parse_rec(raw_rec)
+            if target is None or rec is None or self.config.knowledge.get(rec) is None:
+                return Outcome(help_replies.out_of_date())
+            return self._update(caller, grammar.Link(target.commitment_id, (rec,)))
         if action_id == "wg_page":
-            scope, _, rest = value.partition(":")
-            arg, _, page = rest.rpartition(":")
-            if scope not in ("mine", "all", "overdue", "done", "user", "rec", "find") or \
-                    not page.isdigit():
-                return Outcome(simple("That button is out of date; try `/wg list`."))
-            reply = (self._find(caller, arg, int(page)) if scope == "find"
-                     else self._list(caller, scope, arg, int(page)))
+            page = values.parse_page(value)
+            if page is None:
+                return Outcome(help_replies.out_of_date())
+            reply = (self._find(caller, page.arg, page.page) if page.scope == "find"
+                     else self._list(caller, page.scope, page.arg, page.page))
             return Outcome(Reply(parts=reply.parts, text=reply.text, replace_original=True))
         if action_id in ("wg_rec_previous", "wg_rec_next"):
-            reply = self._recs(grammar.Recs("id", value))
-            return Outcome(Reply(parts=reply.parts, text=reply.text, shareable=True,
+            rec_id = values.parse_rec(value)
+            if rec_id is None:
+                return Outcome(help_replies.out_of_date("/wg recs"))
+            reply = self._recs(grammar.Recs("id", rec_id))
+            return Outcome(Reply(parts=reply.parts, text=reply.text, shareable=reply.shareable,
                                  replace_original=True))
-        return Outcome(simple("That button is out of date; try `/wg help`."))
+        return Outcome(help_replies.out_of_date("/wg help"))
 
     def _export(self, caller: Caller, fmt: str) -> Outcome:
         config, now = self.config, self._clock.now()
@@ -591,8 +612,8 @@ class Conversation:
     def _admin(self, caller: Caller, action: str) -> Reply:
         config = self.config
         if not config.is_admin(caller.user_id):
-            names = ", ".join(f"<@{p.id}>" for p in config.admins)
-            return simple(f"Only admins can use `/wg admin {action}`. The admins are {names}.",
+            names = Mrkdwn(", ").join(mention(p.id) for p in config.admins)
+            return simple(md("Only admins can use `/wg admin {}`. The admins are {}.", action, names),
                           note="Admins are listed in config/settings.yaml.")
         if action == "help":
             return simple("Admin commands: " + grammar.USAGE["admin"])

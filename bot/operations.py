@@ -13,7 +13,7 @@ from bot.config.report import summary
 from bot.config.tokens import redact
 from bot.domain.dates import format_moment
 from bot.domain.planning import Planned, offset_label
-from bot.domain.reply import Header, Note, Part, Reply, Section, simple
+from bot.domain.reply import Header, Mrkdwn, Note, Part, Reply, Section, md, mention, simple
 from bot.ports import DeliveryError, Notifier
 from bot.replies import notifications
 from bot.scheduling.sweep import Sweeper, skip_reason
@@ -105,9 +105,9 @@ class RunningOperations:
             outbox.enqueue(s, planned, now=now)
             ids = [d.id for d in s.query(Delivery).filter(Delivery.key.in_([p.key for p in planned]))]
         report = self.sweeper.deliver_ids(ids)
-        names = ", ".join(f"<@{p.id}>" for p in config.coordinators)
+        names = Mrkdwn(", ").join(mention(p.id) for p in config.coordinators)
         tail = f" ({report.failed} failed; see `/wg admin status`)" if report.failed else ""
-        return simple(f"📋 Digest sent to {names}.{tail}")
+        return simple(md("📋 Digest sent to {}.{}", names, tail))
 
     # ------------------------------------------------------------------ changes
     def replan(self, commitment_id: int | None = None) -> None:

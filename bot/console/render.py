@@ -1,27 +1,45 @@
-"""Replies → readable terminal text (buttons listed with the command that does the same)."""
+"""Replies → readable terminal text (buttons listed with the command that does the same).
+
+User text is shown as typed: only the bot's own Mrkdwn has mentions, links and entities to turn
+into words. Control characters (say, a terminal escape sequence in a stored text) are never
+printed.
+"""
 from __future__ import annotations
 
 import re
 import textwrap
 
-from bot.domain.reply import Actions, Button, Divider, Fields, Header, Note, Reply, Section
+from bot.domain.reply import Actions, Button, Divider, Fields, Header, Mrkdwn, Note, Reply, Section
 
 WIDTH = 88
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def plain(mrkdwn: str) -> str:
-    """Slack mrkdwn as plain text: mentions, links and entities readable, emphasis markers dropped."""
-    text = re.sub(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "@" + (m.group(2) or m.group(1)),
-                  mrkdwn)
-    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
-    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
-    text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def plain(text: str) -> str:
+    """Reply text for a terminal: emphasis markers dropped; the bot's mentions and links readable."""
+    if isinstance(text, Mrkdwn):
+        out = re.sub(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>",
+                     lambda m: "@" + (m.group(2) or m.group(1)), text)
+        out = re.sub(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>",
+                     lambda m: "#" + (m.group(2) or m.group(1)), out)
+        out = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", out)
+    else:
+        out = str(text)
+    out = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", out)
+    out = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", out)
+    if isinstance(text, Mrkdwn):
+        out = out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return printable(out)
+
+
+def printable(text: str) -> str:
+    """Text without control characters, so nothing typed or stored can drive the terminal."""
+    return _CONTROL.sub("", text)
 
 
 def _wrap(text: str, indent: str = "", rest: str | None = None) -> str:
     lines = []
-    for raw in plain(text).split("\n"):
+    for raw in text.split("\n"):
         if raw.startswith(">"):
             raw = "│ " + raw[1:]
         lines.append(textwrap.fill(raw, WIDTH, initial_indent=indent,
@@ -31,8 +49,8 @@ def _wrap(text: str, indent: str = "", rest: str | None = None) -> str:
 
 
 def _button(b: Button) -> str:
-    hint = f" → {b.command}" if b.command else ""
-    return f"[{b.label}]{hint}"
+    hint = f" → {plain(b.command)}" if b.command else ""
+    return f"[{plain(b.label)}]{hint}"
 
 
 def render(reply: Reply, *, share: str | None = None) -> str:
@@ -42,13 +60,13 @@ def render(reply: Reply, *, share: str | None = None) -> str:
         if isinstance(part, Header):
             out.append(plain(part.text).upper())
         elif isinstance(part, Section):
-            out.append(_wrap(part.text))
+            out.append(_wrap(plain(part.text)))
             if part.button:
                 out.append("  " + _button(part.button))
         elif isinstance(part, Fields):
-            out.append("\n".join(_wrap(f.replace("\n", ": ", 1), "  ") for f in part.items))
+            out.append("\n".join(_wrap(plain(f).replace("\n", ": ", 1), "  ") for f in part.items))
         elif isinstance(part, Note):
-            out.append(_wrap(part.text, "  · ", "    "))
+            out.append(_wrap(plain(part.text), "  · ", "    "))
         elif isinstance(part, Divider):
             out.append("─" * 40)
         elif isinstance(part, Actions):

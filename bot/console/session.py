@@ -9,7 +9,7 @@ from typing import TextIO
 from bot.clock import SystemClock
 from bot.config.live import LiveConfig
 from bot.console.adapters import ConsoleDirectory, ConsoleNotifier
-from bot.console.render import render
+from bot.console.render import printable, render
 from bot.conversation import Caller, Outcome
 from bot.settings import Settings
 
@@ -54,7 +54,7 @@ def run_console(settings: Settings, *, as_user: str, tz: str | None, config: Liv
                 parts = text.split()
                 if len(parts) == 2 and re.fullmatch(r"@?[UW][A-Z0-9]{2,}", parts[1].upper()):
                     user = parts[1].upper().lstrip("@")
-                    stdout.write(f"You are now {user}.\n")
+                    stdout.write(f"You are now {printable(user)}.\n")
                 else:
                     stdout.write("Usage: /as U123\n")
                 continue
@@ -64,7 +64,7 @@ def run_console(settings: Settings, *, as_user: str, tz: str | None, config: Liv
                 stdout.write("Commands start with /wg (try /wg help).\n")
                 continue
             if not interactive:
-                stdout.write(f"\n{user}> /wg {text.strip()}\n")
+                stdout.write(f"\n{user}> /wg {printable(text.strip())}\n")
             outcome: Outcome = core.conversation.answer(Caller(user_id=user), text)
             stdout.write(render(outcome.reply, share=text.strip()) + "\n")
             for dm in outcome.messages:

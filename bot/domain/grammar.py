@@ -10,7 +10,7 @@ from bot.domain.clauses import ClauseProblem, PersonRef, commit_clauses, people,
 
 MAX_INPUT = 2000
 
-ListScope = Literal["mine", "all", "overdue", "user", "rec", "done"]
+ListScope = Literal["mine", "all", "overdue", "user", "rec", "done", "find"]
 RecsKind = Literal["overview", "short", "long", "areas", "aspects", "drivers", "id", "search"]
 AdminAction = Literal["reload", "status", "config", "digest", "help"]
 
@@ -173,9 +173,15 @@ def mention_id(token: str) -> str | None:
     return m.group(1) if m else None
 
 
+# Printable characters that show nothing (Hangul fillers, the blank braille pattern).
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def clean(text: str) -> str:
-    """Normalise whitespace and strip control characters from command text."""
-    text = "".join(ch if ch.isprintable() or ch in " \t\n" else " " for ch in text)
+    """User text as the bot keeps it: control, format (bidi, zero-width) and blank characters
+    become spaces, whitespace runs one space. Typed commands and modal input both pass here."""
+    text = "".join(ch if (ch.isprintable() and ch not in _BLANK) or ch in " \t\n" else " "
+                   for ch in text)
     return re.sub(r"\s+", " ", text).strip()
 
 

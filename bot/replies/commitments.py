@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_moment
+from bot.domain import values
 from bot.domain.knowledge import KnowledgeBase, Recommendation
 from bot.domain.reply import (
     Actions,
@@ -13,11 +14,13 @@ from bot.domain.reply import (
     Confirm,
     Fields,
     Header,
+    Mrkdwn,
     Note,
     Part,
     Reply,
     Section,
-    escape,
+    md,
+    mention,
 )
 from bot.store.models import AuditEntry, Commitment
 
@@ -51,7 +54,7 @@ def _rec_label(kb: KnowledgeBase, rec_id: str | None) -> str:
 
 
 def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
-         show_owner: bool = True) -> str:
+         show_owner: bool = True) -> Mrkdwn:
     """One commitment as a line of mrkdwn."""
     flag = ""
     if c.status == "open" and c.due_at <= now:
@@ -59,32 +62,33 @@ def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
     elif c.status != "open":
         flag = f"_{STATUS_LABEL[c.status]}_ · "
     when = f" ({until(c.due_at, now)})" if c.status == "open" else ""
-    bits = [f"{flag}due {format_moment(c.due_at, tz)}{when}"]
+    bits: list[str] = [f"{flag}due {format_moment(c.due_at, tz)}{when}"]
     bits.extend(_rec_label(kb, rec_id) for rec_id in c.rec_ids)
     if show_owner:
         bits.append(owners_text(c.owner_ids))
-    return f"*#{c.id}* {escape(c.text)}\n" + " · ".join(bits)
+    return md("*#{}* {}\n", c.id, c.text) + Mrkdwn(" · ").join(bits)
 
 
-def owners_text(owner_ids: tuple[str, ...]) -> str:
+def owners_text(owner_ids: tuple[str, ...]) -> Mrkdwn:
     """`<@U1>`, `<@U1> and <@U2>`, `<@U1>, <@U2> and <@U3>`."""
-    names = [f"<@{o}>" for o in owner_ids]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+    names = [mention(o) for o in owner_ids]
+    if len(names) == 1:
+        return names[0]
+    return Mrkdwn(", ").join(names[:-1]) + Mrkdwn(" and ") + names[-1]
 
 
-# Snooze buttons on reminder DMs: (label, key in the button value, the words it moves the deadline to)
+# Snooze buttons on reminder DMs: (label, key in the action id, the words it moves the deadline to)
 SNOOZES = (("Tomorrow", "tomorrow", "tomorrow"), ("Next week", "week", "in 1 week"))
 
 
-def buttons(c: Commitment, *, origin: str) -> Actions:
+def buttons(c: Commitment, *, origin: values.Origin) -> Actions:
     """Done / Move / Cancel for an open commitment; Reopen otherwise. origin says what to redraw."""
-    v = f"{c.id}|{origin}"
+    v = values.target_value(c.id, origin)
     if c.status != "open":
         return Actions((Button("Reopen", "wg_reopen", v, command=f"/wg reopen {c.id}"),))
     snooze: tuple[Button, ...] = ()
     if origin == "msg":  # a reminder or assignment DM: snooze it without typing a date
-        snooze = tuple(Button(label, f"wg_snooze_{key}", f"{c.id}|msg",
-                              command=f"/wg move {c.id} to {words}")
+        snooze = tuple(Button(label, f"wg_snooze_{key}", v, command=f"/wg move {c.id} to {words}")
                        for label, key, words in SNOOZES)
     return Actions((
         Button("Done", "wg_done", v, command=f"/wg done {c.id}", style="primary"),
@@ -93,7 +97,7 @@ def buttons(c: Commitment, *, origin: str) -> Actions:
                command=f"/wg move {c.id} to <date>"),
         Button("Cancel", "wg_cancel", v, command=f"/wg cancel {c.id}", style="danger",
                confirm=Confirm(title=f"Cancel #{c.id}?",
-                               text=f"“{escape(c.text)[:200]}” will no longer be tracked or reminded.",
+                               text=f"“{c.text[:200]}” will no longer be tracked or reminded.",
                                confirm="Cancel it", deny="Keep it")),
     ))
 
@@ -101,13 +105,14 @@ def buttons(c: Commitment, *, origin: str) -> Actions:
 def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
             caller_id: str, related: Recommendation | None = None,
             after_session: datetime | None = None) -> Reply:
-    """The answer to `/wg commit`."""
+    """The answer to `/wg commit`, with a one-click fix for a deadline after the session and a
+    suggested recommendation when the text is clearly about one."""
     owners = c.owner_ids
     if owners == (caller_id,):
-        who = "You committed"
+        who = Mrkdwn("You committed")
     else:
-        who = f"{owners_text(owners)} {'is' if len(owners) == 1 else 'are'} committed"
-    text = f"✅ Recorded *#{c.id}*: {who} to “{escape(c.text)}”"
+        who = md("{} {} committed", owners_text(owners), "is" if len(owners) == 1 else "are")
+    text = md("✅ Recorded *#{}*: {} to “{}”", c.id, who, c.text)
     fields = [f"*Due*\n{format_moment(c.due_at, tz)} ({until(c.due_at, now)})"]
     if c.rec_ids:
         fields.append("*For*\n" + "\n".join(_rec_label(kb, r) for r in c.rec_ids))
@@ -123,8 +128,8 @@ def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
                                            f"{c.id}|{related.id}",
                                            command=f"/wg link {c.id} {related.id}")))
     parts.append(buttons(c, origin="none"))
-    hint = ("I'll remind you before the deadline. " if owners == (caller_id,)
-            else f"I'll remind {owners_text(owners)} before the deadline. ")
+    hint = (Mrkdwn("I'll remind you before the deadline. ") if owners == (caller_id,)
+            else md("I'll remind {} before the deadline. ", owners_text(owners)))
     parts.append(Note(hint + f"`/wg show {c.id}` · `/wg list`"))
     return Reply(parts=tuple(parts),
                  text=f"Recorded #{c.id}, due {format_moment(c.due_at, tz)}")
@@ -132,9 +137,9 @@ def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
 
 def possible_duplicate(existing: Commitment, *, command: str, tz: ZoneInfo, now: datetime) -> Reply:
     """Asked before recording the same text for the same owner a second time."""
-    text = (f"*#{existing.id}* “{escape(existing.text)}” is already open for "
-            f"{owners_text(existing.owner_ids)}, due {format_moment(existing.due_at, tz)} "
-            f"({until(existing.due_at, now)}). Record another one anyway?")
+    text = md("*#{}* “{}” is already open for {}, due {} ({}). Record another one anyway?",
+              existing.id, existing.text, owners_text(existing.owner_ids),
+              format_moment(existing.due_at, tz), until(existing.due_at, now))
     return Reply(parts=(Section(text), Actions((
         Button("Record anyway", "wg_record_anyway", command[:1900], command=f"/wg {command}"),
         Button(f"Show #{existing.id}", "wg_show", str(existing.id),
@@ -145,51 +150,51 @@ def possible_duplicate(existing: Commitment, *, command: str, tz: ZoneInfo, now:
 def assigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
                 assigner_id: str) -> Reply:
     """The DM an owner gets when someone else records a commitment for them."""
-    text = (f"<@{assigner_id}> recorded a commitment for you: *#{c.id}* “{escape(c.text)}”, due "
-            f"{format_moment(c.due_at, tz)} ({until(c.due_at, now)}).")
+    text = md("{} recorded a commitment for you: *#{}* “{}”, due {} ({}).", mention(assigner_id),
+              c.id, c.text, format_moment(c.due_at, tz), until(c.due_at, now))
     parts: list[Part] = [Section(text)]
     if c.rec_ids:
         parts.append(Note("For " + "; ".join(_rec_label(kb, r) for r in c.rec_ids)))
     if len(c.owner_ids) > 1:
-        parts.append(Note(f"Held by {owners_text(c.owner_ids)}; any of you can update it."))
+        parts.append(Note(md("Held by {}; any of you can update it.", owners_text(c.owner_ids))))
     parts.append(buttons(c, origin="msg"))
     return Reply(parts=tuple(parts), text=f"New commitment #{c.id} assigned to you", ephemeral=False)
 
 
 def reassigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
                   actor_id: str, added: bool) -> Reply:
-    """The one DM a new or a previous owner gets when a commitment changes hands."""
+    """The DM a new or a previous owner gets when a commitment changes hands."""
     if added:
-        text = (f"<@{actor_id}> gave you commitment *#{c.id}* “{escape(c.text)}”, due "
-                f"{format_moment(c.due_at, tz)} ({until(c.due_at, now)}). It is now held by "
-                f"{owners_text(c.owner_ids)}.")
-        parts: list[Part] = [Section(text), buttons(c, origin="msg")]
-        return Reply(parts=tuple(parts), text=f"#{c.id} is now yours", ephemeral=False)
-    text = (f"<@{actor_id}> handed your commitment *#{c.id}* “{escape(c.text)}” to "
-            f"{owners_text(c.owner_ids)}. You will get no more reminders for it.")
+        text = md("{} gave you commitment *#{}* “{}”, due {} ({}). It is now held by {}.",
+                  mention(actor_id), c.id, c.text, format_moment(c.due_at, tz),
+                  until(c.due_at, now), owners_text(c.owner_ids))
+        return Reply(parts=(Section(text), buttons(c, origin="msg")),
+                     text=f"#{c.id} is now yours", ephemeral=False)
+    text = md("{} handed your commitment *#{}* “{}” to {}. You will get no more reminders for it.",
+              mention(actor_id), c.id, c.text, owners_text(c.owner_ids))
     return Reply(parts=(Section(text),), text=f"#{c.id} has a new owner", ephemeral=False)
 
 
 def detail(c: Commitment, trail: list[AuditEntry], *, kb: KnowledgeBase, tz: ZoneInfo,
            now: datetime) -> Reply:
     """`/wg show <id>`: the commitment and its audit trail."""
-    fields = [
-        (f"*Owner*\n<@{c.owner_id}>" if len(c.owner_ids) == 1
-         else f"*Owners*\n{owners_text(c.owner_ids)}"),
+    fields: list[str] = [
+        (md("*Owner*\n{}", mention(c.owner_id)) if len(c.owner_ids) == 1
+         else md("*Owners*\n{}", owners_text(c.owner_ids))),
         f"*Status*\n{STATUS_LABEL[c.status]}"
         + (" · ⚠️ overdue" if c.status == "open" and c.due_at <= now else ""),
-        f"*Due*\n{format_moment(c.due_at, tz)}\n({until(c.due_at, now)}; typed “{escape(c.due_words)}”)",
+        f"*Due*\n{format_moment(c.due_at, tz)}\n({until(c.due_at, now)}; typed “{c.due_words}”)",
         ("*For*\n" + "\n".join(_rec_label(kb, r) for r in c.rec_ids) if c.rec_ids
          else "*For*\nno recommendation"),
-        f"*Recorded by*\n<@{c.creator_id}> on {format_moment(c.created_at, tz)}",
+        md("*Recorded by*\n{} on {}", mention(c.creator_id), format_moment(c.created_at, tz)),
     ]
-    history = "\n".join(_audit_line(e, tz) for e in trail[-20:]) or "no changes yet"
-    parts: list[Part] = [Header(f"#{c.id}"), Section(escape(c.text)), Fields(tuple(fields)),
-                         Section(f"*History*\n{history}"), buttons(c, origin="show")]
+    history = Mrkdwn("\n").join(_audit_line(e, tz) for e in trail[-20:]) or "no changes yet"
+    parts: list[Part] = [Header(f"#{c.id}"), Section(c.text), Fields(tuple(fields)),
+                         Section(md("*History*\n{}", history)), buttons(c, origin="show")]
     return Reply(parts=tuple(parts), text=f"#{c.id}: {c.text[:100]}")
 
 
-def _audit_line(e: AuditEntry, tz: ZoneInfo) -> str:
+def _audit_line(e: AuditEntry, tz: ZoneInfo) -> Mrkdwn:
     when = format_moment(e.at, tz)
     if e.action == "created":
         what = "recorded it"
@@ -206,20 +211,20 @@ def _audit_line(e: AuditEntry, tz: ZoneInfo) -> str:
     elif e.action == "cancelled":
         what = "cancelled it"
     elif e.action == "edited":
-        what = f"changed the text from “{escape(str(e.changes.get('text', ['', ''])[0]))[:200]}”"
+        what = f"changed the text from “{str(e.changes.get('text', ['', ''])[0])[:200]}”"
     elif e.action == "reassigned":
-        before, after = e.changes.get("owners", [[], []])
-        what = f"handed it from {owners_text(tuple(before) or ('?',))} to " \
-               f"{owners_text(tuple(after) or ('?',))}"
+        before, after = (e.changes.get("owners") or [[], []])[:2]
+        return md("• {} — {} handed it from {} to {}", when, mention(e.actor_id),
+                  owners_text(tuple(before) or ("?",)), owners_text(tuple(after) or ("?",)))
     elif e.action == "linked":
-        before, after = e.changes.get("recommendations", [[], []])
+        before, after = (e.changes.get("recommendations") or [[], []])[:2]
         what = f"linked it to {', '.join(after) or 'no recommendation'}" + \
             (f" (was {', '.join(before)})" if before else "")
     elif e.action == "note":
-        what = f"noted: “{escape(str(e.changes.get('note', '')))}”"
+        what = f"noted: “{e.changes.get('note', '')}”"
     else:
         what = e.action
-    return f"• {when} — <@{e.actor_id}> {what}"
+    return md("• {} — {} {}", when, mention(e.actor_id), what)
 
 
 @dataclass(frozen=True)
@@ -232,9 +237,13 @@ class ListView:
     title: str
 
     @property
-    def origin(self) -> str:
-        """Compact form carried in button values so the list can be redrawn after an action."""
-        return f"list:{self.scope}:{self.arg}:{self.page}"
+    def origin(self) -> values.ListPage:
+        """The page carried in button values so the list can be redrawn after an action."""
+        return self.at(self.page)
+
+    def at(self, page: int) -> values.ListPage:
+        """Another page of the same listing."""
+        return values.ListPage(self.scope, self.arg, page)  # type: ignore[arg-type]
 
 
 def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages: int,
@@ -280,10 +289,10 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
     if view.page < pages or view.page > 1:
         nav: list[Button] = []
         if view.page > 1:
-            nav.append(Button("Previous", "wg_page", f"{view.scope}:{view.arg}:{view.page - 1}",
+            nav.append(Button("Previous", "wg_page", values.page_value(view.at(view.page - 1)),
                               command=_list_cmd(view, view.page - 1)))
         if view.page < pages:
-            nav.append(Button("Show more", "wg_page", f"{view.scope}:{view.arg}:{view.page + 1}",
+            nav.append(Button("Show more", "wg_page", values.page_value(view.at(view.page + 1)),
                               command=_list_cmd(view, view.page + 1)))
         parts.append(Actions(tuple(nav)))
     return Reply(parts=tuple(parts), text=f"{view.title}: {total}")
@@ -293,7 +302,8 @@ def _list_cmd(view: ListView, page: int) -> str:
     if view.scope == "find":
         return f"/wg find {view.arg} page {page}"
     arg = {"mine": "mine", "all": "all", "overdue": "overdue", "done": "done",
-           "user": f"<@{view.arg}>", "rec": view.arg}[view.scope]
+           "user": f"<@{view.arg}>",  # the command as typed (a button's console hint), not markup
+           "rec": view.arg}[view.scope]
     return f"/wg list {arg} page {page}"
 
 
@@ -303,11 +313,11 @@ def changed(c: Commitment, *, action: str, kb: KnowledgeBase, tz: ZoneInfo, now:
             "cancel": "🗑️ Cancelled *#{id}*", "move": "📅 Moved *#{id}*",
             "edit": "✏️ *#{id}* now reads", "assign": "👥 Handed *#{id}* over",
             "link": "🔗 Linked *#{id}*", "note": "📝 Noted on *#{id}*"}[action].format(id=c.id)
-    text = f"{what}: “{escape(c.text)}”"
+    text: str = f"{what}: “{c.text}”"
     if action in ("move", "reopen"):
         text += f" — now due {format_moment(c.due_at, tz)} ({until(c.due_at, now)})"
     elif action == "assign":
-        text += f" — held by {owners_text(c.owner_ids)}"
+        text = md("{}: “{}” — held by {}", Mrkdwn(what), c.text, owners_text(c.owner_ids))
     elif action == "link":
         text += " — for " + (", ".join(_rec_label(kb, r) for r in c.rec_ids) or "no recommendation")
     parts: list[Part] = [Section(text)]

@@ -93,3 +93,16 @@ def page(topic: str) -> Reply | None:
     return Reply(parts=(Header(f"/wg {name}"), Section(what),
                         Section("*Examples*\n" + "\n".join(examples)), Note(note)),
                  text=f"How to use /wg {name}")
+
+
+def out_of_date(instead: str = "/wg list") -> Reply:
+    """A button, menu or form whose value the bot cannot use: nothing was changed."""
+    text = f"That button is out of date, so nothing was changed; try `{instead}`."
+    return Reply(parts=(Section(text),), text=text)
+
+
+def not_shareable() -> Reply:
+    """Share was pressed on something other than the report, help or the session countdown."""
+    text = ("Only recommendations, help and the session countdown can be shared; "
+            "that button is out of date, so nothing was posted.")
+    return Reply(parts=(Section(text),), text=text)

@@ -17,11 +17,14 @@ from bot.domain.reply import (
     Divider,
     Fields,
     Header,
+    Mrkdwn,
     Note,
     Part,
     Reply,
     Section,
-    escape,
+    channel_link,
+    md,
+    mention,
     spreadsheet_cell,
 )
 from bot.replies.commitments import buttons, until
@@ -49,8 +52,8 @@ def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment]
     left = time_left(s.starts_at - now, planned, poll=timedelta(seconds=config.poll_seconds))
     headline = f"{left} to the special session"
     parts: list[Part] = [Header(f"⏳ {headline}"),
-                         Section(f"*{escape(s.title)}* — {format_moment(s.starts_at, config.timezone)}, "
-                                 f"{escape(s.place)} (in {left})")]
+                         Section(f"*{s.title}* — {format_moment(s.starts_at, config.timezone)}, "
+                                 f"{s.place} (in {left})")]
     if due_before:
         by_rec: dict[str, list[Commitment]] = {}
         for c in due_before:
@@ -62,11 +65,12 @@ def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment]
                 continue
             rec = kb.get(rec_id)
             title = f"*{rec_id} · {rec.title}*" if rec else "*No recommendation*"
-            shown = "\n".join(f"• #{c.id} {escape(c.text)[:150]} — <@{c.owner_id}>, "
-                              f"{format_moment(c.due_at, config.timezone)}" for c in items[:5])
+            shown = Mrkdwn("\n").join(
+                md("• #{} {} — {}, {}", c.id, c.text[:150], mention(c.owner_id),
+                   format_moment(c.due_at, config.timezone)) for c in items[:5])
             more = f"\n• …and {len(items) - 5} more" if len(items) > 5 else ""
-            lines.append(f"{title}\n{shown}{more}")
-        text = "\n".join(lines)
+            lines.append(md("{}\n{}{}", title, shown, more))
+        text = Mrkdwn("\n").join(lines)
         parts.append(Section(f"*Open commitments due before the session* ({len(due_before)})"))
         for chunk in _chunks(text, 2900):
             parts.append(Section(chunk))
@@ -78,15 +82,16 @@ def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment]
     return Reply(parts=tuple(parts[:45]), text=headline, ephemeral=False)
 
 
-def _chunks(text: str, size: int) -> list[str]:
+def _chunks(text: Mrkdwn, size: int) -> list[Mrkdwn]:
+    """Whole lines of the bot's markup, packed into pieces of at most `size` characters."""
     out, current = [], ""
     for line in text.split("\n"):
         if len(current) + len(line) + 1 > size and current:
-            out.append(current)
+            out.append(Mrkdwn(current))
             current = ""
         current = f"{current}\n{line}" if current else line
     if current:
-        out.append(current)
+        out.append(Mrkdwn(current))
     return out[:20]
 
 
@@ -96,8 +101,7 @@ def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
     rec = config.knowledge.get(c.rec_id) if c.rec_id else None
     # on time: exactly the planned offset
     left = f"in {time_left(c.due_at - now, offset, poll=timedelta(seconds=config.poll_seconds))}"
-    text = (f"⏰ Reminder: *#{c.id}* “{escape(c.text)}” is due {format_moment(c.due_at, tz)} "
-            f"({left}).")
+    text = f"⏰ Reminder: *#{c.id}* “{c.text}” is due {format_moment(c.due_at, tz)} ({left})."
     parts: list[Part] = [Section(text)]
     if rec:
         parts.append(Note(f"For {rec.id} · {rec.title}"))
@@ -107,7 +111,7 @@ def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
 
 def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge: int) -> Reply:
     """The working-day nudge to an owner after a deadline passed."""
-    text = (f"⚠️ *#{c.id}* “{escape(c.text)}” was due {format_moment(c.due_at, tz)} "
+    text = (f"⚠️ *#{c.id}* “{c.text}” was due {format_moment(c.due_at, tz)} "
             f"({until(c.due_at, now)}). Done, or does it need a new date?")
     parts: list[Part] = [Section(text), buttons(c, origin="msg"),
                          Note(f"Nudge {nudge} of {config.reminders.overdue_max}; "
@@ -132,22 +136,25 @@ def digest(d: Digest, *, config: Config, tz: ZoneInfo, title: str = "Weekly dige
         Divider(),
     ]
     if d.changes:
-        lines = [f"• #{ch.commitment_id} {escape(ch.text)[:80]} — <@{ch.actor_id}> "
-                 f"{_verb(ch.action)}" for ch in d.changes[-DIGEST_ITEMS:]]
+        lines = [md("• #{} {} — {} {}", ch.commitment_id, ch.text[:80], mention(ch.actor_id),
+                    _verb(ch.action)) for ch in d.changes[-DIGEST_ITEMS:]]
         more = f"\n…and {len(d.changes) - DIGEST_ITEMS} earlier" if len(d.changes) > DIGEST_ITEMS else ""
-        parts.append(Section(f"*What changed{since}* ({len(d.changes)})\n" + "\n".join(lines) + more))
+        parts.append(Section(md("*What changed{}* ({})\n{}{}", since, len(d.changes),
+                                Mrkdwn("\n").join(lines), more)))
     else:
         parts.append(Section(f"*What changed{since}*\nNothing."))
     if d.due_soon:
-        lines = [f"• #{i.id} {escape(i.text)[:80]} — <@{i.owner_id}>, "
-                 f"{format_moment(i.due_at, tz)}" for i in d.due_soon[:DIGEST_ITEMS]]
+        lines = [md("• #{} {} — {}, {}", i.id, i.text[:80], mention(i.owner_id),
+                    format_moment(i.due_at, tz)) for i in d.due_soon[:DIGEST_ITEMS]]
         more = f"\n…and {len(d.due_soon) - DIGEST_ITEMS} more" if len(d.due_soon) > DIGEST_ITEMS else ""
-        parts.append(Section(f"*Due in the next 14 days* ({len(d.due_soon)})\n" + "\n".join(lines) + more))
+        parts.append(Section(md("*Due in the next 14 days* ({})\n{}{}", len(d.due_soon),
+                                Mrkdwn("\n").join(lines), more)))
     else:
         parts.append(Section("*Due in the next 14 days*\nNothing."))
     if d.overdue_by_owner:
-        lines = [f"• <@{owner}>: {n} overdue" for owner, n in d.overdue_by_owner[:DIGEST_ITEMS]]
-        parts.append(Section("*Owners with overdue items*\n" + "\n".join(lines)))
+        lines = [md("• {}: {} overdue", mention(owner), n)
+                 for owner, n in d.overdue_by_owner[:DIGEST_ITEMS]]
+        parts.append(Section(Mrkdwn("*Owners with overdue items*\n") + Mrkdwn("\n").join(lines)))
     if d.nobody:
         titles = {r.id: r.title for r in kb.recommendations}
         parts.append(Section("*Nobody has committed to*\n" + ", ".join(
@@ -181,11 +188,13 @@ def digest_csv(d: Digest, *, tz: ZoneInfo) -> Attachment:
 
 def admin_failures(failures: Sequence[tuple[str, str, str]]) -> Reply:
     """One DM to an admin summarising deliveries that failed for good: (kind, recipient, reason)."""
-    lines = "\n".join(f"• {kind} to <@{rcpt}> / {rcpt}: `{reason}`" if rcpt[:1] in ("U", "W")
-                      else f"• {kind} to <#{rcpt}>: `{reason}`" for kind, rcpt, reason in failures[:20])
+    lines = Mrkdwn("\n").join(
+        md("• {} to {} / {}: `{}`", kind, mention(rcpt), rcpt, reason) if rcpt[:1] in ("U", "W")
+        else md("• {} to {}: `{}`", kind, channel_link(rcpt), reason)
+        for kind, rcpt, reason in failures[:20])
     more = f"\n…and {len(failures) - 20} more" if len(failures) > 20 else ""
     text = f"🚨 {len(failures)} notification{'s' if len(failures) != 1 else ''} could not be delivered"
-    return Reply(parts=(Section(f"*{text}*\n{lines}{more}"),
+    return Reply(parts=(Section(md("*{}*\n{}{}", text, lines, more)),
                         Note("`/wg admin status` shows the outbox. Fix the channel or user in "
                              "config/settings.yaml, or invite the bot to the channel.")),
                  text=text, ephemeral=False)

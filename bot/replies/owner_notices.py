@@ -7,35 +7,38 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_moment
 from bot.domain.knowledge import KnowledgeBase
-from bot.domain.reply import Note, Part, Reply, Section, escape
+from bot.domain.reply import Mrkdwn, Note, Part, Reply, Section, md, mention
 from bot.replies.commitments import assigned_dm
 from bot.services.owner_notices import Change
 
 SHOWN = 10
 
 
-def _people(ids: Sequence[str]) -> str:
-    named = [f"<@{i}>" for i in ids[:3]]
+def _people(ids: Sequence[str]) -> Mrkdwn:
+    named = [mention(i) for i in ids[:3]]
     if len(ids) > 3:
-        return ", ".join(named) + f" and {len(ids) - 3} others"
-    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+        return Mrkdwn(", ").join(named) + md(" and {} others", len(ids) - 3)
+    return named[0] if len(named) == 1 else \
+        Mrkdwn(", ").join(named[:-1]) + Mrkdwn(" and ") + named[-1]
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def _line(ch: Change, tz: ZoneInfo) -> str:
+def _line(ch: Change, tz: ZoneInfo) -> Mrkdwn:
     c = ch.commitment
-    what = f"*#{c.id}* “{escape(c.text)}”"
+    who = mention(ch.actor_id)
     if ch.action == "created":
-        return f"<@{ch.actor_id}> recorded {what} for you, due {format_moment(c.due_at, tz)}."
+        return md("{} recorded *#{}* “{}” for you, due {}.", who, c.id, c.text,
+                  format_moment(c.due_at, tz))
     if ch.action == "reassigned":
-        return f"<@{ch.actor_id}> gave you {what}, due {format_moment(c.due_at, tz)}."
+        return md("{} gave you *#{}* “{}”, due {}.", who, c.id, c.text,
+                  format_moment(c.due_at, tz))
     if ch.action == "moved":
         when = f"; it is now due {format_moment(ch.due_at, tz)}" if ch.due_at else ""
-        return f"<@{ch.actor_id}> moved {what}{when}."
-    return f"<@{ch.actor_id}> {ch.action} {what}."
+        return md("{} moved *#{}* “{}”{}.", who, c.id, c.text, when)
+    return md("{} {} *#{}* “{}”.", who, ch.action, c.id, c.text)
 
 
 def notice(items: Sequence[Change], *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime) -> Reply:
@@ -48,7 +51,7 @@ def notice(items: Sequence[Change], *, kb: KnowledgeBase, tz: ZoneInfo, now: dat
     what = [f"recorded {_plural(created, 'commitment')} for you" if created else "",
             f"changed {changed} of yours" if changed else ""]
     people = _people(list(dict.fromkeys(ch.actor_id for ch in items)))
-    parts: list[Part] = [Section(f"{people} {' and '.join(w for w in what if w)}:")]
+    parts: list[Part] = [Section(md("{} {}:", people, " and ".join(w for w in what if w)))]
     parts.extend(Section(_line(ch, tz)) for ch in items[:SHOWN])
     more = f"…and {len(items) - SHOWN} more. " if len(items) > SHOWN else ""
     parts.append(Note(more + "`/wg list` shows your open commitments with Done, Move and Cancel."))

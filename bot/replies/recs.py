@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.domain.knowledge import KnowledgeBase, Recommendation
-from bot.domain.reply import Actions, Button, Divider, Header, Note, Part, Reply, Section
+from bot.domain.reply import Actions, Button, Divider, Header, Note, Part, Reply, Section, md
 
 TERM_TITLE = {"short": "Recommendations for the OSCE in the short term",
               "long": "Recommendations for the OSCE in the long term"}
@@ -109,7 +109,7 @@ def one(kb: KnowledgeBase, rec: Recommendation, *, open_count: int = 0, done_cou
     parts: list[Part] = [
         Header(f"{rec.id} · {rec.title}"),
         Section(rec.summary),
-        Section(f"*The report's words* ({term.lower()})\n>{rec.text}"),
+        Section(md("*The report's words* ({})\n>{}", term.lower(), rec.text)),
     ]
     line = _areas_line(kb, rec)
     if line:
@@ -137,10 +137,8 @@ def _neighbours(kb: KnowledgeBase, rec: Recommendation) -> list[tuple[str, Recom
 
 def search(kb: KnowledgeBase, words: str) -> Reply:
     """`/wg recs search <words>`: ranked matches, or a suggestion when nothing matches."""
-    from bot.domain.reply import escape
-
     hits = kb.search(words)
-    shown = escape(words)[:100]
+    shown = words[:100]
     if not hits:
         ideas = kb.suggest(words)
         tip = ("Try " + ", ".join(f"`/wg recs search {w}`" for w in ideas[:3]) + ".") if ideas else ""
@@ -170,9 +168,7 @@ def clearly_related(kb: KnowledgeBase, text: str) -> Recommendation | None:
 
 def unknown_id(kb: KnowledgeBase, rec_id: str) -> Reply:
     """A recommendation id that does not exist."""
-    from bot.domain.reply import escape
-
-    text = (f"There is no recommendation *{escape(rec_id)}*. The report has "
+    text = (f"There is no recommendation *{rec_id}*. The report has "
             f"{kb.short_term()[0].id}–{kb.short_term()[-1].id} (short term) and "
             f"{kb.long_term()[0].id}–{kb.long_term()[-1].id} (long term).")
     return Reply(parts=(Section(text), Note("`/wg recs` lists them all.")), text=text)

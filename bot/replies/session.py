@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.config.types import Config
 from bot.domain.dates import format_moment
 from bot.domain.readiness import Readiness, readiness_of
-from bot.domain.reply import Divider, Fields, Header, Note, Part, Reply, Section, escape
+from bot.domain.reply import Divider, Fields, Header, Note, Part, Reply, Section
 from bot.replies.commitments import until
 from bot.store.models import Commitment
 
@@ -18,7 +18,7 @@ def countdown(config: Config, *, now: datetime, tz: ZoneInfo) -> str:
     s = config.session
     when = format_moment(s.starts_at, tz)
     left = until(s.starts_at, now) if s.starts_at > now else "already started"
-    return f"*{escape(s.title)}* — {when}, {escape(s.place)} ({left})"
+    return f"*{s.title}* — {when}, {s.place} ({left})"
 
 
 def _row(label: str, r: Readiness) -> str:
@@ -48,7 +48,7 @@ def readiness(*, config: Config, counts: dict[str | None, dict[str, int]],
         parts.append(Note("Nobody has committed to " + ", ".join(nobody) + " yet."))
     parts.append(Divider())
     if mine:
-        lines = "\n".join(f"• *#{c.id}* {escape(c.text)} — {format_moment(c.due_at, tz)} "
+        lines = "\n".join(f"• *#{c.id}* {c.text} — {format_moment(c.due_at, tz)} "
                           f"({until(c.due_at, now)})" for c in mine[:15])
         more = f"\n…and {len(mine) - 15} more (`/wg list`)" if len(mine) > 15 else ""
         parts.append(Section(f"*Yours, due before the session*\n{lines}{more}"))
@@ -69,7 +69,7 @@ def home(*, config: Config, items: Sequence[Commitment], total: int, tz: ZoneInf
     for c in items:
         flag = "⚠️ *overdue* · " if c.due_at <= now else ""
         rec = f" · {c.rec_id}" if c.rec_id else ""
-        parts.append(Section(f"*#{c.id}* {escape(c.text)}\n{flag}due {format_moment(c.due_at, tz)} "
+        parts.append(Section(f"*#{c.id}* {c.text}\n{flag}due {format_moment(c.due_at, tz)} "
                              f"({until(c.due_at, now)}){rec}"))
     if total > len(items):
         parts.append(Note(f"{len(items)} of {total} shown · `/wg list` for the rest"))

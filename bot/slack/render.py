@@ -1,4 +1,8 @@
-"""Replies → Block Kit, built with slack_sdk's block models so Slack's limits are checked."""
+"""Replies → Block Kit, built with slack_sdk's block models so Slack's limits are checked.
+
+Every text goes through ``slack_text``: the bot's Mrkdwn as it is, anything else escaped. No
+other function here puts a string into a text object.
+"""
 from __future__ import annotations
 
 import json
@@ -17,16 +21,19 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain import values
 from bot.domain.reply import (
     Actions,
     Button,
     Divider,
     Fields,
     Header,
+    Mrkdwn,
     Note,
     Part,
     Reply,
     Section,
+    escape_text,
 )
 
 MAX_BLOCKS = 50
@@ -43,30 +50,47 @@ FALLBACK_TEXT = 3000
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    # never leave half an entity (&amp;) or half a control sequence (<@U1>) at the end
+    amp, lt = head.rfind("&"), head.rfind("<")
+    if amp > head.rfind(";") and amp >= len(head) - 6:
+        head = head[:amp]
+    if lt > head.rfind(">"):
+        head = head[:lt]
+    return head + "…"
+
+
+def slack_text(text: str, limit: int) -> str:
+    """A reply text as Slack should get it: the bot's Mrkdwn kept, anything else escaped; cut."""
+    return _cut(str(text) if isinstance(text, Mrkdwn) else escape_text(text), limit)
 
 
 def _button(b: Button) -> ButtonElement:
     confirm = None
     if b.confirm:
-        confirm = ConfirmObject(title=_cut(b.confirm.title, 100), text=_cut(b.confirm.text, 300),
-                                confirm=_cut(b.confirm.confirm, 30), deny=_cut(b.confirm.deny, 30))
-    return ButtonElement(text=_cut(b.label, MAX_BUTTON_LABEL), action_id=b.action_id,
+        confirm = ConfirmObject(title=slack_text(b.confirm.title, 100),
+                                text=slack_text(b.confirm.text, 300),
+                                confirm=slack_text(b.confirm.confirm, 30),
+                                deny=slack_text(b.confirm.deny, 30))
+    return ButtonElement(text=slack_text(b.label, MAX_BUTTON_LABEL), action_id=b.action_id,
                          value=_cut(b.value, MAX_VALUE), style=b.style, confirm=confirm)
 
 
 def block(part: Part) -> Block:
     """One reply part as one Block Kit block."""
     if isinstance(part, Header):
-        return HeaderBlock(text=PlainTextObject(text=_cut(part.text, MAX_HEADER), emoji=True))
+        return HeaderBlock(text=PlainTextObject(text=slack_text(part.text, MAX_HEADER), emoji=True))
     if isinstance(part, Section):
-        return SectionBlock(text=MarkdownTextObject(text=_cut(part.text, MAX_SECTION) or " "),
+        return SectionBlock(text=MarkdownTextObject(text=slack_text(part.text, MAX_SECTION) or " "),
                             accessory=_button(part.button) if part.button else None)
     if isinstance(part, Fields):
-        return SectionBlock(fields=[MarkdownTextObject(text=_cut(f, MAX_FIELD) or " ")
+        return SectionBlock(fields=[MarkdownTextObject(text=slack_text(f, MAX_FIELD) or " ")
                                     for f in part.items[:10]])
     if isinstance(part, Note):
-        return ContextBlock(elements=[MarkdownTextObject(text=_cut(part.text, MAX_CONTEXT) or " ")])
+        return ContextBlock(elements=[MarkdownTextObject(
+            text=slack_text(part.text, MAX_CONTEXT) or " ")])
     if isinstance(part, Divider):
         return DividerBlock()
     if isinstance(part, Actions):
@@ -79,8 +103,9 @@ def blocks(reply: Reply, *, share: str | None = None, max_blocks: int = MAX_BLOC
     """The reply as validated block dicts, trimmed to Slack's block count and message size."""
     parts = list(reply.parts)
     extra: list[Part] = []
-    if share and reply.shareable:
-        extra.append(Actions((Button("Share in channel", "wg_share", _cut(share, MAX_VALUE)),)))
+    share_value = values.share_value(share) if share and reply.shareable else None
+    if share_value:
+        extra.append(Actions((Button("Share in channel", "wg_share", share_value),)))
     out: list[dict[str, Any]] = []
     budget = max_chars
     limit = max_blocks - len(extra)
@@ -100,7 +125,7 @@ def blocks(reply: Reply, *, share: str | None = None, max_blocks: int = MAX_BLOC
 
 def message(reply: Reply, *, share: str | None = None) -> dict[str, Any]:
     """Keyword arguments for ack / respond / chat.postMessage."""
-    return {"text": _cut(reply.text, FALLBACK_TEXT), "blocks": blocks(reply, share=share)}
+    return {"text": slack_text(reply.text, FALLBACK_TEXT), "blocks": blocks(reply, share=share)}
 
 
 def home_view(reply: Reply) -> dict[str, Any]:

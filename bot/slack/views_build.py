@@ -1,6 +1,7 @@
 """Modals: Move a commitment, and Record as commitment (from a message shortcut)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -19,7 +20,8 @@ from slack_sdk.models.views import View
 
 from bot.conversation import MoveForm
 from bot.domain.knowledge import KnowledgeBase
-from bot.domain.reply import escape
+from bot.domain.reply import md
+from bot.slack.render import MAX_CONTEXT, slack_text
 from bot.store.models import MAX_TEXT
 
 MOVE_CALLBACK = "wg_move_modal"
@@ -34,8 +36,8 @@ def move_modal(form: MoveForm, private_metadata: str) -> dict[str, Any]:
         title=PlainTextObject(text=f"Move #{form.commitment_id}"[:24]),
         submit=PlainTextObject(text="Move"), close=PlainTextObject(text="Cancel"),
         blocks=[
-            ContextBlock(elements=[MarkdownTextObject(text=f"*#{form.commitment_id}* "
-                                                      f"{escape(form.text)[:2800]}")]),
+            ContextBlock(elements=[MarkdownTextObject(
+                text=slack_text(md("*#{}* {}", form.commitment_id, form.text), MAX_CONTEXT))]),
             InputBlock(block_id="due_date", label=PlainTextObject(text="New deadline"),
                        element=DatePickerElement(action_id="date",
                                                  initial_date=form.due_local.strftime("%Y-%m-%d"))),
@@ -48,10 +50,27 @@ def move_modal(form: MoveForm, private_metadata: str) -> dict[str, Any]:
     return view.to_dict()
 
 
+def readable(message_text: str) -> str:
+    """A Slack message's text as people read it: `@channel`, `@name`, link text, `<` and `&`.
+
+    The record modal is prefilled with it, so no control sequence from someone's message is
+    carried into a commitment (where it would be shown escaped, as an unreadable `<!channel>`).
+    """
+    text = re.sub(r"<!(channel|here|everyone)(?:\|[^>]*)?>", r"@\1", message_text)
+    text = re.sub(r"<!subteam\^[^|>]*(?:\|([^>]*))?>", lambda m: m.group(1) or "@group", text)
+    text = re.sub(r"<!date\^[^|>]*\|([^>]*)>", r"\1", text)
+    text = re.sub(r"<([@#])([A-Z0-9]+)(?:\|([^>]*))?>",
+                  lambda m: m.group(1) + (m.group(3) or m.group(2)).lstrip("@#"), text)
+    text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    text = re.sub(r"<([^>]*)>", r"\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def record_modal(*, kb: KnowledgeBase, text: str, owner_id: str, private_metadata: str
                  ) -> dict[str, Any]:
     """A modal prefilled with a message's text: owner, due date, recommendation."""
-    options = [Option(value=r.id, text=f"{r.id} · {r.title}"[:75]) for r in kb.recommendations]
+    options = [Option(value=r.id, text=slack_text(f"{r.id} · {r.title}", 75))
+               for r in kb.recommendations]
     view = View(
         type="modal", callback_id=RECORD_CALLBACK, private_metadata=private_metadata,
         title=PlainTextObject(text="Record commitment"),
@@ -59,7 +78,7 @@ def record_modal(*, kb: KnowledgeBase, text: str, owner_id: str, private_metadat
         blocks=[
             InputBlock(block_id="what", label=PlainTextObject(text="What is committed"),
                        element=PlainTextInputElement(action_id="text", multiline=True,
-                                                     initial_value=text[:MAX_TEXT],
+                                                     initial_value=readable(text)[:MAX_TEXT],
                                                      max_length=MAX_TEXT)),
             InputBlock(block_id="owner", label=PlainTextObject(text="Owner"),
                        element=UserSelectElement(action_id="user", initial_user=owner_id)),

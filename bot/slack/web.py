@@ -122,7 +122,8 @@ class SlackNotifier:
         channel = self.dm_channel(user_id)
         self._call("files.upload_v2", channel=channel, content=attachment.content,
                    filename=attachment.filename, title=attachment.title,
-                   initial_comment=attachment.comment or None)
+                   initial_comment=render.slack_text(attachment.comment, 4000)
+                   if attachment.comment else None)
 
     def find_key(self, *, channel: str, key: str, oldest_ts: float) -> Posted | None:
         """Search the channel's history since oldest_ts, page by page, for this delivery key.

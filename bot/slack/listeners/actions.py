@@ -1,15 +1,16 @@
 """Buttons: Done, Cancel, Reopen, paging, neighbours, Share in channel, and Move (opens a modal)."""
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.conversation import Caller, apology
-from bot.domain.reply import Note, Reply
+from bot.conversation import Caller, MoveForm, apology
+from bot.domain import values
+from bot.domain.reply import Note, Reply, md, mention
+from bot.replies import help as help_replies
 from bot.slack import render
 from bot.slack.listeners import SlackDeps, deliver_followups, log
 from bot.slack.views_build import move_modal
@@ -55,11 +56,17 @@ def register(app: App, deps: SlackDeps) -> None:
         deps.later(lambda: _share(body, action, respond))
 
     def _share(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """Re-render a read-only reply (recs, session, help) in the channel; never run a command."""
         caller = _caller(body)
         try:
-            outcome = deps.conversation.answer(caller, str(action.get("value") or ""))
-            shared = Reply(parts=(*outcome.reply.parts, Note(f"Shared by <@{caller.user_id}>")),
-                           text=outcome.reply.text, ephemeral=False)
+            query = values.parse_share(str(action.get("value") or ""))
+            reply = deps.conversation.shared(caller, query).reply if query is not None \
+                else help_replies.not_shareable()
+            if not reply.shareable:  # a refusal, or e.g. a recommendation that no longer exists
+                respond(response_type="ephemeral", replace_original=False, **render.message(reply))
+                return
+            shared = Reply(parts=(*reply.parts, Note(md("Shared by {}", mention(caller.user_id)))),
+                           text=reply.text, ephemeral=False)
             respond(response_type="in_channel", replace_original=False, **render.message(shared))
         except Exception:
             respond(response_type="ephemeral", replace_original=False,
@@ -74,18 +81,15 @@ def register(app: App, deps: SlackDeps) -> None:
     def _open_move(body: dict[str, Any], action: dict[str, Any], client: WebClient,
                    respond: Respond) -> None:
         caller = _caller(body)
-        raw_id, _, origin = str(action.get("value") or "").partition("|")
+        target = values.parse_target(str(action.get("value") or ""))
         try:
-            form = deps.conversation.move_form(caller, int(raw_id)) if raw_id.isdigit() else None
-            if form is None or isinstance(form, Reply):
-                reply = form if isinstance(form, Reply) else None
-                if reply is None:
-                    from bot.domain.reply import simple
-                    reply = simple("That button is out of date; try `/wg list`.")
+            form = deps.conversation.move_form(caller, target.commitment_id) if target else None
+            if not isinstance(form, MoveForm) or target is None:
+                reply = form if isinstance(form, Reply) else help_replies.out_of_date()
                 respond(response_type="ephemeral", replace_original=False, **render.message(reply))
                 return
-            meta = json.dumps({"id": int(raw_id), "origin": origin or "none",
-                               "response_url": body.get("response_url", "")})
+            meta = values.move_metadata(values.MoveMetadata(
+                target.commitment_id, target.origin, str(body.get("response_url") or "") or None))
             client.views_open(trigger_id=body["trigger_id"], view=move_modal(form, meta))
         except Exception:
             respond(response_type="ephemeral", replace_original=False,

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.conversation import Caller, apology
-from bot.domain.dates import DateProblem
+from bot.domain import grammar, values
+from bot.domain.dates import DateProblem, DueDate
 from bot.slack import render
 from bot.slack.listeners import SlackDeps, deliver_followups, log
 from bot.slack.views_build import (
@@ -21,38 +23,60 @@ from bot.slack.views_build import (
 )
 
 
-def _due_words(values: dict[str, Any]) -> str:
-    date = value_of(values, "due_date", "date") or ""
-    time = value_of(values, "due_time", "time")
-    return f"{date} {time}" if time else date
+# Where Slack's response_urls point (the Web API's own host is added: GovSlack, the tests).
+HOOKS_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+PICK_A_DATE = "Pick a date from the calendar (and a time, if you like)."
+
+
+def _picked_due(deps: SlackDeps, user_id: str, state: dict[str, Any]) -> DueDate | DateProblem:
+    """The deadline picked in a modal, read in the user's timezone; pickers only give dates."""
+    words = values.picked_due(value_of(state, "due_date", "date"),
+                              value_of(state, "due_time", "time"))
+    if words is None:
+        return DateProblem(words="", message=PICK_A_DATE)
+    return deps.conversation.check_due(user_id, words)
+
+
+def _hooks_hosts(client: WebClient) -> frozenset[str]:
+    return HOOKS_HOSTS | {urlsplit(client.base_url).netloc}
+
+
+def _error(text: str) -> str:
+    """A reply text for an input's error line: escaped, no emphasis marks, short."""
+    return _plain(render.slack_text(text, 150))
 
 
 def register(app: App, deps: SlackDeps) -> None:
     """Listen for modal submissions and the message shortcut."""
 
     @app.view(MOVE_CALLBACK)
-    def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def handle_move_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                               client: WebClient) -> None:
         user_id = str((body.get("user") or {}).get("id", ""))
-        values = (view.get("state") or {}).get("values") or {}
+        state = (view.get("state") or {}).get("values") or {}
         try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-            due = deps.conversation.check_due(user_id, _due_words(values))
+            meta = values.parse_move_metadata(str(view.get("private_metadata") or ""),
+                                              hooks_hosts=_hooks_hosts(client))
+            if meta is None:
+                ack(response_action="errors", errors={"due_date": _error(
+                    "This form is out of date, so nothing was changed; close it and press Move "
+                    "again.")})
+                return
+            due = _picked_due(deps, user_id, state)
             if isinstance(due, DateProblem):
-                ack(response_action="errors", errors={"due_date": _plain(due.message)})
+                ack(response_action="errors", errors={"due_date": _error(due.message)})
                 return
             outcome = deps.conversation.move_to(
-                Caller(user_id, request_id=body.get("trigger_id") or None), int(meta["id"]),
-                due.words, origin=str(meta.get("origin", "none")), due=due)
-            problem = outcome.reply.text if not outcome.changed else None
-            if problem:
-                ack(response_action="errors", errors={"due_date": _plain(problem)[:150]})
+                Caller(user_id, request_id=body.get("trigger_id") or None), meta.commitment_id,
+                due.words, origin=meta.origin, due=due)
+            if not outcome.changed:
+                ack(response_action="errors", errors={"due_date": _error(outcome.reply.text)})
                 return
             ack()
         except Exception:
-            ack(response_action="errors",
-                errors={"due_date": _plain(apology(log, "move modal").text)[:150]})
+            ack(response_action="errors", errors={"due_date": _error(apology(log, "move modal").text)})
             return
-        url = meta.get("response_url")
+        url = meta.response_url
 
         def after() -> None:
             if url:
@@ -81,25 +105,35 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.view(RECORD_CALLBACK)
     def handle_record_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = str((body.get("user") or {}).get("id", ""))
-        values = (view.get("state") or {}).get("values") or {}
+        state = (view.get("state") or {}).get("values") or {}
         try:
-            what = (value_of(values, "what", "text") or "").strip()
+            errors: dict[str, str] = {}
+            what = grammar.clean(value_of(state, "what", "text") or "")
             if not what:
-                ack(response_action="errors", errors={"what": "Tell me what is committed."})
-                return
-            due = deps.conversation.check_due(user_id, _due_words(values))
+                errors["what"] = "Tell me what is committed."
+            picked_owner = value_of(state, "owner", "user")
+            owner = values.user_id(picked_owner)
+            if picked_owner and owner is None:
+                errors["owner"] = "Pick a person from the list."
+            picked_rec = value_of(state, "rec", "rec")
+            rec = values.parse_rec(picked_rec)
+            if picked_rec and rec is None:
+                errors["rec"] = "Pick a recommendation from the list."
+            due = _picked_due(deps, user_id, state)
             if isinstance(due, DateProblem):
-                ack(response_action="errors", errors={"due_date": _plain(due.message)[:150]})
+                errors["due_date"] = _error(due.message)
+            if errors or isinstance(due, DateProblem):
+                ack(response_action="errors", errors=errors)
                 return
-            outcome = deps.conversation.record(
-                Caller(user_id, request_id=body.get("trigger_id") or None), what=what, due=due,
-                owner_id=value_of(values, "owner", "user"), rec_id=value_of(values, "rec", "rec"))
+            caller = Caller(user_id, request_id=body.get("trigger_id") or None)
+            outcome = deps.conversation.record(caller, what=what, due=due, owner_id=owner,
+                                               rec_id=rec)
             if not outcome.changed:
-                ack(response_action="errors", errors={"what": _plain(outcome.reply.text)[:150]})
+                ack(response_action="errors", errors={"what": _error(outcome.reply.text)})
                 return
             ack()
         except Exception:
-            ack(response_action="errors", errors={"what": _plain(apology(log, "record modal").text)[:150]})
+            ack(response_action="errors", errors={"what": _error(apology(log, "record modal").text)})
             return
         def after() -> None:
             deps.notifier.post(channel=user_id, reply=outcome.reply)
