@@ -24,7 +24,11 @@ from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
 from bot.replies import recs as rec_replies
 from bot.replies import session as session_replies
-from bot.services import commitments, exports, members
+from bot.brief.files import brief_files
+from bot.replies import brief as brief_replies
+from bot.replies import notifications as notification_replies
+from bot.services import briefs, commitments, delegations, digests, exports, members
+from bot.services.delegations import DelegationError
 from bot.services.commitments import CommitmentError
 from bot.services.members import Directory
 from bot.store.db import unit_of_work
@@ -184,6 +188,12 @@ class Conversation:
             return Outcome(self._session(caller))
         if isinstance(cmd, grammar.Admin):
             return Outcome(self._admin(caller, cmd.action))
+        if isinstance(cmd, grammar.DigestNow):
+            return self._digest(caller)
+        if isinstance(cmd, grammar.Brief):
+            return self._brief(caller)
+        if isinstance(cmd, grammar.SetDelegation):
+            return Outcome(self._delegation(caller, cmd))
         raise AssertionError(f"unhandled command {cmd!r}")
 
     def _recs(self, cmd: grammar.Recs) -> Reply:
@@ -398,17 +408,18 @@ class Conversation:
         self._refresh_member(caller.user_id)
         with unit_of_work(self._sessions, read_only=True) as s:
             tz = self._tz(s, caller.user_id)
-            counts = commitments.counts_by_rec(s, now=now)
             mine = [c for c in commitments.open_due_before(s, before=config.session.starts_at)
                     if c.owner_id == caller.user_id]
-            return session_replies.readiness(config=config, counts=counts, mine=mine, tz=tz,
-                                             now=now)
+            return session_replies.readiness(config=config, mine=mine, tz=tz, now=now,
+                                             figures=digests.figures(s, config=config, now=now))
 
     def _admin(self, caller: Caller, action: str) -> Reply:
         config = self.config
         if not config.is_admin(caller.user_id):
             names = ", ".join(f"<@{p.id}>" for p in config.admins)
-            return simple(f"Only admins can use `/wg admin {action}`. The admins are {names}.",
+            mine = (" As a coordinator, `/wg digest` gives you your own digest now."
+                    if action == "digest" and config.is_coordinator(caller.user_id) else "")
+            return simple(f"Only admins can use `/wg admin {action}`. The admins are {names}.{mine}",
                           note="Admins are listed in config/settings.yaml.")
         if action == "help":
             return simple("Admin commands: " + grammar.USAGE["admin"])
@@ -421,6 +432,59 @@ class Conversation:
         if action == "config":
             return self.operations.effective_config()
         return self.operations.digest_now(actor_id=caller.user_id)
+
+    def _coordinating(self, caller: Caller, what: str) -> Reply | None:
+        config = self.config
+        if config.is_coordinator(caller.user_id) or config.is_admin(caller.user_id):
+            return None
+        names = ", ".join(f"<@{p.id}>" for p in config.coordinators) or "nobody yet"
+        return simple(f"Only coordinators and admins can use `/wg {what}`. The coordinators are "
+                      f"{names}.", note="`/wg session` shows readiness to everyone.")
+
+    def _digest(self, caller: Caller) -> Outcome:
+        refused = self._coordinating(caller, "digest")
+        if refused is not None:
+            return Outcome(refused)
+        config, now = self.config, self._clock.now()
+        self._refresh_member(caller.user_id)
+        with unit_of_work(self._sessions, read_only=True) as s:
+            tz = self._tz(s, caller.user_id)
+            data = digests.gather(s, config=config, coordinator_id=caller.user_id, now=now)
+        reply = notification_replies.digest(data, config=config, tz=tz, title="Your digest")
+        shown = Reply(parts=reply.parts, text=reply.text)
+        return Outcome(shown, uploads=tuple((caller.user_id, f) for f in reply.files))
+
+    def _brief(self, caller: Caller) -> Outcome:
+        refused = self._coordinating(caller, "brief")
+        if refused is not None:
+            return Outcome(refused)
+        config, now = self.config, self._clock.now()
+        self._refresh_member(caller.user_id)
+        with unit_of_work(self._sessions, read_only=True) as s:
+            tz = self._tz(s, caller.user_id)
+            brief = briefs.gather(s, config=config, now=now, tz=tz)
+        files = brief_files(brief)
+        return Outcome(brief_replies.summary(brief, files=files),
+                       uploads=tuple((caller.user_id, f) for f in files))
+
+    def _delegation(self, caller: Caller, cmd: grammar.SetDelegation) -> Reply:
+        config, now = self.config, self._clock.now()
+        self._refresh_member(caller.user_id)
+        if cmd.show:
+            with unit_of_work(self._sessions, read_only=True) as s:
+                name = delegations.of(s, config=config, user_id=caller.user_id)
+            fixed = " (set by the admins)" if config.fixed_delegation(caller.user_id) else ""
+            return simple(f"You act for *{escape(name)}*{fixed}." if name else
+                          "You have not set a delegation.", note=grammar.USAGE["delegation"])
+        try:
+            with unit_of_work(self._sessions) as s:
+                name = delegations.set_own(s, config=config, user_id=caller.user_id,
+                                           name=cmd.name, now=now)
+        except DelegationError as e:
+            return simple(str(e), note="Nothing was changed.")
+        if name is None:
+            return simple("Your delegation is cleared.")
+        return simple(f"✅ You act for *{escape(name)}*; your commitments show it.")
 
     def _replan(self, commitment_id: int) -> None:
         if self.operations is not None:
