@@ -1,0 +1,244 @@
+"""Digests that add up: every number in a digest and in `/wg session` agrees with what `/wg list`
+shows at the same moment (property test on random data); overdue items one by one, dated
+changes, slippage; the CSV holds only the rows that need attention; coordinators' commands."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select
+
+from bot.app import Core, build_core
+from bot.clock import FixedClock
+from bot.config.live import LiveConfig
+from bot.console.adapters import ConsoleDirectory, ConsoleNotifier
+from bot.console.render import render
+from bot.conversation import Caller
+from bot.domain.dates import DueDate
+from bot.services import commitments, members
+from bot.settings import Settings
+from bot.store.db import unit_of_work
+from bot.store.models import AuditEntry, Commitment, Delivery, Member
+from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER
+
+UTC = timezone.utc
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+OWNERS = (MEMBER, OTHER, "U0MEMBER3")
+
+
+@pytest.fixture
+def core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Core]:
+    """The core on SQLite, and on PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
+    settings_ = Settings.from_env({"DATABASE_URL": database_url,
+                                   "WGBOT_CONFIG_DIR": str(config_dir)})
+    clock = FixedClock(NOW)
+    c = build_core(settings_, clock=clock, notifier=ConsoleNotifier(io.StringIO(),
+                                                                    files_dir=tmp_path / "files"),
+                   directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
+                   upgrade=True)
+    yield c
+    c.close()
+
+
+def say(core: Core, text: str, user: str = COORDINATOR) -> str:
+    return render(core.conversation.answer(Caller(user), text).reply)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A commitment to plant: owner, recommendation, status, deadline in days, deadline moves."""
+
+    owner: int
+    rec: str | None
+    status: str
+    due_days: float
+    moves: tuple[int, ...]
+
+
+def _due(at: datetime) -> DueDate:
+    return DueDate(at=at, local=at, words=at.isoformat(), date_only=False)
+
+
+def plant(core: Core, specs: list[Spec], *, at: datetime = NOW) -> None:
+    """Write the commitments through the real services, as the bot would have over time."""
+    with unit_of_work(core.sessions) as s:
+        for uid in OWNERS:
+            if s.get(Member, uid) is None:
+                members.remember(s, user_id=uid, profile=None, now=at)
+        for spec in specs:
+            start = at - timedelta(days=40)
+            due = at + timedelta(days=spec.due_days - sum(spec.moves))
+            c = commitments.create(s, text=f"Item {spec.rec or 'none'} {spec.due_days:.1f}",
+                                   owner_id=OWNERS[spec.owner], creator_id=OWNERS[spec.owner],
+                                   rec_id=spec.rec, due=_due(due), first_nudge_at=None, now=start)
+            for i, days in enumerate(spec.moves):
+                due = due + timedelta(days=days)
+                commitments.move(s, commitment=c, due=_due(due), actor_id=OWNERS[spec.owner],
+                                 first_nudge_at=None, now=start + timedelta(days=i + 1))
+            if spec.status != "open":
+                commitments.set_status(s, commitment=c, status=spec.status,
+                                       actor_id=OWNERS[spec.owner], now=start + timedelta(days=9))
+
+
+def reset(core: Core) -> None:
+    with unit_of_work(core.sessions) as s:
+        s.execute(delete(AuditEntry))
+        s.execute(delete(Delivery))
+        s.execute(delete(Commitment))
+
+
+def listed(core: Core, what: str) -> int:
+    """The total `/wg list <what>` shows."""
+    out = say(core, f"list {what}")
+    m = re.search(r"of ([\d,]+) · times in|([\d,]+) in all · times in", out)
+    if m is None:
+        assert re.search(r"No open commitments here|Nothing is overdue|Nothing has been completed",
+                         out), out
+        return 0
+    return int((m.group(1) or m.group(2)).replace(",", ""))
+
+
+def field(out: str, name: str) -> int:
+    m = re.search(rf"^  {name}: (\d+)$", out, flags=re.M)
+    assert m, out
+    return int(m.group(1))
+
+
+def rec_line(out: str, label: str) -> tuple[int, int, int]:
+    """(done, open, overdue) on a digest line starting with the label."""
+    m = re.search(rf"^{re.escape(label)}.*?: (?:(\d+) done, (\d+) open(?:, ⚠️ (\d+) overdue)?|⚪ nobody)",
+                  out, flags=re.M)
+    assert m, (label, out)
+    if m.group(1) is None:
+        return 0, 0, 0
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+SPECS = st.builds(Spec, owner=st.integers(0, 2),
+                  rec=st.sampled_from([None, "S1", "S3", "L6", "L10", "S9"]),
+                  status=st.sampled_from(["open", "open", "done", "cancelled"]),
+                  due_days=st.floats(-20, 30).map(lambda d: round(d, 2)),
+                  moves=st.lists(st.integers(-3, 9).filter(bool), max_size=3).map(tuple))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(SPECS, max_size=25))
+def test_every_digest_number_agrees_with_the_listings(core: Core, specs: list[Spec]) -> None:
+    reset(core)
+    plant(core, specs)
+    digest = say(core, "digest")
+    session = say(core, "session", user=MEMBER)
+    open_, overdue, done = listed(core, "all"), listed(core, "overdue"), listed(core, "done")
+    assert (field(digest, "Open"), field(digest, "Overdue"), field(digest, "Done")) == \
+        (open_, overdue, done)
+    assert f"All commitments: {done} done, {open_} open" in session or \
+        (open_ == done == 0 and "All commitments: ⚪ nobody committed" in session)
+    kb = core.conversation.config.knowledge
+    per_rec_open = 0
+    for rec in kb.recommendations:
+        d, o, late = rec_line(digest, f"{rec.id} {rec.title}")
+        assert o == listed(core, rec.id), rec.id
+        assert (d, o, late) == rec_line(session, f"{rec.id} {rec.title}")
+        per_rec_open += o
+    # commitments for no recommendation (or one not in the report) have their own line
+    _, unlinked_open, _ = rec_line(digest, "Not linked to a recommendation")
+    assert per_rec_open + unlinked_open == open_
+    # key areas: each is the sum of the recommendations serving it
+    for area in kb.key_areas:
+        d, o, late = rec_line(digest, f"{area.number}. {area.title}")
+        serving = [rec_line(digest, f"{r.id} {r.title}") for r in kb.serving(area.id)]
+        assert (d, o, late) == tuple(map(sum, zip(*serving, strict=True))) if serving else (0, 0, 0)
+    # overdue listed one by one with owner and days late
+    if overdue:
+        assert f"Overdue ({overdue})" in digest
+        assert len(re.findall(r"(?:\d+ days? late|due today) \(due ", digest)) == min(overdue, 15)
+    # slippage: live commitments moved more than once
+    slipped = sum(1 for sp in specs if len(sp.moves) > 1 and sp.status != "cancelled")
+    if slipped:
+        assert f"Slipping: deadlines moved more than once ({slipped})" in digest
+        for sp in specs:
+            if len(sp.moves) > 1 and sp.status != "cancelled" and slipped <= 15:
+                days = sum(sp.moves)
+                assert f"moved {len(sp.moves)} times" in digest
+                if days:
+                    assert f"{abs(days)} day" in digest
+    else:
+        assert "Slipping" not in digest
+
+
+def test_the_issues_contradictions_are_gone(core: Core) -> None:
+    plant(core, [Spec(0, "S5", "open", 5, ()), Spec(0, "S5", "open", 6, ()),
+                 Spec(1, None, "open", 3, ())])
+    digest = say(core, "digest")
+    # "Open: 2" beside 3 listed: the unlinked commitment counts and has its line
+    assert field(digest, "Open") == 3 == listed(core, "all")
+    assert "Not linked to a recommendation: 0 done, 1 open" in digest
+    # the border area's numbers say where they come from, beside S3's "nobody committed"
+    assert re.search(r"4\. Responsible border management: 0 done, 2 open — from S5 \(2\); "
+                     r"nobody on [^\n]*S3", digest.replace("\n", " ").replace("  ", " ")) or \
+        "from S5 (2); nobody on" in digest
+    assert "S3 Build capacity for rights-sensitive border management: ⚪ nobody committed" in digest
+    assert "counts under every key area its recommendation serves" in digest.replace("\n", " ")
+
+
+def test_changes_carry_date_actor_and_detail(core: Core) -> None:
+    say(core, "commit Draft the note by 10 Dec for L6", user=MEMBER)
+    core.clock.advance(timedelta(hours=3))  # type: ignore[attr-defined]
+    say(core, "move 1 to 18 Dec", user=MEMBER)
+    core.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
+    say(core, "done 1", user=OTHER)  # refused: not theirs
+    say(core, "done 1", user=COORDINATOR)
+    digest = say(core, "digest")
+    assert "What changed in the last 7 days (3)" in digest
+    flat = digest.replace("\n", " ")
+    assert "Thu 26 Nov 11:00 — @U0MEMBER1 recorded #1" in flat
+    assert "Thu 26 Nov 14:00 — @U0MEMBER1 moved #1 “Draft the note” from Thu 10 Dec to Fri 18 Dec 2026" \
+        in re.sub(r"\s+", " ", flat)
+    assert "Fri 27 Nov 14:00 — @U0COORD01 completed #1" in flat
+
+
+def test_overdue_items_name_owner_delegation_and_days_late(core: Core) -> None:
+    say(core, "delegation Malta", user=MEMBER)
+    plant(core, [Spec(0, "L6", "open", -3.5, ()), Spec(1, None, "open", -0.2, ())])
+    digest = say(core, "digest")
+    assert "Overdue (2)" in digest
+    assert "— @U0MEMBER1 (Malta), 3 days late (due" in digest
+    assert "— @U0MEMBER2, due today (due" in digest
+    assert "Malta: 0 done, 1 open, ⚠️ 1 overdue" in digest
+
+
+def test_digest_csv_holds_only_rows_that_need_attention(core: Core) -> None:
+    specs = ([Spec(0, "S1", "open", -d, ()) for d in range(1, 18)]          # 17 overdue: too many to list
+             + [Spec(1, "L6", "open", d, ()) for d in range(1, 9)]           # 8 due soon
+             + [Spec(2, "L10", "open", 40 + d, ()) for d in range(1, 30)]    # 29 later, untouched
+             + [Spec(2, None, "done", 5, ())])                               # changed? no: 40 days ago
+    plant(core, specs)
+    outcome = core.conversation.answer(Caller(COORDINATOR), "digest")
+    (uid, attachment), = outcome.uploads
+    assert uid == COORDINATOR
+    rows = list(csv.DictReader(io.StringIO(attachment.content.decode("utf-8-sig"))))
+    assert sorted(r["why"] for r in rows) == ["due soon"] * 8 + ["overdue"] * 17
+    assert all(r["recommendation"] in ("S1", "L6") for r in rows)
+    assert {r["days_late"] for r in rows if r["why"] == "overdue"} == {str(d) for d in range(1, 18)}
+    # a change since the last digest adds its row, even when it is not urgent
+    say(core, "move 46 to 30 Mar 2027", user="U0MEMBER3")
+    outcome = core.conversation.answer(Caller(COORDINATOR), "digest")
+    rows = list(csv.DictReader(io.StringIO(outcome.uploads[0][1].content.decode("utf-8-sig"))))
+    assert [r["id"] for r in rows if r["why"] == "changed"] == ["46"]
+
+
+def test_digest_is_for_coordinators_and_admins(core: Core) -> None:
+    out = say(core, "digest", user=MEMBER)
+    assert "Only coordinators and admins can use `/wg digest`" in out and "@U0COORD01" in out
+    assert "YOUR DIGEST" in say(core, "digest", user=ADMIN)
+    assert "`/wg digest` gives you your own digest" in say(core, "admin digest now")
+    with unit_of_work(core.sessions, read_only=True) as s:  # on demand: nothing recorded as sent
+        assert s.scalars(select(Delivery)).all() == []
