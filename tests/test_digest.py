@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,7 +28,10 @@ from bot.services import commitments, members
 from bot.settings import Settings
 from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry, Commitment, Delivery, Member
+from tests import factories
 from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER
+from tests.scheduling.test_sweep import make_world
+from tests.slack_fake.server import FakeSlack
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -242,3 +246,30 @@ def test_digest_is_for_coordinators_and_admins(core: Core) -> None:
     assert "`/wg digest` gives you your own digest" in say(core, "admin digest now")
     with unit_of_work(core.sessions, read_only=True) as s:  # on demand: nothing recorded as sent
         assert s.scalars(select(Delivery)).all() == []
+
+
+def test_weekly_summary_goes_to_the_coordinators_channel(database_url: str, fake: FakeSlack
+                                                         ) -> None:
+    world = make_world(database_url, fake, factories.config(quiet_hours=None),
+                       datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    world.sweep()
+    world.commit(datetime(2027, 1, 8, 16, 0, tzinfo=UTC), rec="S3")
+    world.commit(datetime(2027, 1, 9, 16, 0, tzinfo=UTC), rec=None)
+    world.at(datetime(2027, 1, 4, 8, 0, 30, tzinfo=UTC))  # Monday 09:00:30 Vienna
+    summary, = world.posts("C0CO")
+    blob = json.dumps(summary["blocks"], ensure_ascii=False)
+    assert '"*Open*\\n2"' in blob and "Not linked to a recommendation_: 0 done, 1 open" in blob
+    assert "Draft guidelines" not in blob  # the summary names no one's items
+    assert len(world.posts("U0COORD")) == 1  # the coordinator still gets the full digest
+    world.at(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    assert len(world.posts("C0CO")) == 1  # once a week, not once a sweep
+
+
+def test_no_summary_without_a_coordinators_channel(database_url: str, fake: FakeSlack) -> None:
+    cfg = factories.config(quiet_hours=None)
+    cfg = replace(cfg, channels=replace(cfg.channels, coordinators=None))
+    world = make_world(database_url, fake, cfg, datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    world.sweep()
+    world.at(datetime(2027, 1, 4, 8, 0, 30, tzinfo=UTC))
+    assert len(world.posts("U0COORD")) == 1
+    assert [c for c in fake.messages() if c.params.get("channel", "").startswith("C")] == []
