@@ -269,7 +269,9 @@ class Conversation:
                                    first_nudge_at=planning.first_nudge(due.at, config=config),
                                    now=now)
             tz = self._tz(s, caller.user_id)
-            reply = commitment_replies.created(c, kb=kb, tz=tz, now=now, caller_id=caller.user_id)
+            reply = commitment_replies.created(
+                c, kb=kb, tz=tz, now=now, caller_id=caller.user_id,
+                delegation=delegations.of(s, config=config, user_id=owner))
             messages: tuple[DirectMessage, ...] = ()
             if owner != caller.user_id:
                 dm = commitment_replies.assigned_dm(c, kb=kb, tz=self._tz(s, owner), now=now,
@@ -299,9 +301,10 @@ class Conversation:
                 "rec": f"Open commitments for {arg}",
             }[scope]
             view = commitment_replies.ListView(scope=scope, arg=arg, page=result.page, title=title)
+            dele = delegations.of_many(s, config=config, user_ids=[c.owner_id for c in result.items])
             return commitment_replies.listing(result.items, view=view, total=result.total,
                                               pages=result.pages, kb=kb, tz=tz, now=now,
-                                              banner=banner, capped=result.capped)
+                                              banner=banner, capped=result.capped, delegations=dele)
 
     def _change(self, caller: Caller, cmd: grammar.Change, *, due: DueDate | None = None,
                 origin: str = "none") -> Outcome:
@@ -314,8 +317,9 @@ class Conversation:
                 if c is None:
                     return Outcome(commitment_replies.not_found(cmd.commitment_id))
                 trail = commitments.history(s, commitment_id=c.id)
-                return Outcome(commitment_replies.detail(c, trail, kb=kb,
-                                                         tz=self._tz(s, caller.user_id), now=now))
+                return Outcome(commitment_replies.detail(
+                    c, trail, kb=kb, tz=self._tz(s, caller.user_id), now=now,
+                    delegation=delegations.of(s, config=config, user_id=c.owner_id)))
         with unit_of_work(self._sessions) as s:
             c = commitments.get(s, commitment_id=cmd.commitment_id)
             if c is None:

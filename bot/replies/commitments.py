@@ -1,6 +1,7 @@
 """Replies about commitments: created, shown, listed (with buttons), changed, refused."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -50,7 +51,7 @@ def _rec_label(kb: KnowledgeBase, rec_id: str | None) -> str:
 
 
 def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
-         show_owner: bool = True) -> str:
+         show_owner: bool = True, delegation: str | None = None) -> str:
     """One commitment as a line of mrkdwn."""
     flag = ""
     if c.status == "open" and c.due_at <= now:
@@ -61,7 +62,7 @@ def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
     if c.rec_id:
         bits.append(_rec_label(kb, c.rec_id))
     if show_owner:
-        bits.append(f"<@{c.owner_id}>")
+        bits.append(f"<@{c.owner_id}>" + (f" ({escape(delegation)})" if delegation else ""))
     return f"*#{c.id}* {escape(c.text)}\n" + " · ".join(bits)
 
 
@@ -81,7 +82,7 @@ def buttons(c: Commitment, *, origin: str) -> Actions:
 
 
 def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
-            caller_id: str) -> Reply:
+            caller_id: str, delegation: str | None = None) -> Reply:
     """The answer to `/wg commit`."""
     who = "You committed" if c.owner_id == caller_id else f"<@{c.owner_id}> is committed"
     rec = kb.get(c.rec_id) if c.rec_id else None
@@ -89,6 +90,8 @@ def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
     fields = [f"*Due*\n{format_moment(c.due_at, tz)} ({until(c.due_at, now)})"]
     if rec:
         fields.append(f"*For*\n{rec.id} · {rec.title}")
+    if delegation:
+        fields.append(f"*Delegation*\n{escape(delegation)}")
     parts: list[Part] = [Section(text), Fields(tuple(fields)), buttons(c, origin="none")]
     hint = (f"I'll remind <@{c.owner_id}> before the deadline. " if c.owner_id != caller_id
             else "I'll remind you before the deadline. ")
@@ -110,11 +113,11 @@ def assigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime
 
 
 def detail(c: Commitment, trail: list[AuditEntry], *, kb: KnowledgeBase, tz: ZoneInfo,
-           now: datetime) -> Reply:
+           now: datetime, delegation: str | None = None) -> Reply:
     """`/wg show <id>`: the commitment and its audit trail."""
     rec = kb.get(c.rec_id) if c.rec_id else None
     fields = [
-        f"*Owner*\n<@{c.owner_id}>",
+        f"*Owner*\n<@{c.owner_id}>" + (f"\n{escape(delegation)}" if delegation else ""),
         f"*Status*\n{STATUS_LABEL[c.status]}"
         + (" · ⚠️ overdue" if c.status == "open" and c.due_at <= now else ""),
         f"*Due*\n{format_moment(c.due_at, tz)}\n({until(c.due_at, now)}; typed “{escape(c.due_words)}”)",
@@ -165,7 +168,7 @@ class ListView:
 
 def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages: int,
             kb: KnowledgeBase, tz: ZoneInfo, now: datetime, banner: str = "",
-            capped: bool = False) -> Reply:
+            capped: bool = False, delegations: Mapping[str, str | None] | None = None) -> Reply:
     """A list grouped by deadline (overdue, next 7 days, later), with buttons and paging."""
     parts: list[Part] = []
     if banner:
@@ -194,7 +197,8 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
             continue
         parts.append(Section(f"*{name}*"))
         for c in members:
-            parts.append(Section(line(c, kb=kb, tz=tz, now=now, show_owner=show_owner)))
+            parts.append(Section(line(c, kb=kb, tz=tz, now=now, show_owner=show_owner,
+                                      delegation=(delegations or {}).get(c.owner_id))))
             parts.append(buttons(c, origin=view.origin))
     first = (view.page - 1) * PER_PAGE + 1
     shown_total = f"{total - 1:,}+" if capped else f"{total:,}"
