@@ -29,6 +29,7 @@ from bot.replies.session import countdown as countdown_line
 from bot.store.models import Commitment
 
 DIGEST_ITEMS = 15
+LIST_BUDGET = 1300  # characters per listed section: the whole digest stays one Slack message
 
 
 def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment],
@@ -114,38 +115,31 @@ def digest(d: Digest, *, config: Config, tz: ZoneInfo, title: str = "Weekly dige
     since = (f" since your last digest ({format_moment(d.since, tz)})" if d.since
              else " in the last 7 days")
     if d.changes:
-        shown = d.changes[-DIGEST_ITEMS:]
         lines = [f"• {_when(ch.at, tz)} — <@{ch.actor_id}> {_verb(ch.action)} #{ch.commitment_id} "
-                 f"“{escape(ch.text)[:70]}”" + (f" {ch.detail}" if ch.detail else "")
-                 for ch in shown]
-        more = (f"\n…and {d.changes_count - len(shown)} earlier" if d.changes_count > len(shown)
-                else "")
-        _add_long(parts, f"*What changed{since}* ({d.changes_count})", lines, more)
+                 f"“{escape(ch.text)[:60]}”" + (f" {ch.detail}" if ch.detail else "")
+                 for ch in reversed(d.changes[-DIGEST_ITEMS:])]  # the latest first
+        parts.append(_listing(f"*What changed{since}* ({d.changes_count})", lines,
+                              d.changes_count, word="earlier"))
     else:
         parts.append(Section(f"*What changed{since}*\nNothing."))
     if f.due_soon_count:
-        lines = [f"• #{i.id} {escape(i.text)[:80]} — {_who(i.owner_id, i.delegation)}, "
+        lines = [f"• #{i.id} {escape(i.text)[:60]} — {_who(i.owner_id, i.delegation)}, "
                  f"{format_moment(i.due_at, tz)}" for i in f.due_soon[:DIGEST_ITEMS]]
-        shown_n = min(len(f.due_soon), DIGEST_ITEMS)
-        more = f"\n…and {f.due_soon_count - shown_n} more" if f.due_soon_count > shown_n else ""
-        _add_long(parts, f"*Due in the next 14 days* ({f.due_soon_count})", lines, more)
+        parts.append(_listing(f"*Due in the next 14 days* ({f.due_soon_count})", lines,
+                              f.due_soon_count))
     else:
         parts.append(Section("*Due in the next 14 days*\nNothing."))
     if t.overdue:
-        lines = [f"• #{i.id} {escape(i.text)[:80]} — {_who(i.owner_id, i.delegation)}, "
-                 f"{_late(i.days_late(f.now))} (due {format_moment(i.due_at, tz)})"
+        lines = [f"• #{i.id} {escape(i.text)[:60]} — {_who(i.owner_id, i.delegation)}, "
+                 f"{_late(i.days_late(f.now))} (due {_day(i.due_at, tz)})"
                  for i in f.overdue[:DIGEST_ITEMS]]
-        shown_n = min(len(f.overdue), DIGEST_ITEMS)
-        more = f"\n…and {t.overdue - shown_n} more" if t.overdue > shown_n else ""
-        _add_long(parts, f"*Overdue* ({t.overdue})", lines, more)
+        parts.append(_listing(f"*Overdue* ({t.overdue})", lines, t.overdue))
     if f.slipped_count:
-        lines = [f"• #{sl.commitment_id} {escape(sl.text)[:80]} — {_who(sl.owner_id, sl.delegation)}: "
+        lines = [f"• #{sl.commitment_id} {escape(sl.text)[:60]} — {_who(sl.owner_id, sl.delegation)}: "
                  f"moved {sl.moves} times, {_days_moved(sl.days)} in all"
                  for sl in f.slipped[:DIGEST_ITEMS]]
-        shown_n = min(len(f.slipped), DIGEST_ITEMS)
-        more = f"\n…and {f.slipped_count - shown_n} more" if f.slipped_count > shown_n else ""
-        _add_long(parts, f"*Slipping: deadlines moved more than once* ({f.slipped_count})", lines,
-                  more)
+        parts.append(_listing(f"*Slipping: deadlines moved more than once* ({f.slipped_count})",
+                              lines, f.slipped_count))
     if f.nobody:
         titles = {r.id: r.title for r in kb.recommendations}
         parts.append(Section("*Nobody has committed to*\n" + ", ".join(
@@ -187,9 +181,23 @@ def _digest_summary(f: Figures, *, config: Config, tz: ZoneInfo, title: str) -> 
     ]
 
 
-def _add_long(parts: list[Part], heading: str, lines: list[str], more: str) -> None:
-    for i, chunk in enumerate(_chunks("\n".join(lines) + more, 2800)[:3]):
-        parts.append(Section((heading + "\n" if i == 0 else "") + chunk))
+def _listing(heading: str, lines: list[str], total: int, *, word: str = "more",
+             budget: int = LIST_BUDGET) -> Section:
+    """A heading and as many lines as fit the budget, then how many more there are."""
+    shown: list[str] = []
+    used = len(heading)
+    for line in lines:
+        if shown and used + len(line) + 1 > budget:
+            break
+        shown.append(line[:budget])
+        used += len(line) + 1
+    more = f"\n…and {total - len(shown):,} {word}" if total > len(shown) else ""
+    return Section(heading + "\n" + "\n".join(shown) + more)
+
+
+def _day(at: datetime, tz: ZoneInfo) -> str:
+    local = at.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b}"
 
 
 def _who(owner_id: str, delegation: str | None) -> str:
