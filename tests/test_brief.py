@@ -169,13 +169,23 @@ def test_brief_in_the_conversation(core: Core) -> None:
 def test_brief_over_slack_uploads_to_the_callers_dm(bot: BotProcess, fake: FakeSlack) -> None:
     _reply(bot.client.command("commit Draft border guidelines by 2030-01-20 for S3",
                               user_id=MEMBER))
+    # Slack refuses the upload: the summary still answers, nothing half-sent, no error shown
+    fake.fail("files.getUploadURLExternal", error="internal_error", times=1)
+    body = _reply(bot.client.command("brief", user_id=COORDINATOR))
+    assert "Session brief" in _text(body) and "Sorry" not in _text(body)
+    fake.wait_for("files.getUploadURLExternal")
+    fake.settle()
+    # the chart was refused; the Word document and the text still went
+    assert sorted(f.filename.rsplit(".", 1)[1] for f in fake.uploaded_files()) == ["docx", "txt"]
+    first = len(fake.uploaded_files())
     body = _reply(bot.client.command("brief", user_id=COORDINATOR))
     assert "Session brief" in _text(body)
     deadline = __import__("time").monotonic() + 30
     files = fake.uploaded_files()
-    while len(files) < 3 and __import__("time").monotonic() < deadline:
+    while len(files) < first + 3 and __import__("time").monotonic() < deadline:
         __import__("time").sleep(0.1)
         files = fake.uploaded_files()
+    files = files[first:]
     assert sorted(f.filename.rsplit(".", 1)[1] for f in files) == ["docx", "png", "txt"]
     dm = {f.channel_id for f in files}
     assert len(dm) == 1 and next(iter(dm)) is not None

@@ -31,7 +31,7 @@ from bot.store.models import AuditEntry, Commitment, Delivery, Member
 from tests import factories
 from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER
 from tests.scheduling.test_sweep import make_world
-from tests.slack_fake.server import FakeSlack
+from tests.slack_fake.server import FakeSlack, SlackError
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -278,3 +278,24 @@ def test_no_summary_without_a_coordinators_channel(database_url: str, fake: Fake
     world.at(datetime(2027, 1, 4, 8, 0, 30, tzinfo=UTC))
     assert len(world.posts("U0COORD")) == 1
     assert [c for c in fake.messages() if c.params.get("channel", "").startswith("C")] == []
+
+
+def test_a_refused_coordinators_channel_fails_alone_and_the_admins_hear(database_url: str,
+                                                                         fake: FakeSlack) -> None:
+    world = make_world(database_url, fake, factories.config(quiet_hours=None),
+                       datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    world.sweep()
+
+    def post(params: dict[str, object]) -> dict[str, object]:
+        if params.get("channel") == "C0CO":  # the bot was never invited there
+            raise SlackError("channel_not_found")
+        return {"channel": params.get("channel"), "ts": "1767600000.000100"}
+
+    fake.on("chat.postMessage", post)
+    world.at(datetime(2027, 1, 4, 8, 0, 30, tzinfo=UTC))
+    by_recipient = {d.recipient: d for d in world.deliveries("digest")}
+    assert by_recipient["U0COORD"].status == "sent"  # the coordinator's own digest still went
+    assert (by_recipient["C0CO"].status, by_recipient["C0CO"].reason) == ("failed",
+                                                                          "channel_not_found")
+    alert = json.dumps(world.posts("U0ADMIN"), ensure_ascii=False)
+    assert "digest to <#C0CO>: `channel_not_found`" in alert
