@@ -19,6 +19,7 @@ from bot.app import Core
 from bot.brief.charts import SIZE
 from bot.brief.files import brief_files
 from bot.conversation import Caller
+from bot.domain import grammar as g
 from bot.services import briefs
 from bot.store.db import unit_of_work
 from bot.store.models import Commitment
@@ -225,3 +226,19 @@ def test_generation_date_is_the_clock(core: Core) -> None:
     doc = docx.Document(io.BytesIO(out.uploads[1][1].content))
     assert "Generated Sat 26 Dec 2026, 11:00 Europe/Vienna by wgbot." in [p.text for p in
                                                                           doc.paragraphs]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("brief", g.Brief()), ("briefing", g.Brief()), ("BRIEF now", g.Brief()),
+    ("digest", g.DigestNow()), ("digest now", g.DigestNow()),
+    ("delegation", g.SetDelegation(show=True)), ("delegation none", g.SetDelegation(None)),
+    ("delegate Holy See", g.SetDelegation("Holy See")),
+])
+def test_new_commands_parse(text: str, expected: g.Command) -> None:
+    assert g.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["brief me about everything", "digest for everyone"])
+def test_new_commands_refuse_extra_words(text: str) -> None:
+    cmd = g.parse(text)
+    assert isinstance(cmd, g.Invalid) and "takes no words after it" in cmd.message
