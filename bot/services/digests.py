@@ -24,11 +24,15 @@ COUNTED = ("open", "done")
 
 
 def _grouped(session: Session, key: object, *, now: datetime) -> list[GroupCount]:
+    """Counts per (key, status), overdue included, cancelled left out.
+
+    No WHERE on status: the whole covering index (key, status, due_at) is read in order, which
+    is far cheaper than searching by status and visiting the table for every row.
+    """
     late = func.sum(case((Commitment.due_at <= now, 1), else_=0))
-    stmt = (select(key, Commitment.status, func.count(), late)
-            .where(Commitment.status.in_(COUNTED)).group_by(key, Commitment.status))
+    stmt = select(key, Commitment.status, func.count(), late).group_by(key, Commitment.status)
     return [GroupCount(k, st, int(n), int(o or 0) if st == "open" else 0)
-            for k, st, n, o in session.execute(stmt)]
+            for k, st, n, o in session.execute(stmt) if st in COUNTED]
 
 
 def _items(session: Session, *, config: Config, where: Sequence[object], limit: int) -> list[Item]:
