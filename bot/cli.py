@@ -316,8 +316,10 @@ def _brief(settings: Settings, out: Path) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
         files = brief_files(brief)
-        for f in files:
-            (out / f.filename).write_bytes(f.content)
+        for f in files:  # each file appears whole or not at all
+            part = out / f"{f.filename}.part"
+            part.write_bytes(f.content)
+            os.replace(part, out / f.filename)
     except OSError as e:
         print(f"wgbot: cannot write the brief to {out}: {e.strerror or e}", file=sys.stderr)
         return 1
