@@ -65,18 +65,18 @@ def document_docx(brief: Brief, *, chart: bytes | None) -> bytes:
     for term, heading in (("short", "Short-term recommendations"),
                           ("long", "Long-term recommendations")):
         doc.add_heading(heading, level=1)
-        for r in (x for x in brief.recs if x.rec.term == term):
-            doc.add_heading(f"{r.rec.id} — {r.rec.title}", level=2)
-            doc.add_paragraph(r.rec.text, style="Quote")
-            if r.rows:
+        for rb in (x for x in brief.recs if x.rec.term == term):
+            doc.add_heading(f"{rb.rec.id} — {rb.rec.title}", level=2)
+            doc.add_paragraph(rb.rec.text, style="Quote")
+            if rb.rows:
                 table = _table(doc, COLUMNS)
-                for row in r.rows:
+                for row in rb.rows:
                     _row(table, cells(row, brief.tz))
-            if r.more > 0:
-                doc.add_paragraph(more_line(r))
+            if rb.more > 0:
+                doc.add_paragraph(more_line(rb))
             p = doc.add_paragraph()
             p.add_run("Status: ").bold = True
-            p.add_run(rec_status(r.readiness))
+            p.add_run(rec_status(rb.readiness))
 
     doc.add_heading("Commitments not linked to a recommendation", level=1)
     u = f.unlinked

@@ -88,15 +88,15 @@ def _lines(brief: Brief) -> Iterator[str]:
     for term, heading in (("short", "SHORT-TERM RECOMMENDATIONS"), ("long", "LONG-TERM RECOMMENDATIONS")):
         yield ""
         yield heading
-        for r in (x for x in brief.recs if x.rec.term == term):
+        for rb in (x for x in brief.recs if x.rec.term == term):
             yield ""
-            yield f"{r.rec.id} — {r.rec.title}"
-            yield f"Report: {r.rec.text}"
-            for row in r.rows:
+            yield f"{rb.rec.id} — {rb.rec.title}"
+            yield f"Report: {rb.rec.text}"
+            for row in rb.rows:
                 yield "  • " + " | ".join(cells(row, brief.tz))
-            if r.more > 0:
-                yield "  " + more_line(r)
-            yield f"Status: {rec_status(r.readiness)}"
+            if rb.more > 0:
+                yield "  " + more_line(rb)
+            yield f"Status: {rec_status(rb.readiness)}"
     yield ""
     yield (f"Not linked to a recommendation: {f.unlinked.done} done, {f.unlinked.open} open, "
            f"{f.unlinked.overdue} overdue.")

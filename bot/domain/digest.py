@@ -154,8 +154,8 @@ def figures(kb: KnowledgeBase, *, now: datetime, by_rec: Iterable[GroupCount],
     counted = tally(by_rec)
     per_rec = {r.id: counted.pop(r.id, Readiness()) for r in kb.recommendations}
     unlinked = Readiness()
-    for r in counted.values():  # None, and ids no longer in the report
-        unlinked = unlinked + r
+    for other in counted.values():  # None, and ids no longer in the report
+        unlinked = unlinked + other
     per_area: dict[str, AreaReadiness] = {}
     for a in kb.key_areas:
         total = Readiness()
@@ -170,9 +170,9 @@ def figures(kb: KnowledgeBase, *, now: datetime, by_rec: Iterable[GroupCount],
         per_area[a.id] = AreaReadiness(total, tuple(sources), tuple(none))
     per_owner = {k: v for k, v in tally(by_owner).items() if k is not None}
     per_delegation: dict[str, Readiness] = {}
-    for owner, r in per_owner.items():
+    for owner, mine in per_owner.items():
         name = delegation_of.get(owner) or NO_DELEGATION
-        per_delegation[name] = per_delegation.get(name, Readiness()) + r
+        per_delegation[name] = per_delegation.get(name, Readiness()) + mine
     ordered = tuple(sorted(per_delegation.items(),
                            key=lambda kv: (kv[0] == NO_DELEGATION, -kv[1].total, kv[0])))
     return Figures(now=now, per_rec=per_rec, unlinked=unlinked, per_area=per_area,

@@ -3,6 +3,7 @@ recommendation with their slippage, and the burn-up series (GROUP BY day)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -32,7 +33,7 @@ def _rows(session: Session, *, config: Config, rec_id: str, now: datetime,
     if not found:
         return []
     ids = [r[0] for r in found]
-    moved: dict[int, list[dict[str, object]]] = {}
+    moved: dict[int, list[dict[str, Any]]] = {}
     for cid, changes in session.execute(
             select(AuditEntry.commitment_id, AuditEntry.changes)
             .where(AuditEntry.action == "moved", AuditEntry.commitment_id.in_(ids))
@@ -54,7 +55,7 @@ def _as_date(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def _per_day(session: Session, column: object, *, statuses: tuple[str, ...], start: datetime,
+def _per_day(session: Session, column: Any, *, statuses: tuple[str, ...], start: datetime,
              end: datetime) -> tuple[dict[date, int], int]:
     """Counts per UTC day of `column` in [start, end], and how many fell before start."""
     day = func.date(column)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ PAGE = 50
 COUNTED = ("open", "done")
 
 
-def _grouped(session: Session, key: object, *, now: datetime) -> list[GroupCount]:
+def _grouped(session: Session, key: Any, *, now: datetime) -> list[GroupCount]:
     """Counts per (key, status), overdue included, cancelled left out.
 
     No WHERE on status: the whole covering index (key, status, due_at) is read in order, which
@@ -35,7 +36,7 @@ def _grouped(session: Session, key: object, *, now: datetime) -> list[GroupCount
             for k, st, n, o in session.execute(stmt) if st in COUNTED]
 
 
-def _items(session: Session, *, config: Config, where: Sequence[object], limit: int) -> list[Item]:
+def _items(session: Session, *, config: Config, where: Sequence[Any], limit: int) -> list[Item]:
     stmt = (select(Commitment.id, Commitment.text, Commitment.owner_id, Member.name,
                    Commitment.rec_id, Commitment.due_at)
             .join(Member, Member.id == Commitment.owner_id, isouter=True)
@@ -47,11 +48,17 @@ def _items(session: Session, *, config: Config, where: Sequence[object], limit: 
                  rec_id=rec, due_at=due) for i, t, o, name, rec, due in rows]
 
 
-def moved_days(entries: Sequence[dict[str, object]]) -> int:
+def _due_change(changes: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The (before, after) deadlines an audit entry's changes record, if it moved one."""
+    pair = changes.get("due") or (None, None)
+    return (pair[0], pair[1]) if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, None)
+
+
+def moved_days(entries: Sequence[dict[str, Any]]) -> int:
     """Net days a deadline moved over its 'moved' audit entries (later is positive)."""
     total = timedelta()
     for changes in entries:
-        before, after = (changes.get("due") or [None, None])  # type: ignore[misc]
+        before, after = _due_change(changes)
         if before and after:
             total += datetime.fromisoformat(str(after)) - datetime.fromisoformat(str(before))
     return round(total / timedelta(days=1))
@@ -60,11 +67,11 @@ def moved_days(entries: Sequence[dict[str, object]]) -> int:
 def slippage(session: Session, *, config: Config, ids: Sequence[int] | None = None,
              limit: int = PAGE) -> tuple[list[Slip], int]:
     """Commitments moved more than once (of these ids, or all), most moves first, and how many."""
-    moves = (select(AuditEntry.commitment_id.label("cid"), func.count().label("n"))
-             .where(AuditEntry.action == "moved"))
+    grouped = (select(AuditEntry.commitment_id.label("cid"), func.count().label("n"))
+               .where(AuditEntry.action == "moved"))
     if ids is not None:
-        moves = moves.where(AuditEntry.commitment_id.in_(list(ids)))
-    moves = moves.group_by(AuditEntry.commitment_id).having(func.count() > 1).subquery()
+        grouped = grouped.where(AuditEntry.commitment_id.in_(list(ids)))
+    moves = grouped.group_by(AuditEntry.commitment_id).having(func.count() > 1).subquery()
     live = (select(moves.c.cid, moves.c.n, Commitment.text, Commitment.owner_id)
             .join(Commitment, Commitment.id == moves.c.cid)
             .where(Commitment.status.in_(COUNTED)))
@@ -72,7 +79,7 @@ def slippage(session: Session, *, config: Config, ids: Sequence[int] | None = No
     rows = session.execute(live.order_by(moves.c.n.desc(), moves.c.cid).limit(limit)).all()
     if not rows:
         return [], count
-    trail: dict[int, list[dict[str, object]]] = {}
+    trail: dict[int, list[dict[str, Any]]] = {}
     for cid, changes in session.execute(
             select(AuditEntry.commitment_id, AuditEntry.changes)
             .where(AuditEntry.action == "moved", AuditEntry.commitment_id.in_([r[0] for r in rows]))
@@ -100,9 +107,9 @@ def figures(session: Session, *, config: Config, now: datetime) -> digest_domain
         slipped=slipped, slipped_count=slipped_count)
 
 
-def _detail(action: str, changes: dict[str, object], config: Config) -> str:
+def _detail(action: str, changes: dict[str, Any], config: Config) -> str:
     if action == "moved":
-        before, after = (changes.get("due") or [None, None])  # type: ignore[misc]
+        before, after = _due_change(changes)
         if before and after:
             tz = config.timezone
             b = datetime.fromisoformat(str(before)).astimezone(tz)
