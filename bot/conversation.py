@@ -14,22 +14,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.brief.files import brief_files
 from bot.clock import Clock
 from bot.config.types import Config
 from bot.domain import grammar, planning, rules
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
 from bot.domain.reply import Attachment, Note, Reply, Section, escape, simple
 from bot.ports import ConfigSource
+from bot.replies import brief as brief_replies
 from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
+from bot.replies import notifications as notification_replies
 from bot.replies import recs as rec_replies
 from bot.replies import session as session_replies
-from bot.brief.files import brief_files
-from bot.replies import brief as brief_replies
-from bot.replies import notifications as notification_replies
 from bot.services import briefs, commitments, delegations, digests, exports, members
-from bot.services.delegations import DelegationError
 from bot.services.commitments import CommitmentError
+from bot.services.delegations import DelegationError
 from bot.services.members import Directory
 from bot.store.db import unit_of_work
 
