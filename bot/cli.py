@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     prev.add_argument("--at", required=True, help="ISO moment, e.g. 2027-02-25T09:00 (config timezone)")
     prev.add_argument("--restart", action="store_true",
                       help="what a restart at --at would send after downtime (coalesced)")
+    br = sub.add_parser("brief", help="write the session brief (chart, Word document, text) to a folder")
+    br.add_argument("--out", required=True, help="folder for the files (created if missing)")
     exp = sub.add_parser("export", help="export commitments")
     exp.add_argument("format", choices=("csv", "ics"))
     exp.add_argument("--out", required=True)
@@ -119,6 +121,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _preview(settings, args.at, restart=args.restart)
     if cmd == "export":
         return _export(settings, args.format, Path(args.out))
+    if cmd == "brief":
+        return _brief(settings, Path(args.out))
     return 2
 
 
@@ -310,6 +314,36 @@ def _export(settings: Settings, fmt: str, out: Path) -> int:
     out.write_bytes(attachment.content)
     print(f"wrote {out} ({len(attachment.content)} bytes)")
     engine.dispose()
+    return 0
+
+
+def _brief(settings: Settings, out: Path) -> int:
+    from bot.app import open_database
+    from bot.brief.files import brief_files
+    from bot.brief.text import render
+    from bot.services import briefs
+    from bot.store.db import make_session_factory, unit_of_work
+
+    config = _live_config(settings).current()
+    engine = open_database(settings)
+    try:
+        with unit_of_work(make_session_factory(engine), read_only=True) as s:
+            brief = briefs.gather(s, config=config, now=SystemClock().now(), tz=config.timezone)
+    finally:
+        engine.dispose()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        files = brief_files(brief)
+        for f in files:  # each file appears whole or not at all
+            part = out / f"{f.filename}.part"
+            part.write_bytes(f.content)
+            os.replace(part, out / f.filename)
+    except OSError as e:
+        print(f"wgbot: cannot write the brief to {out}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    print(render(brief))
+    for f in files:
+        print(f"wrote {out / f.filename} ({len(f.content)} bytes)")
     return 0
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.brief.files import brief_files
 from bot.clock import Clock
 from bot.config.types import Config
 from bot.domain import grammar, planning, rules, values
@@ -22,12 +23,25 @@ from bot.domain.clauses import PersonRef
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
 from bot.domain.reply import Attachment, Mrkdwn, Note, Reply, Section, md, mention, simple
 from bot.ports import ConfigSource
+from bot.replies import brief as brief_replies
 from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
+from bot.replies import notifications as notification_replies
 from bot.replies import recs as rec_replies
 from bot.replies import session as session_replies
-from bot.services import commitments, events, exports, limits, members, owner_notices
+from bot.services import (
+    briefs,
+    commitments,
+    delegations,
+    digests,
+    events,
+    exports,
+    limits,
+    members,
+    owner_notices,
+)
 from bot.services.commitments import CommitmentError
+from bot.services.delegations import DelegationError
 from bot.services.members import Directory
 from bot.store.db import DatabaseBusy, unit_of_work
 
@@ -208,6 +222,12 @@ class Conversation:
             return Outcome(self._session(caller))
         if isinstance(cmd, grammar.Admin):
             return Outcome(self._admin(caller, cmd.action))
+        if isinstance(cmd, grammar.DigestNow):
+            return self._digest(caller)
+        if isinstance(cmd, grammar.Brief):
+            return self._brief(caller)
+        if isinstance(cmd, grammar.SetDelegation):
+            return Outcome(self._delegation(caller, cmd))
         raise AssertionError(f"unhandled command {cmd!r}")
 
     def _recs(self, cmd: grammar.Recs) -> Reply:
@@ -338,8 +358,9 @@ class Conversation:
             tz = self._tz(s, caller.user_id)
             related = rec_replies.clearly_related(kb, what) if suggest and not recs else None
             late = config.session.starts_at if due.at > config.session.starts_at else None
-            reply = commitment_replies.created(c, kb=kb, tz=tz, now=now, caller_id=caller.user_id,
-                                               related=related, after_session=late)
+            reply = commitment_replies.created(
+                c, kb=kb, tz=tz, now=now, caller_id=caller.user_id, related=related,
+                after_session=late, delegation=delegations.of(s, config=config, user_id=owners[0]))
             for owner in owners:  # one notice per owner and window, after quiet hours
                 if owner != caller.user_id:
                     owner_notices.announce(s, owner_id=owner, now=now, config=config,
@@ -368,9 +389,10 @@ class Conversation:
                 "rec": f"Open commitments for {arg}",
             }[scope]
             view = commitment_replies.ListView(scope=scope, arg=arg, page=result.page, title=title)
+            dele = delegations.of_many(s, config=config, user_ids=[c.owner_id for c in result.items])
             return commitment_replies.listing(result.items, view=view, total=result.total,
                                               pages=result.pages, kb=kb, tz=tz, now=now,
-                                              banner=banner, capped=result.capped)
+                                              banner=banner, capped=result.capped, delegations=dele)
 
     def _change(self, caller: Caller, cmd: grammar.Change, *, due: DueDate | None = None,
                 origin: values.Origin = "none") -> Outcome:
@@ -383,8 +405,9 @@ class Conversation:
                 if c is None:
                     return Outcome(commitment_replies.not_found(cmd.commitment_id))
                 trail = commitments.history(s, commitment_id=c.id)
-                return Outcome(commitment_replies.detail(c, trail, kb=kb,
-                                                         tz=self._tz(s, caller.user_id), now=now))
+                return Outcome(commitment_replies.detail(
+                    c, trail, kb=kb, tz=self._tz(s, caller.user_id), now=now,
+                    delegation=delegations.of(s, config=config, user_id=c.owner_id)))
         with unit_of_work(self._sessions) as s:
             c = commitments.get(s, commitment_id=cmd.commitment_id)
             if c is None:
@@ -603,17 +626,19 @@ class Conversation:
         self._refresh_member(caller.user_id)
         with unit_of_work(self._sessions, read_only=True) as s:
             tz = self._tz(s, caller.user_id)
-            counts = commitments.counts_by_rec(s, now=now)
             mine = [c for c in commitments.open_due_before(s, before=config.session.starts_at)
                     if caller.user_id in c.owner_ids]
-            return session_replies.readiness(config=config, counts=counts, mine=mine, tz=tz,
-                                             now=now)
+            return session_replies.readiness(config=config, mine=mine, tz=tz, now=now,
+                                             figures=digests.figures(s, config=config, now=now))
 
     def _admin(self, caller: Caller, action: str) -> Reply:
         config = self.config
         if not config.is_admin(caller.user_id):
             names = Mrkdwn(", ").join(mention(p.id) for p in config.admins)
-            return simple(md("Only admins can use `/wg admin {}`. The admins are {}.", action, names),
+            mine = (" As a coordinator, `/wg digest` gives you your own digest now."
+                    if action == "digest" and config.is_coordinator(caller.user_id) else "")
+            return simple(md("Only admins can use `/wg admin {}`. The admins are {}.{}", action,
+                             names, mine),
                           note="Admins are listed in config/settings.yaml.")
         if action == "help":
             return simple("Admin commands: " + grammar.USAGE["admin"])
@@ -650,6 +675,59 @@ class Conversation:
             return True
         with unit_of_work(self._sessions) as s:
             return events.claim_request(s, trigger_id=caller.request_id, now=now)
+
+    def _coordinating(self, caller: Caller, what: str) -> Reply | None:
+        config = self.config
+        if config.is_coordinator(caller.user_id) or config.is_admin(caller.user_id):
+            return None
+        names = Mrkdwn(", ").join(mention(p.id) for p in config.coordinators) or "nobody yet"
+        return simple(md("Only coordinators and admins can use `/wg {}`. The coordinators are {}.",
+                         what, names), note="`/wg session` shows readiness to everyone.")
+
+    def _digest(self, caller: Caller) -> Outcome:
+        refused = self._coordinating(caller, "digest")
+        if refused is not None:
+            return Outcome(refused)
+        config, now = self.config, self._clock.now()
+        self._refresh_member(caller.user_id)
+        with unit_of_work(self._sessions, read_only=True) as s:
+            tz = self._tz(s, caller.user_id)
+            data = digests.gather(s, config=config, coordinator_id=caller.user_id, now=now)
+        reply = notification_replies.digest(data, config=config, tz=tz, title="Your digest")
+        shown = Reply(parts=reply.parts, text=reply.text)
+        return Outcome(shown, uploads=tuple((caller.user_id, f) for f in reply.files))
+
+    def _brief(self, caller: Caller) -> Outcome:
+        refused = self._coordinating(caller, "brief")
+        if refused is not None:
+            return Outcome(refused)
+        config, now = self.config, self._clock.now()
+        self._refresh_member(caller.user_id)
+        with unit_of_work(self._sessions, read_only=True) as s:
+            tz = self._tz(s, caller.user_id)
+            brief = briefs.gather(s, config=config, now=now, tz=tz)
+        files = brief_files(brief)
+        return Outcome(brief_replies.summary(brief, files=files),
+                       uploads=tuple((caller.user_id, f) for f in files))
+
+    def _delegation(self, caller: Caller, cmd: grammar.SetDelegation) -> Reply:
+        config, now = self.config, self._clock.now()
+        self._refresh_member(caller.user_id)
+        if cmd.show:
+            with unit_of_work(self._sessions, read_only=True) as s:
+                name = delegations.of(s, config=config, user_id=caller.user_id)
+            fixed = " (set by the admins)" if config.fixed_delegation(caller.user_id) else ""
+            return simple(f"You act for *{name}*{fixed}." if name else
+                          "You have not set a delegation.", note=grammar.USAGE["delegation"])
+        try:
+            with unit_of_work(self._sessions) as s:
+                name = delegations.set_own(s, config=config, user_id=caller.user_id,
+                                           name=cmd.name, now=now)
+        except DelegationError as e:
+            return simple(str(e), note="Nothing was changed.")
+        if name is None:
+            return simple("Your delegation is cleared.")
+        return simple(f"✅ You act for *{name}*; your commitments show it.")
 
     def _replan(self, commitment_id: int) -> None:
         if self.operations is not None:

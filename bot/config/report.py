@@ -241,7 +241,21 @@ def changes(old: Config, new: Config) -> list[str]:
         out.append(f"at most {new.messages_per_minute} messages a minute now "
                    f"(was {old.messages_per_minute})")
     out += _knowledge_changes(old.knowledge, new.knowledge)
+    out += _delegation_changes(old, new)
     return [redact(line) for line in out]
+
+
+def _delegation_changes(old: Config, new: Config) -> list[str]:
+    """Delegations added, removed, or with members added or removed."""
+    was = {d.name: set(d.members) for d in old.delegations}
+    now = {d.name: set(d.members) for d in new.delegations}
+    out = [f"delegation {name} added" for name in now if name not in was]
+    out += [f"delegation {name} removed" for name in was if name not in now]
+    for name in (n for n in now if n in was and now[n] != was[n]):
+        bits = [f"{uid} added" for uid in sorted(now[name] - was[name])]
+        bits += [f"{uid} removed" for uid in sorted(was[name] - now[name])]
+        out.append(f"delegation {name}: " + ", ".join(bits))
+    return out
 
 
 def affects_reminders(old: Config, new: Config) -> bool:

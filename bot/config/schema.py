@@ -33,6 +33,7 @@ from bot.config.types import (
     DEFAULT_MESSAGES_PER_MINUTE,
     Channels,
     Config,
+    Delegation,
     Digest,
     Limits,
     Person,
@@ -492,6 +493,49 @@ Coordinators = Annotated[tuple[PersonModel, ...],
                          BeforeValidator(_people("coordinator", required=False)),
                          AfterValidator(_distinct_people("coordinator"))]
 
+UserIds = Annotated[tuple[UserId, ...], BeforeValidator(_list_of("a list of Slack member ids"))]
+MAX_DELEGATION_NAME = 120
+
+
+def _delegation_name(value: Any) -> str:
+    name = _text(value)
+    if len(name) > MAX_DELEGATION_NAME:
+        raise _fail(f"{shown(name[:40] + '…')} is too long for a delegation name; "
+                    f"keep it under {MAX_DELEGATION_NAME} characters")
+    return name
+
+
+class DelegationModel(_Model):
+    """One delegation: a participating State, a Partner for Co-operation, or an OSCE structure."""
+
+    what: ClassVar[str] = "a delegation with a name and its members"
+    name: Annotated[str, BeforeValidator(_delegation_name)]
+    members: UserIds = ()
+
+
+def _distinct_delegations(items: tuple[DelegationModel, ...]) -> tuple[DelegationModel, ...]:
+    names: dict[str, int] = {}
+    members: dict[str, int] = {}
+    for i, d in enumerate(items):
+        key = d.name.casefold()
+        if key in names:
+            raise _fail(f"{shown(d.name)} is listed twice (first at delegations[{names[key]}]); "
+                        "list each delegation once", i, "name")
+        names[key] = i
+        for j, uid in enumerate(d.members):
+            if uid in members:
+                first = items[members[uid]].name
+                raise _fail(f"{uid} is already a member of {shown(first)}; a member acts for one "
+                            "delegation", i, "members", j)
+            members[uid] = i
+    return items
+
+
+Delegations = Annotated[tuple[DelegationModel, ...],
+                        BeforeValidator(_list_of("a list of delegations (each with a name and "
+                                                 "members)")),
+                        AfterValidator(_distinct_delegations)]
+
 DEFAULT_SESSION_REMINDERS = (*tuple(timedelta(days=d) for d in (30, 14, 7, 1)), timedelta(hours=2))
 DEFAULT_DEADLINE_REMINDERS = (timedelta(days=7), timedelta(days=1), timedelta(hours=2))
 
@@ -566,6 +610,7 @@ class SettingsModel(_Model):
     workday_end: TimeOfDay = time(17, 0)
     scheduler: SchedulerModel = SchedulerModel()
     limits: LimitsModel = LimitsModel()
+    delegations: Delegations = ()
 
     @model_validator(mode="after")
     def _session_exists_on_the_clock(self) -> SettingsModel:
@@ -911,4 +956,6 @@ def build_config(settings: SettingsModel, recommendations: RecommendationsModel)
         knowledge=knowledge_from(recommendations),
         limits=Limits(writes_per_minute=s.limits.writes_per_minute,
                       notice_batch=s.limits.notice_batch),
+        delegations=tuple(Delegation(name=d.name, members=tuple(d.members))
+                          for d in s.delegations),
     )

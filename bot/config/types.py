@@ -20,6 +20,14 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Delegation:
+    """A delegation and the members the admins say act for it."""
+
+    name: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SpecialSession:
     """The special session of the Permanent Council dedicated to migration."""
 
@@ -92,6 +100,14 @@ class Config:
     knowledge: KnowledgeBase
     limits: Limits = Limits()
     messages_per_minute: int = DEFAULT_MESSAGES_PER_MINUTE  # the pace of outgoing messages
+    delegations: tuple[Delegation, ...] = ()
+
+    def fixed_delegation(self, user_id: str) -> str | None:
+        """The delegation config assigns to a member, or None when the member may set their own."""
+        for d in self.delegations:
+            if user_id in d.members:
+                return d.name
+        return None
 
     def is_admin(self, user_id: str) -> bool:
         """True for a user listed under admins."""

@@ -124,6 +124,24 @@ class Admin:
 
 
 @dataclass(frozen=True)
+class DigestNow:
+    """`digest`: a coordinator's own digest, now."""
+
+
+@dataclass(frozen=True)
+class Brief:
+    """`brief`: the session brief (summary, chart, Word document for the Chair)."""
+
+
+@dataclass(frozen=True)
+class SetDelegation:
+    """`delegation` (show), `delegation <name>` (set), `delegation none` (clear)."""
+
+    name: str | None = None
+    show: bool = False
+
+
+@dataclass(frozen=True)
 class Invalid:
     """Text that could not be understood: a short explanation and what to type instead."""
 
@@ -132,10 +150,11 @@ class Invalid:
 
 
 Command = (Help | Recs | Commit | ListCommitments | Change | Edit | Assign | Link | AddNote | Find
-           | Export | SessionInfo | Admin | Invalid)
+           | Export | SessionInfo | Admin | DigestNow | Brief | SetDelegation | Invalid)
 
 VERBS = ("help", "recs", "commit", "list", "show", "done", "reopen", "cancel", "move", "edit",
-         "assign", "link", "unlink", "note", "find", "export", "session", "admin")
+         "assign", "link", "unlink", "note", "find", "export", "session", "admin", "digest",
+         "brief", "delegation")
 ALIASES = {
     "?": "help", "rec": "recs", "recommendations": "recs", "recommendation": "recs",
     "add": "commit", "new": "commit", "ls": "list", "complete": "done", "finish": "done",
@@ -143,6 +162,7 @@ ALIASES = {
     "remove": "cancel", "info": "show", "countdown": "session", "rename": "edit",
     "reword": "edit", "reassign": "assign", "give": "assign", "comment": "note",
     "progress": "note", "update": "note", "search": "find",
+    "delegate": "delegation", "briefing": "brief",
 }
 
 USAGE = {
@@ -163,6 +183,9 @@ USAGE = {
     "move": "`/wg move 12 to next Friday`",
     "export": "`/wg export csv` · `/wg export ics`",
     "session": "`/wg session`",
+    "digest": "`/wg digest`",
+    "brief": "`/wg brief`",
+    "delegation": "`/wg delegation` · `/wg delegation Austria` · `/wg delegation none`",
     "admin": "`/wg admin status` · `/wg admin reload` · `/wg admin config` · `/wg admin digest now`",
 }
 
@@ -226,6 +249,22 @@ def parse(text: str) -> Command:
         return SessionInfo()
     if verb == "admin":
         return _parse_admin(rest)
+    if verb == "digest":
+        if rest.lower() in ("", "now", "me", "mine"):
+            return DigestNow()
+        return Invalid("`/wg digest` takes no words after it; it shows your digest now.",
+                       USAGE["digest"])
+    if verb == "brief":
+        if rest.lower() in ("", "now", "session", "chair"):
+            return Brief()
+        return Invalid("`/wg brief` takes no words after it; it prepares the session brief.",
+                       USAGE["brief"])
+    if verb == "delegation":
+        if not rest:
+            return SetDelegation(show=True)
+        if rest.lower() in ("none", "clear", "-"):
+            return SetDelegation(None)
+        return SetDelegation(rest)
     if _REC_ID.match(head):
         return Recs("id", head.upper())
     close = difflib.get_close_matches(verb, VERBS + tuple(ALIASES), n=1, cutoff=0.6)

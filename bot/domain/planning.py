@@ -13,6 +13,7 @@ from croniter import croniter
 
 from bot.config.types import Config, QuietHours
 
+SUMMARY_SUBJECT = "summary"  # the weekly digest's summary in the coordinators' channel
 KINDS = ("countdown", "deadline", "overdue", "digest", "admin_alert")
 
 
@@ -198,4 +199,8 @@ def digests(config: Config, *, after: datetime, until: datetime,
             out.append(Planned("digest", person.id,
                                session_subject(config.session.starts_at), pre,
                                quiet_shift(pre, tz, config.quiet_hours)))
+    channel = config.channels.coordinators
+    if channel and config.coordinators:  # the weekly summary, in the config timezone
+        for moment in cron_moments(config.digest.cron, config.timezone, after=after, until=until):
+            out.append(Planned("digest", channel, SUMMARY_SUBJECT, moment, moment))
     return out

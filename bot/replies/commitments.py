@@ -1,6 +1,7 @@
 """Replies about commitments: created, shown, listed (with buttons), changed, refused."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -54,7 +55,7 @@ def _rec_label(kb: KnowledgeBase, rec_id: str | None) -> str:
 
 
 def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
-         show_owner: bool = True) -> Mrkdwn:
+         show_owner: bool = True, delegation: str | None = None) -> Mrkdwn:
     """One commitment as a line of mrkdwn."""
     flag = ""
     if c.status == "open" and c.due_at <= now:
@@ -65,7 +66,7 @@ def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
     bits: list[str] = [f"{flag}due {format_moment(c.due_at, tz)}{when}"]
     bits.extend(_rec_label(kb, rec_id) for rec_id in c.rec_ids)
     if show_owner:
-        bits.append(owners_text(c.owner_ids))
+        bits.append(owners_text(c.owner_ids) + (md(" ({})", delegation) if delegation else ""))
     return md("*#{}* {}\n", c.id, c.text) + Mrkdwn(" · ").join(bits)
 
 
@@ -104,7 +105,7 @@ def buttons(c: Commitment, *, origin: values.Origin) -> Actions:
 
 def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
             caller_id: str, related: Recommendation | None = None,
-            after_session: datetime | None = None) -> Reply:
+            after_session: datetime | None = None, delegation: str | None = None) -> Reply:
     """The answer to `/wg commit`, with a one-click fix for a deadline after the session and a
     suggested recommendation when the text is clearly about one."""
     owners = c.owner_ids
@@ -116,6 +117,8 @@ def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
     fields = [f"*Due*\n{format_moment(c.due_at, tz)} ({until(c.due_at, now)})"]
     if c.rec_ids:
         fields.append("*For*\n" + "\n".join(_rec_label(kb, r) for r in c.rec_ids))
+    if delegation:
+        fields.append(f"*Delegation*\n{delegation}")
     parts: list[Part] = [Section(text), Fields(tuple(fields))]
     if after_session is not None:
         parts.append(Section(
@@ -176,11 +179,12 @@ def reassigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: dateti
 
 
 def detail(c: Commitment, trail: list[AuditEntry], *, kb: KnowledgeBase, tz: ZoneInfo,
-           now: datetime) -> Reply:
+           now: datetime, delegation: str | None = None) -> Reply:
     """`/wg show <id>`: the commitment and its audit trail."""
     fields: list[str] = [
         (md("*Owner*\n{}", mention(c.owner_id)) if len(c.owner_ids) == 1
-         else md("*Owners*\n{}", owners_text(c.owner_ids))),
+         else md("*Owners*\n{}", owners_text(c.owner_ids)))
+        + (md("\n{}", delegation) if delegation else ""),
         f"*Status*\n{STATUS_LABEL[c.status]}"
         + (" · ⚠️ overdue" if c.status == "open" and c.due_at <= now else ""),
         f"*Due*\n{format_moment(c.due_at, tz)}\n({until(c.due_at, now)}; typed “{c.due_words}”)",
@@ -248,7 +252,7 @@ class ListView:
 
 def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages: int,
             kb: KnowledgeBase, tz: ZoneInfo, now: datetime, banner: str = "",
-            capped: bool = False) -> Reply:
+            capped: bool = False, delegations: Mapping[str, str | None] | None = None) -> Reply:
     """A list grouped by deadline (overdue, next 7 days, later), with buttons and paging."""
     parts: list[Part] = []
     if banner:
@@ -279,7 +283,8 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
             continue
         parts.append(Section(f"*{name}*"))
         for c in members:
-            parts.append(Section(line(c, kb=kb, tz=tz, now=now, show_owner=show_owner)))
+            parts.append(Section(line(c, kb=kb, tz=tz, now=now, show_owner=show_owner,
+                                      delegation=(delegations or {}).get(c.owner_id))))
             parts.append(buttons(c, origin=view.origin))
     first = (view.page - 1) * PER_PAGE + 1
     shown_total = f"{total - 1:,}+" if capped else f"{total:,}"

@@ -14,14 +14,17 @@ MEMBER = """*The report*
 `/wg export csv` · `/wg export ics` (a calendar file of your deadlines and the session)
 
 *The special session*
-`/wg session` — time left, readiness per key area, and what you still owe"""
+`/wg session` — time left, readiness per key area, and what you still owe
+`/wg delegation Austria` — the delegation you act for (`/wg delegation` shows it)"""
 
 DATES = ("Dates: `2026-12-04 17:00`, `today 15:30`, `15 Dec`, `Friday`, `next Friday`, `tomorrow`, "
          "`in 3 weeks`, `end of month`, `the session`. A date alone means the end of that working day, "
          "in your own timezone.")
 
 COORDINATOR = ("*Coordinators* receive a digest every week and before the session, and may "
-               "complete, move or cancel anyone's commitments.")
+               "complete, move or cancel anyone's commitments. `/wg digest` shows yours now; "
+               "`/wg brief` prepares the session brief: a summary, a chart and a Word document "
+               "for the Chair, sent to you in a direct message.")
 
 ADMIN = ("*Admins* edit `config/settings.yaml`: `/wg admin status` · `/wg admin reload` · "
          "`/wg admin config` · `/wg admin digest now`")

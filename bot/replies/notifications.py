@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config.types import Config
 from bot.domain.dates import format_moment
-from bot.domain.digest import Digest
+from bot.domain.digest import Digest, Figures
 from bot.domain.planning import time_left
-from bot.domain.readiness import Readiness
 from bot.domain.reply import (
     Attachment,
     Divider,
@@ -28,17 +27,12 @@ from bot.domain.reply import (
     spreadsheet_cell,
 )
 from bot.replies.commitments import buttons, until
+from bot.replies.session import COUNTING_NOTE, area_lines, delegation_lines, rec_lines
 from bot.replies.session import countdown as countdown_line
 from bot.store.models import Commitment
 
 DIGEST_ITEMS = 15
-
-
-def _r(r: Readiness) -> str:
-    if r.total == 0:
-        return "⚪ nobody committed"
-    late = f", ⚠️ {r.overdue} overdue" if r.overdue else ""
-    return f"{r.done} done, {r.open} open{late}"
+LIST_BUDGET = 1300  # characters per listed section: the whole digest stays one Slack message
 
 
 def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment],
@@ -120,70 +114,138 @@ def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge
 
 
 def digest(d: Digest, *, config: Config, tz: ZoneInfo, title: str = "Weekly digest") -> Reply:
-    """The coordinator digest; the full list rides along as CSV when it does not fit."""
+    """The coordinator digest; the rows that need attention ride along as CSV when lists are long."""
     kb = config.knowledge
-    t = d.totals
-    since = f" since {format_moment(d.since, tz)}" if d.since else " in the last 7 days"
-    parts: list[Part] = [
-        Header(f"📋 {title} — working group on migration"),
-        Section(countdown_line(config, now=d.now, tz=tz)),
-        Fields((f"*Done*\n{t.done}", f"*Open*\n{t.open}", f"*Overdue*\n{t.overdue}",
-                f"*Recommendations nobody took on*\n{len(d.nobody)} of {len(kb.recommendations)}")),
-        Section("*Progress per key area*\n" + "\n".join(
-            f"{a.number}. {a.title}: {_r(d.per_area[a.id])}" for a in kb.key_areas)),
-        Section("*Progress per recommendation*\n" + "\n".join(
-            f"*{r.id}* {r.title}: {_r(d.per_rec[r.id])}" for r in kb.recommendations)),
-        Divider(),
-    ]
+    f = d.figures
+    t = f.totals
+    parts: list[Part] = [*_digest_summary(f, config=config, tz=tz, title=title), Divider()]
+    since = (f" since your last digest ({format_moment(d.since, tz)})" if d.since
+             else " in the last 7 days")
     if d.changes:
-        lines = [md("• #{} {} — {} {}", ch.commitment_id, ch.text[:80], mention(ch.actor_id),
-                    _verb(ch.action)) for ch in d.changes[-DIGEST_ITEMS:]]
-        more = f"\n…and {len(d.changes) - DIGEST_ITEMS} earlier" if len(d.changes) > DIGEST_ITEMS else ""
-        parts.append(Section(md("*What changed{}* ({})\n{}{}", since, len(d.changes),
-                                Mrkdwn("\n").join(lines), more)))
+        lines = [md("• {} — {} {} #{} “{}”", _when(ch.at, tz), mention(ch.actor_id),
+                    _verb(ch.action), ch.commitment_id, ch.text[:80])
+                 + (md(" {}", ch.detail) if ch.detail else Mrkdwn(""))
+                 for ch in reversed(d.changes[-DIGEST_ITEMS:])]  # the latest first
+        parts.append(_listing(md("*What changed{}* ({})", since, d.changes_count), lines,
+                              d.changes_count, word="earlier"))
     else:
         parts.append(Section(f"*What changed{since}*\nNothing."))
-    if d.due_soon:
-        lines = [md("• #{} {} — {}, {}", i.id, i.text[:80], mention(i.owner_id),
-                    format_moment(i.due_at, tz)) for i in d.due_soon[:DIGEST_ITEMS]]
-        more = f"\n…and {len(d.due_soon) - DIGEST_ITEMS} more" if len(d.due_soon) > DIGEST_ITEMS else ""
-        parts.append(Section(md("*Due in the next 14 days* ({})\n{}{}", len(d.due_soon),
-                                Mrkdwn("\n").join(lines), more)))
+    if f.due_soon_count:
+        lines = [md("• #{} {} — {}, {}", i.id, i.text[:80], _who(i.owner_id, i.delegation),
+                    format_moment(i.due_at, tz)) for i in f.due_soon[:DIGEST_ITEMS]]
+        parts.append(_listing(md("*Due in the next 14 days* ({})", f.due_soon_count), lines,
+                              f.due_soon_count))
     else:
         parts.append(Section("*Due in the next 14 days*\nNothing."))
-    if d.overdue_by_owner:
-        lines = [md("• {}: {} overdue", mention(owner), n)
-                 for owner, n in d.overdue_by_owner[:DIGEST_ITEMS]]
-        parts.append(Section(Mrkdwn("*Owners with overdue items*\n") + Mrkdwn("\n").join(lines)))
-    if d.nobody:
+    if t.overdue:
+        lines = [md("• #{} {} — {}, {} (due {})", i.id, i.text[:80], _who(i.owner_id, i.delegation),
+                    _late(i.days_late(f.now)), _day(i.due_at, tz))
+                 for i in f.overdue[:DIGEST_ITEMS]]
+        parts.append(_listing(md("*Overdue* ({})", t.overdue), lines, t.overdue))
+    if f.slipped_count:
+        lines = [md("• #{} {} — {}: moved {} times, {} in all", sl.commitment_id, sl.text[:80],
+                    _who(sl.owner_id, sl.delegation), sl.moves, _days_moved(sl.days))
+                 for sl in f.slipped[:DIGEST_ITEMS]]
+        parts.append(_listing(md("*Slipping: deadlines moved more than once* ({})",
+                                 f.slipped_count), lines, f.slipped_count))
+    if f.nobody:
         titles = {r.id: r.title for r in kb.recommendations}
         parts.append(Section("*Nobody has committed to*\n" + ", ".join(
-            f"{rid} ({titles.get(rid, rid)})" for rid in d.nobody)))
+            f"{rid} ({titles.get(rid, rid)})" for rid in f.nobody)))
     files: tuple[Attachment, ...] = ()
-    long = (len(d.changes) > DIGEST_ITEMS or len(d.due_soon) > DIGEST_ITEMS
-            or len(d.overdue_by_owner) > DIGEST_ITEMS)
-    if long:
+    if d.rows:
         files = (digest_csv(d, tz=tz),)
-        parts.append(Note("The full list of open commitments is attached as CSV."))
-    return Reply(parts=tuple(parts), text=f"{title}: {t.done} done, {t.open} open, "
+        cut = (f" (the first {len(d.rows):,} of {d.rows_total:,}; `/wg export csv` has every open "
+               "commitment)" if d.rows_total > len(d.rows) else "")
+        parts.append(Note("Attached as CSV: what is overdue, due in the next 14 days or changed"
+                          f"{since}{cut}."))
+    return Reply(parts=tuple(parts[:50]), text=f"{title}: {t.done} done, {t.open} open, "
                  f"{t.overdue} overdue", ephemeral=False, files=files)
 
 
+def digest_summary(f: Figures, *, config: Config, tz: ZoneInfo, title: str = "Weekly digest"
+                   ) -> Reply:
+    """The digest's summary for the coordinators' channel: totals, key areas, recommendations."""
+    t = f.totals
+    parts = [*_digest_summary(f, config=config, tz=tz, title=title),
+             Note("Coordinators get the full digest by DM; `/wg digest` shows it at any time, "
+                  "`/wg brief` prepares the Chair's papers.")]
+    return Reply(parts=tuple(parts), text=f"{title}: {t.done} done, {t.open} open, "
+                 f"{t.overdue} overdue", ephemeral=False)
+
+
+def _digest_summary(f: Figures, *, config: Config, tz: ZoneInfo, title: str) -> list[Part]:
+    kb = config.knowledge
+    t = f.totals
+    return [
+        Header(f"📋 {title} — working group on migration"[:150]),
+        Section(countdown_line(config, now=f.now, tz=tz)),
+        Fields((f"*Done*\n{t.done}", f"*Open*\n{t.open}", f"*Overdue*\n{t.overdue}",
+                f"*Recommendations nobody took on*\n{len(f.nobody)} of {len(kb.recommendations)}")),
+        Section("*Progress per key area*\n" + "\n".join(area_lines(kb, f))),
+        Section("*Progress per recommendation*\n" + "\n".join(rec_lines(kb, f))),
+        Section("*Per delegation*\n" + ("\n".join(delegation_lines(f)) or "No commitments yet.")),
+        Note(COUNTING_NOTE),
+    ]
+
+
+def _listing(heading: Mrkdwn, lines: list[Mrkdwn], total: int, *, word: str = "more",
+             budget: int = LIST_BUDGET) -> Section:
+    """A heading and as many lines as fit the budget, then how many more there are."""
+    shown: list[Mrkdwn] = []
+    used = len(heading)
+    for line in lines:
+        if shown and used + len(line) + 1 > budget:
+            break
+        shown.append(line)
+        used += len(line) + 1
+    more = md("\n…and {} {}", f"{total - len(shown):,}", word) if total > len(shown) else ""
+    return Section(heading + Mrkdwn("\n") + Mrkdwn("\n").join(shown) + more)
+
+
+def _day(at: datetime, tz: ZoneInfo) -> str:
+    local = at.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def _who(owner_id: str, delegation: str | None) -> Mrkdwn:
+    return md("{} ({})", mention(owner_id), delegation) if delegation else mention(owner_id)
+
+
+def _late(days: int) -> str:
+    return "due today" if days == 0 else f"{days} day{'s' if days != 1 else ''} late"
+
+
+def _days_moved(days: int) -> str:
+    if days == 0:
+        return "back where it started"
+    word = "later" if days > 0 else "earlier"
+    return f"{abs(days)} day{'s' if abs(days) != 1 else ''} {word}"
+
+
+def _when(at: datetime, tz: ZoneInfo) -> str:
+    local = at.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
 def _verb(action: str) -> str:
-    return {"created": "recorded it", "done": "completed it", "reopened": "reopened it",
-            "cancelled": "cancelled it", "moved": "moved it"}.get(action, action)
+    return {"created": "recorded", "done": "completed", "reopened": "reopened",
+            "cancelled": "cancelled", "moved": "moved"}.get(action, action)
 
 
 def digest_csv(d: Digest, *, tz: ZoneInfo) -> Attachment:
-    """Every open commitment of a digest as CSV."""
+    """The commitments that need attention (overdue, due in 14 days, changed) as CSV."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["id", "text", "owner_id", "recommendation", "due_local", "overdue"])
-    for i in d.open_items:
-        w.writerow([i.id, spreadsheet_cell(i.text), i.owner_id, i.rec_id or "", i.due_at.astimezone(tz)
-                    .strftime("%Y-%m-%d %H:%M"), "yes" if i.due_at <= d.now else "no"])
+    w.writerow(["id", "why", "text", "owner_id", "owner", "delegation", "recommendation",
+                "due_local", "status", "days_late"])
+    for r in d.rows:
+        w.writerow([r.id, r.why, spreadsheet_cell(r.text), r.owner_id, spreadsheet_cell(r.owner_name),
+                    spreadsheet_cell(r.delegation or ""), r.rec_id or "",
+                    r.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), r.status,
+                    max(0, (d.now - r.due_at).days) if r.why == "overdue" else ""])
     return Attachment(filename=f"wg-digest-{d.now.astimezone(tz):%Y-%m-%d}.csv",
-                      title="Open commitments", content=buf.getvalue().encode("utf-8-sig"))
+                      title="Commitments that need attention", content=buf.getvalue().encode("utf-8-sig"))
 
 
 def admin_failures(failures: Sequence[tuple[str, str, str]]) -> Reply:

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.config.types import Config
 from bot.domain.dates import format_moment
-from bot.domain.readiness import Readiness, readiness_of
+from bot.domain.digest import NO_DELEGATION, Figures
+from bot.domain.knowledge import KnowledgeBase
+from bot.domain.readiness import Readiness
 from bot.domain.reply import Divider, Fields, Header, Note, Part, Reply, Section
 from bot.replies.commitments import until
 from bot.store.models import Commitment
@@ -21,31 +23,72 @@ def countdown(config: Config, *, now: datetime, tz: ZoneInfo) -> str:
     return f"*{s.title}* — {when}, {s.place} ({left})"
 
 
-def _row(label: str, r: Readiness) -> str:
+def status_text(r: Readiness) -> str:
+    """'3 done, 4 open, ⚠️ 1 overdue', or '⚪ nobody committed'."""
     if r.total == 0:
-        return f"{label}: ⚪ nobody committed"
+        return "⚪ nobody committed"
     bits = [f"{r.done} done", f"{r.open} open"]
     if r.overdue:
         bits.append(f"⚠️ {r.overdue} overdue")
-    return f"{label}: " + ", ".join(bits)
+    return ", ".join(bits)
 
 
-def readiness(*, config: Config, counts: dict[str | None, dict[str, int]],
-              mine: Sequence[Commitment], tz: ZoneInfo, now: datetime) -> Reply:
+def _row(label: str, r: Readiness) -> str:
+    return f"{label}: {status_text(r)}"
+
+
+def area_lines(kb: KnowledgeBase, f: Figures) -> list[str]:
+    """Each key area's readiness, naming the recommendations its numbers come from."""
+    out = []
+    for a in kb.key_areas:
+        ar = f.per_area[a.id]
+        via = ""
+        if ar.sources:
+            via = " — from " + ", ".join(f"{rid} ({n})" for rid, n in ar.sources)
+        if ar.nobody:
+            via += ("; " if via else " — ") + "nobody on " + ", ".join(ar.nobody)
+        out.append(f"{a.number}. {a.title}: {status_text(ar.readiness)}{via}")
+    return out
+
+
+def rec_lines(kb: KnowledgeBase, f: Figures, *, term: str | None = None) -> list[str]:
+    """Each recommendation's readiness (of one term, or all, then the unlinked line)."""
+    recs = kb.recommendations if term is None else tuple(r for r in kb.recommendations
+                                                         if r.term == term)
+    out = [_row(f"*{r.id}* {r.title}", f.per_rec[r.id]) for r in recs]
+    if term is None or term == "long":
+        out.append(_row("_Not linked to a recommendation_", f.unlinked))
+    return out
+
+
+def delegation_lines(f: Figures, *, limit: int = 10) -> list[str]:
+    """Readiness per delegation, the busiest first."""
+    rows = [_row(name if name != NO_DELEGATION else f"_{name}_", r)
+            for name, r in f.per_delegation[:limit]]
+    if len(f.per_delegation) > limit:
+        rows.append(f"…and {len(f.per_delegation) - limit} more delegations")
+    return rows
+
+
+COUNTING_NOTE = ("Totals count each commitment once (the recommendations plus those linked to none); "
+                 "a commitment counts under every key area its recommendation serves, so the key "
+                 "areas add up to more.")
+
+
+def readiness(*, config: Config, figures: Figures, mine: Sequence[Commitment], tz: ZoneInfo,
+              now: datetime) -> Reply:
     """`/wg session`: when, how long, readiness per key area and recommendation, and what you owe."""
     kb = config.knowledge
-    per_rec, per_area = readiness_of(kb, counts)
+    t = figures.totals
     parts: list[Part] = [Header("The special session on migration"),
-                         Section(countdown(config, now=now, tz=tz))]
-    parts.append(Section("*Readiness per key area*\n" + "\n".join(
-        _row(f"{a.number}. {a.title}", per_area[a.id]) for a in kb.key_areas)))
-    short = "\n".join(_row(f"*{r.id}* {r.title}", per_rec[r.id]) for r in kb.short_term())
-    long = "\n".join(_row(f"*{r.id}* {r.title}", per_rec[r.id]) for r in kb.long_term())
-    parts.append(Section("*Short term*\n" + short))
-    parts.append(Section("*Long term*\n" + long))
-    nobody = [r.id for r in kb.recommendations if per_rec[r.id].total == 0]
-    if nobody:
-        parts.append(Note("Nobody has committed to " + ", ".join(nobody) + " yet."))
+                         Section(countdown(config, now=now, tz=tz)),
+                         Section(f"*All commitments*: {status_text(t)}")]
+    parts.append(Section("*Readiness per key area*\n" + "\n".join(area_lines(kb, figures))))
+    parts.append(Section("*Short term*\n" + "\n".join(rec_lines(kb, figures, term="short"))))
+    parts.append(Section("*Long term*\n" + "\n".join(rec_lines(kb, figures, term="long"))))
+    parts.append(Note(COUNTING_NOTE))
+    if figures.nobody:
+        parts.append(Note("Nobody has committed to " + ", ".join(figures.nobody) + " yet."))
     parts.append(Divider())
     if mine:
         lines = "\n".join(f"• *#{c.id}* {c.text} — {format_moment(c.due_at, tz)} "

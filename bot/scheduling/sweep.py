@@ -87,6 +87,9 @@ def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now:
         if kind == "deadline" and now >= c.due_at:
             return "the deadline passed before the reminder could go out"
         return None
+    if kind == "digest" and subject == planning.SUMMARY_SUBJECT:
+        return None if recipient == config.channels.coordinators else \
+            "the coordinators' channel changed"
     if kind == "digest":
         if not config.is_coordinator(recipient):
             return f"{recipient} is no longer a coordinator"
@@ -131,6 +134,9 @@ def compose(session: Session, d: Delivery | Planned, *, config: Config, now: dat
                                                    offset=c.due_at - moment))
         return Composed(notifications.overdue(c, config=config, tz=tz, now=now,
                                               nudge=max(1, c.nudges)))
+    if kind == "digest" and subject == planning.SUMMARY_SUBJECT:
+        return Composed(notifications.digest_summary(
+            digests.figures(session, config=config, now=now), config=config, tz=config.timezone))
     if kind == "digest":
         title = {"now": "Digest"}.get(subject, "Weekly digest")
         if subject.startswith("session@"):

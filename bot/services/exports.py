@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session, joinedload
 
 from bot.config.types import Config
 from bot.domain.reply import Attachment, spreadsheet_cell
+from bot.services import delegations
 from bot.store.models import Commitment, CommitmentOwner
 
 UID_DOMAIN = "wgbot.osce-migration"
 SESSION_LENGTH = timedelta(hours=3)
 DEADLINE_SLOT = timedelta(minutes=30)
-CSV_COLUMNS = ("id", "text", "owner_id", "owner", "recommendation", "recommendation_title",
-               "due_local", "due_utc", "status", "overdue", "created_by", "created_utc",
-               "all_owner_ids", "all_recommendations")
+CSV_COLUMNS = ("id", "text", "owner_id", "owner", "delegation", "recommendation",
+               "recommendation_title", "due_local", "due_utc", "status", "overdue", "created_by",
+               "created_utc", "all_owner_ids", "all_recommendations")
 
 
 def _commitments(session: Session, *, owner_id: str | None) -> list[Commitment]:
@@ -37,10 +38,12 @@ def csv_file(session: Session, *, config: Config, now: datetime, tz: ZoneInfo,
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)
+    dele = delegations.all_members(session, config=config)
     for c in _commitments(session, owner_id=owner_id):
         rec = config.knowledge.get(c.rec_id) if c.rec_id else None
         writer.writerow([c.id, spreadsheet_cell(c.text), c.owner_id,
-                         spreadsheet_cell(c.owner.name), c.rec_id or "", rec.title if rec else "",
+                         spreadsheet_cell(c.owner.name), spreadsheet_cell(dele.get(c.owner_id) or ""),
+                         c.rec_id or "", rec.title if rec else "",
                          c.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                          c.due_at.strftime("%Y-%m-%dT%H:%M:%SZ"), c.status,
                          "yes" if c.due_at <= now else "no", c.creator_id,

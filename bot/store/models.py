@@ -30,6 +30,7 @@ NAMING_CONVENTION = {
 COMMITMENT_STATUSES = ("open", "done", "cancelled")
 DELIVERY_STATUSES = ("pending", "claimed", "sent", "failed", "skipped")
 MAX_TEXT = 500
+MAX_DELEGATION = 120
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -67,6 +68,8 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(200))
     tz: Mapped[str | None] = mapped_column(String(64))
     refreshed_at: Mapped[datetime]
+    # The delegation the member acts for, as they set it (config may fix it instead).
+    delegation: Mapped[str | None] = mapped_column(String(MAX_DELEGATION))
 
 
 class Commitment(Base):
@@ -80,6 +83,9 @@ class Commitment(Base):
         Index("ix_commitments_rec_status", "rec_id", "status"),
         Index("ix_commitments_updated", "updated_at"),
         Index("ix_commitments_status_nudge", "status", "next_nudge_at"),
+        # Covering indexes for the digest and brief aggregates (GROUP BY recommendation, burn-up).
+        Index("ix_commitments_rec_status_due", "rec_id", "status", "due_at"),
+        Index("ix_commitments_status_completed", "status", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -148,7 +154,8 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_commitment_at", "commitment_id", "at"),
-                      Index("ix_audit_entries_at", "at"))
+                      Index("ix_audit_entries_at", "at"),
+                      Index("ix_audit_entries_action_commitment", "action", "commitment_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="CASCADE"))

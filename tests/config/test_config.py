@@ -247,7 +247,7 @@ SETTINGS_CASES = [
     ("workday_end:", "favourite_colour: blue\nworkday_end:",
      ("settings.yaml:25:1: favourite_colour: unknown key 'favourite_colour'; expected one of: "
      "timezone, session, channels, admins, coordinators, reminders, digest, quiet_hours, "
-     "workday_end, scheduler, limits")),
+     "workday_end, scheduler, limits, delegations")),
     # missing keys (located at the parent key; at the file for a top-level key)
     ("  place: Hofburg, Vienna\n", "", "settings.yaml:2:1: session.place: missing key 'place'"),
     ("    name: Coordinator\n", "",
@@ -329,6 +329,24 @@ SETTINGS_CASES = [
     ("  - id: U0COORD\n    name: Coordinator\n",
      "  - id: U0COORD\n    name: Coordinator\n  - id: U0COORD\n    name: Again\n",
      "settings.yaml:15:9: coordinators[1].id: U0COORD is listed twice under coordinators"),
+    # delegations
+    ('workday_end: "17:00"', 'workday_end: "17:00"\ndelegations: Austria',
+     ("settings.yaml:26:14: delegations: expected a list of delegations (each with a name and "
+      "members), got a string")),
+    ('workday_end: "17:00"', 'workday_end: "17:00"\ndelegations:\n  - name: Austria\n'
+     '    members: [U0A1, "@bob"]',
+     ("settings.yaml:28:21: delegations[0].members[1]: '@bob' is not a Slack member id; "
+      "it looks like U0123ABCD (profile → ⋮ → Copy member ID)")),
+    ('workday_end: "17:00"', 'workday_end: "17:00"\ndelegations:\n  - name: Austria\n'
+     '    members: [U0A1]\n  - name: Malta\n    members: [U0B1, U0A1]',
+     ("settings.yaml:30:21: delegations[1].members[1]: U0A1 is already a member of 'Austria'; "
+      "a member acts for one delegation")),
+    ('workday_end: "17:00"', 'workday_end: "17:00"\ndelegations:\n  - name: Austria\n'
+     '  - name: austria',
+     ("settings.yaml:28:11: delegations[1].name: 'austria' is listed twice (first at "
+      "delegations[0]); list each delegation once")),
+    ('workday_end: "17:00"', 'workday_end: "17:00"\ndelegations:\n  - members: [U0A1]',
+     "settings.yaml:27:5: delegations[0].name: missing key 'name'"),
     # admins
     ("admins:\n  - id: U0ADMIN\n    name: Admin\n", "admins: []\n",
      ("settings.yaml:9:9: admins: at least one admin is required; "

@@ -118,7 +118,8 @@ def test_mentions_in_both_forms() -> None:
 def test_parse_never_raises(text: str) -> None:
     assert isinstance(g.parse(text), (g.Help, g.Recs, g.Commit, g.ListCommitments, g.Change,
                                       g.Edit, g.Assign, g.Link, g.AddNote, g.Find,
-                                      g.Export, g.SessionInfo, g.Admin, g.Invalid))
+                                      g.Export, g.SessionInfo, g.Admin, g.DigestNow, g.Brief,
+                                      g.SetDelegation, g.Invalid))
 
 
 @settings(max_examples=300, deadline=None)

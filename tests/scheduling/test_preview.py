@@ -43,7 +43,7 @@ def test_the_timeline_words_each_notification_for_its_own_moment(database_url: s
     countdowns = [ln.split("#C0WG")[1].strip() for ln in lines if " countdown " in ln]
     assert countdowns == [f"{n} to the special session"
                           for n in ("30 days", "14 days", "7 days", "1 day")]
-    digests = [ln for ln in lines if " digest " in ln]
+    digests = [ln for ln in lines if " digest " in ln and "@U0COORD" in ln]
     assert "Mon 18 Jan 2027" in digests[2] and digests[2].endswith("0 overdue")
     assert "Mon 25 Jan 2027" in digests[3] and digests[3].endswith("1 overdue")
     nudges = [ln for ln in lines if " overdue " in ln and "@U0OWNER1" in ln]
@@ -63,7 +63,8 @@ def test_a_restart_preview_shows_what_one_sweep_would_send(database_url: str,
     skipped = lines[lines.index("and skip, as superseded:") + 1:]
     assert [ln for ln in sent if " countdown " in ln][0].endswith("21 hours to the special session")
     assert len([ln for ln in sent if " countdown " in ln]) == 1
-    assert len([ln for ln in sent if " digest " in ln]) == 1
+    assert len([ln for ln in sent if " digest " in ln and "@U0COORD" in ln]) == 1
+    assert len([ln for ln in sent if " digest " in ln and "#C0CO" in ln]) <= 1  # the summary
     assert len([ln for ln in sent if " overdue " in ln]) == 1
     assert sum("superseded by the 1-day countdown" in ln for ln in skipped) == 3
     assert sum("superseded by the digest before the session" in ln for ln in skipped) == 9
