@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import requests
 
 from tests.slack_fake.client import SlackClient, sign
 from tests.slack_fake.process import BotProcess
+from tests.slack_fake.slow_clients import SlowClients
 
 SLOW_CLIENTS = 200
 EVENTS = "/slack/events"
@@ -75,57 +73,6 @@ def signed(bot: BotProcess, body: bytes, content_type: str = "application/x-www-
     return post_head(bot, length=len(body), headers=headers, content_type=content_type) + body
 
 
-@contextmanager
-def slow_clients(bot: BotProcess, n: int, *, mode: str) -> Iterator[list[socket.socket]]:
-    """n connections that never finish their request: `body` sends full headers announcing
-    100,000 bytes then one byte every 2 s; `headers` sends its headers one byte every 2 s."""
-    ts = str(int(time.time()))
-    head = post_head(bot, length=100_000, headers=[("X-Slack-Request-Timestamp", ts),
-                                                    ("X-Slack-Signature", "v0=" + "0" * 64)])
-    socks: list[socket.socket] = []
-    stop = threading.Event()
-    try:
-        for _ in range(n):
-            s = connect(bot)
-            s.sendall(head if mode == "body" else head[:5])
-            socks.append(s)
-
-        def trickle() -> None:
-            sent = 5
-            while not stop.wait(2):
-                for s in socks:
-                    try:
-                        s.sendall(b"x" if mode == "body" else head[sent:sent + 1])
-                    except OSError:
-                        pass
-                sent += 1
-
-        t = threading.Thread(target=trickle, daemon=True)
-        t.start()
-        yield socks
-    finally:
-        stop.set()
-        for s in socks:
-            s.close()
-
-
-def still_open(socks: list[socket.socket]) -> int:
-    """How many of these connections the server has not closed."""
-    alive = 0
-    for s in socks:
-        s.setblocking(False)
-        try:
-            while s.recv(65536):  # an answer (408) may come before the close
-                pass
-        except BlockingIOError:
-            alive += 1
-        except OSError:
-            pass
-        finally:
-            s.setblocking(True)
-    return alive
-
-
 def recs_short_ok(resp: requests.Response) -> bool:
     """The real reply to /wg recs short."""
     return resp.status_code == 200 and "S6" in json.dumps(resp.json().get("blocks", []))
@@ -134,18 +81,18 @@ def recs_short_ok(resp: requests.Response) -> bool:
 def test_signed_commands_are_answered_while_200_slow_clients_hold_connections(
         bot: BotProcess) -> None:
     slack = SlackClient(bot.url, bot.signing_secret, timeout=5)  # a stalled answer fails the test
-    with slow_clients(bot, SLOW_CLIENTS // 2, mode="body") as bodies, \
-            slow_clients(bot, SLOW_CLIENTS // 2, mode="headers") as heads:
+    with SlowClients(bot.port, SLOW_CLIENTS // 2, mode="body") as bodies, \
+            SlowClients(bot.port, SLOW_CLIENTS // 2, mode="headers") as heads:
         time.sleep(2.5)  # every slow client has trickled at least once
         for _ in range(5):
             assert recs_short_ok(slack.command("recs short"))
             assert requests.get(bot.url + "/healthz", timeout=5).status_code == 200
-        assert still_open(bodies) + still_open(heads) == SLOW_CLIENTS  # they were all held
+        assert bodies.open_count() + heads.open_count() == SLOW_CLIENTS  # they were all held
         # ...but not forever: both kinds are cut after the edge's deadlines (10 s each)
         deadline = time.monotonic() + 20
-        while still_open(bodies) + still_open(heads) and time.monotonic() < deadline:
+        while bodies.open_count() + heads.open_count() and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert still_open(bodies) == 0 and still_open(heads) == 0
+        assert bodies.open_count() == 0 and heads.open_count() == 0
     assert recs_short_ok(slack.command("recs short"))
     slack.close()
     log = bot.log_text()
