@@ -22,7 +22,6 @@ log = logging.getLogger("wgbot.scheduler")
 
 STOP_TIMEOUT = 8.0
 RESTART_DELAY = 1.0
-WATCH_INTERVAL = 0.5
 
 
 class ClockProcess:
@@ -55,14 +54,6 @@ class ClockProcess:
                 return
             log.info("reminder scheduler started as process %s", self._proc.pid)
 
-    def _exited(self, proc: subprocess.Popen[bytes]) -> bool:
-        """True once the clock has exited, whoever reaped it (then `returncode` may be a guess)."""
-        try:
-            proc.wait(timeout=WATCH_INTERVAL)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
-
     def _watch(self) -> None:
         while not self._stopping.is_set():
             proc = self._proc
@@ -71,8 +62,8 @@ class ClockProcess:
                     return
                 self._spawn()
                 continue
-            if not self._exited(proc):
-                continue
+            # Returns when the clock exits, or at once if the master has reaped it already.
+            proc.wait()
             if self._stopping.is_set():
                 return
             # The server's master may have reaped it first: then Python reports 0, not the truth.
