@@ -43,13 +43,43 @@ from bot.slack.http import DISPATCH_THREADS
 from tests.slack_fake.client import SlackClient
 from tests.slack_fake.process import BotProcess
 from tests.slack_fake.server import FakeSlack
-from tests.slack_fake.slow_clients import SlowClients
 
 COMMAND = "recs short"
 CLIENTS = 8
 GOAL_DEFAULT = 1.3
 GOAL_FLOOR = 1.3
 SLOW_CLIENTS = 200
+ATTACK_SECONDS = 15.0  # per phase: longer than the edge's 10 s deadlines, so cuts happen
+
+
+class Attack:
+    """200 slow clients held from another process (as an attacker would be), replaced when cut."""
+
+    def __init__(self, port: int, clients: int) -> None:
+        self._cmd = [sys.executable, "-m", "tests.slack_fake.slow_clients", "--port", str(port),
+                     "--clients", str(clients), "--reopen"]
+        self._proc: subprocess.Popen[str] | None = None
+        self.reopened = 0
+        self.summary = ""
+
+    def __enter__(self) -> Attack:
+        """Open the connections and let each trickle once."""
+        self._proc = subprocess.Popen(self._cmd, cwd=REPO, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        if self._proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the slow clients did not start")
+        time.sleep(2.5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the connections; read how many were replaced."""
+        assert self._proc is not None
+        out, _ = self._proc.communicate(input="", timeout=30)
+        self.summary = out.strip()
+        parts = self.summary.split()
+        if len(parts) >= 2 and parts[0] == "reopened":
+            self.reopened = int(parts[1])
 GOAL_ATTACKED_P50 = 2.0
 GOAL_ATTACKED_MAX = 3.0
 
@@ -89,6 +119,7 @@ class Target:
     attacked_sequential: list[float] = field(default_factory=list)
     attacked_concurrent: list[float] = field(default_factory=list)
     attacked_reopened: int = 0
+    beside_attack: tuple[list[float], list[float]] = ([], [])
     concurrent_wall: float = 0.0
     errors: int = 0
     _clients: list[SlackClient] = field(default_factory=list)
@@ -205,11 +236,12 @@ def report(targets: list[Target]) -> None:
     say(f"failed or unexpected replies (left out of the timings): {errors}")
     w = by["wgbot"]
     say(f"\n== wgbot under attack: {SLOW_CLIENTS} slow clients held open "
-        f"({w.attacked_reopened} reconnected after the server cut them); goals: p50 ≤ "
+        f"from another process ({w.attacked_reopened} replaced after the server cut them), "
+        f"in 2 phases of {ATTACK_SECONDS:g} s alternating with unattacked ones; goals: p50 ≤ "
         f"{GOAL_ATTACKED_P50:g}× unattacked, max ≤ {GOAL_ATTACKED_MAX:g} s")
     rows = []
-    for label, normal, attacked in (("sequential", w.sequential, w.attacked_sequential),
-                                    ("concurrent", w.concurrent, w.attacked_concurrent)):
+    for label, normal, attacked in (("sequential", w.beside_attack[0], w.attacked_sequential),
+                                    ("concurrent", w.beside_attack[1], w.attacked_concurrent)):
         n, a = summarize(normal), summarize(attacked)
         rows.append([label, a.n, ms(n.p50), ms(a.p50), ratio(a.p50, n.p50),
                      verdict(a.p50 / n.p50, GOAL_ATTACKED_P50), ms(n.max), ms(a.max),
@@ -267,20 +299,23 @@ def main(argv: list[str] | None = None) -> int:
                     t.concurrent_wall += wall
                 say(f"round {r + 1}/{rounds} done")
             wgbot = targets[0]
-            port = wgbot.process.port
-            with SlowClients(port, SLOW_CLIENTS // 2, mode="body", reopen=True) as bodies, \
-                    SlowClients(port, SLOW_CLIENTS // 2, mode="headers", reopen=True) as heads:
-                time.sleep(2.5)  # every slow client has trickled once
-                attack_started, done = time.monotonic(), 0
-                # at least 15 s, so the server cuts (and the attacker replaces) slow connections
-                while done < rounds or time.monotonic() - attack_started < 15:
-                    wgbot.attacked_sequential.extend(run_sequential(wgbot, seq_per_round))
-                    lat, _wall = run_concurrent(wgbot, conc_per_client)
-                    wgbot.attacked_concurrent.extend(lat)
-                    done += 1
-                wgbot.attacked_reopened = bodies.reopened + heads.reopened
-                say(f"attacked run done ({bodies.open_count() + heads.open_count()} slow "
-                    f"connections open at the end)")
+            normal_seq: list[float] = []
+            normal_conc: list[float] = []
+            for phase in range(4):  # normal, attacked, normal, attacked: drift hits both alike
+                if phase % 2 == 0:
+                    phase_started = time.monotonic()
+                    while time.monotonic() - phase_started < ATTACK_SECONDS:
+                        normal_seq.extend(run_sequential(wgbot, seq_per_round))
+                        normal_conc.extend(run_concurrent(wgbot, conc_per_client)[0])
+                    continue
+                with Attack(wgbot.process.port, SLOW_CLIENTS) as attack:
+                    phase_started = time.monotonic()
+                    while time.monotonic() - phase_started < ATTACK_SECONDS:
+                        wgbot.attacked_sequential.extend(run_sequential(wgbot, seq_per_round))
+                        wgbot.attacked_concurrent.extend(run_concurrent(wgbot, conc_per_client)[0])
+                wgbot.attacked_reopened += attack.reopened
+                say(f"attacked phase done ({attack.summary})")
+            wgbot.beside_attack = (normal_seq, normal_conc)
         finally:
             for t in targets:
                 t.close_clients()

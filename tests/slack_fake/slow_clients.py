@@ -115,3 +115,27 @@ class SlowClients:
         with self._lock:
             for s in self.sockets:
                 s.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Hold slow clients against a local server until stdin closes (for bench.ack_latency)."""
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m tests.slack_fake.slow_clients")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--clients", type=int, default=200, help="half trickle bodies, half headers")
+    p.add_argument("--reopen", action="store_true", help="replace connections the server cuts")
+    args = p.parse_args(argv)
+    half = args.clients // 2
+    with SlowClients(args.port, half, mode="body", reopen=args.reopen) as bodies, \
+            SlowClients(args.port, args.clients - half, mode="headers", reopen=args.reopen) as heads:
+        print("ready", flush=True)
+        sys.stdin.read()  # until the parent closes our stdin
+        print(f"reopened {bodies.reopened + heads.reopened} open "
+              f"{bodies.open_count() + heads.open_count()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
