@@ -205,3 +205,9 @@ def test_no_log_line_carries_a_newline_from_a_request(bot: BotProcess) -> None:
     time.sleep(0.3)
     for line in bot.log_text().splitlines():
         assert not line.startswith(forged), line
+
+
+def test_oversized_headers_are_refused_and_the_server_stays_up(bot: BotProcess) -> None:
+    head = post_head(bot, length=0, headers=[("X-Padding", "p" * 40_000)])
+    assert status_of(raw_request(bot, head)) == 400
+    assert bot.client.command("recs short").status_code == 200
