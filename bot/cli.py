@@ -150,7 +150,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if cmd == "socket":
         return _socket(settings, scheduler=not args.no_scheduler)
     if cmd == "clock":
-        return _clock(settings)
+        return _clock(settings, managed=args.managed)
     if cmd == "console":
         return _console(settings, as_user=args.as_user, tz=args.tz)
     if cmd == "config":
@@ -302,9 +302,10 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
     return 0
 
 
-def _clock(settings: Settings) -> int:
+def _clock(settings: Settings, *, managed: bool = False) -> int:
     settings.require("SLACK_BOT_TOKEN", purpose="wgbot clock")
     from bot.app import build_slack
+    from bot.scheduling.process import stop_when_orphaned
 
     _live_config(settings)
     _app, core = build_slack(settings, clock=SystemClock())
@@ -312,6 +313,8 @@ def _clock(settings: Settings) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if managed:  # started by `wgbot serve`: ends with it
+        stop_when_orphaned(stop)
     sched.start()
     log.info("wgbot clock running; SIGTERM stops it")
     stop.wait()

@@ -89,3 +89,21 @@ class ClockProcess:
             log.error("reminder scheduler did not stop in %ss; killing it", STOP_TIMEOUT)
             proc.kill()
             proc.wait()
+
+
+def stop_when_orphaned(stop: threading.Event, *, interval: float = 1.0) -> threading.Thread:
+    """Set `stop` once the process that started us is gone (a `wgbot serve` killed with SIGKILL),
+    so a managed clock never outlives its server and keeps sweeping with old code."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not stop.wait(interval):
+            if os.getppid() != parent:
+                log.error("the server that started this scheduler (process %s) is gone; stopping",
+                          parent)
+                stop.set()
+                return
+
+    thread = threading.Thread(target=watch, name="wgbot-clock-parent", daemon=True)
+    thread.start()
+    return thread

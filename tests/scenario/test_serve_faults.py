@@ -1,6 +1,7 @@
 """`wgbot serve`'s scheduler under process faults, with the real server: a clock killed with
-SIGKILL at random moments soon after it starts always comes back with a log line, and /healthz
-turns 503 while no sweep completes (clock frozen with SIGSTOP) and 200 again once sweeps resume."""
+SIGKILL at random moments soon after it starts always comes back with a log line; /healthz
+turns 503 while no sweep completes (clock frozen with SIGSTOP) and 200 again once sweeps resume;
+a clock whose server is killed with SIGKILL stops instead of sweeping on as an orphan."""
 from __future__ import annotations
 
 import os
@@ -34,6 +35,14 @@ def wait_for_new_clock(bot: BotProcess, known: int, timeout: float) -> int:
             return pids[known]
         time.sleep(0.05)
     raise AssertionError(f"no new scheduler within {timeout}s of a kill:\n{bot.log_text()[-4000:]}")
+
+
+def alive(pid: int) -> bool:
+    """True while the process runs (a zombie waiting to be reaped counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 def health(bot: BotProcess) -> requests.Response:
@@ -95,3 +104,18 @@ def test_healthz_is_503_while_no_sweep_completes_and_200_after(fake: FakeSlack, 
         while health(bot).status_code != 200:
             assert time.monotonic() < deadline, "healthz did not recover after sweeps resumed"
             time.sleep(0.2)
+
+
+def test_the_scheduler_ends_when_its_server_is_killed(fake: FakeSlack, config_dir: Path,
+                                                      tmp_path: Path) -> None:
+    edit_settings(config_dir, {"scheduler": {"poll_seconds": 1}})
+    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc") as bot:
+        clock = wait_for_new_clock(bot, 0, timeout=10)
+        bot.wait_for_log("wgbot clock running", timeout=20)
+        assert bot.pid is not None
+        os.kill(bot.pid, signal.SIGKILL)  # the master alone; its clock is orphaned
+        deadline = time.monotonic() + 15
+        while alive(clock):
+            assert time.monotonic() < deadline, "the orphaned scheduler kept running"
+            time.sleep(0.2)
+        assert "is gone; stopping" in bot.log_text()
