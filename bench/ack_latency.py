@@ -1,7 +1,8 @@
 """HTTP ack latency of `/wg recs short` in the real `wgbot serve`, against bare Bolt apps.
 
-Three servers run side by side on 127.0.0.1, all on `bot.slack.http.GunicornServer` with the same
-worker count and threads, all talking to one FakeSlack:
+Three servers run side by side on 127.0.0.1, all on `bot.slack.http.GunicornServer` (gunicorn
+master, uvicorn workers, the same edge and dispatch pool) with the same worker count, all talking
+to one FakeSlack:
 
 * wgbot        — the real `wgbot serve` (tests.slack_fake.BotProcess), config copied to a temp dir;
 * bare-default — bench/bare_app.py in Bolt's default mode (what wgbot uses): the listener runs in
@@ -12,6 +13,11 @@ Signed slash commands (tests.slack_fake.SlackClient.command) go to each, after a
 one at a time and then from 8 concurrent clients, in rounds that rotate the order of the servers
 so that drift in the machine's load spreads evenly. Latency is measured at the client, from
 sending the request to having read the whole response.
+
+Then the same sequential and concurrent runs go to wgbot once more while 200 slow clients
+(tests.slack_fake.SlowClients: 100 trickling a body, 100 trickling headers, one byte every 2 s,
+each replaced as soon as the server cuts it) hold connections open: p50 and max beside the
+unattacked run (goals: p50 within 2×, no request over 3 s).
 
     python -m bench.ack_latency            # full: 500 sequential + 1,000 concurrent per server
     python -m bench.ack_latency --quick    # 100 sequential + 160 concurrent per server
@@ -33,15 +39,49 @@ import requests
 
 from bench._common import REPO, copy_config, ms, python_info, ratio, say, summarize, table, verdict
 from bench.bare_app import STATIC_TEXT
+from bot.slack.http import DISPATCH_THREADS
 from tests.slack_fake.client import SlackClient
 from tests.slack_fake.process import BotProcess
 from tests.slack_fake.server import FakeSlack
 
 COMMAND = "recs short"
 CLIENTS = 8
-THREADS = 8  # GunicornServer's default, used by wgbot serve and by bench.bare_app alike
 GOAL_DEFAULT = 1.3
-GOAL_FLOOR = 3.0
+GOAL_FLOOR = 1.3
+SLOW_CLIENTS = 200
+ATTACK_SECONDS = 15.0  # per phase: longer than the edge's 10 s deadlines, so cuts happen
+
+
+class Attack:
+    """200 slow clients held from another process (as an attacker would be), replaced when cut."""
+
+    def __init__(self, port: int, clients: int) -> None:
+        self._cmd = [sys.executable, "-m", "tests.slack_fake.slow_clients", "--port", str(port),
+                     "--clients", str(clients), "--reopen"]
+        self._proc: subprocess.Popen[str] | None = None
+        self.reopened = 0
+        self.summary = ""
+
+    def __enter__(self) -> Attack:
+        """Open the connections and let each trickle once."""
+        self._proc = subprocess.Popen(self._cmd, cwd=REPO, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        if self._proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the slow clients did not start")
+        time.sleep(2.5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the connections; read how many were replaced."""
+        assert self._proc is not None
+        out, _ = self._proc.communicate(input="", timeout=30)
+        self.summary = out.strip()
+        parts = self.summary.split()
+        if len(parts) >= 2 and parts[0] == "reopened":
+            self.reopened = int(parts[1])
+GOAL_ATTACKED_P50 = 2.0
+GOAL_ATTACKED_MAX = 3.0
 
 
 class BareAppProcess(BotProcess):
@@ -76,6 +116,10 @@ class Target:
     check: Callable[[requests.Response], bool]
     sequential: list[float] = field(default_factory=list)
     concurrent: list[float] = field(default_factory=list)
+    attacked_sequential: list[float] = field(default_factory=list)
+    attacked_concurrent: list[float] = field(default_factory=list)
+    attacked_reopened: int = 0
+    beside_attack: tuple[list[float], list[float]] = ([], [])
     concurrent_wall: float = 0.0
     errors: int = 0
     _clients: list[SlackClient] = field(default_factory=list)
@@ -190,6 +234,20 @@ def report(targets: list[Target]) -> None:
                "bare-default/bare-floor"], rows))
     errors = {t.name: t.errors for t in targets}
     say(f"failed or unexpected replies (left out of the timings): {errors}")
+    w = by["wgbot"]
+    say(f"\n== wgbot under attack: {SLOW_CLIENTS} slow clients held open "
+        f"from another process ({w.attacked_reopened} replaced after the server cut them), "
+        f"in 2 phases of {ATTACK_SECONDS:g} s alternating with unattacked ones; goals: p50 ≤ "
+        f"{GOAL_ATTACKED_P50:g}× unattacked, max ≤ {GOAL_ATTACKED_MAX:g} s")
+    rows = []
+    for label, normal, attacked in (("sequential", w.beside_attack[0], w.attacked_sequential),
+                                    ("concurrent", w.beside_attack[1], w.attacked_concurrent)):
+        n, a = summarize(normal), summarize(attacked)
+        rows.append([label, a.n, ms(n.p50), ms(a.p50), ratio(a.p50, n.p50),
+                     verdict(a.p50 / n.p50, GOAL_ATTACKED_P50), ms(n.max), ms(a.max),
+                     verdict(a.max, GOAL_ATTACKED_MAX)])
+    say(table(["run", "requests", "p50 ms", "attacked p50 ms", "ratio", "goal", "max ms",
+               "attacked max ms", "goal"], rows))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,8 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     seq_per_round = 50 if args.quick else 100
     conc_per_client = 10 if args.quick else 25
     warmup = 30 if args.quick else 50
-    say(f"bench.ack_latency — {python_info()}; GunicornServer gthread, {args.workers} worker(s) × "
-        f"{THREADS} threads per server; wgbot scheduler {'on' if args.scheduler else 'off'}")
+    say(f"bench.ack_latency — {python_info()}; GunicornServer with uvicorn workers, "
+        f"{args.workers} worker(s), {DISPATCH_THREADS} dispatch threads per server; "
+        f"wgbot scheduler {'on' if args.scheduler else 'off'}")
     say(f"{rounds} rounds × ({seq_per_round} sequential + {CLIENTS}×{conc_per_client} concurrent) "
         f"per server after {warmup} warm-up requests; Bolt's default mode polls the ack every "
         f"10 ms")
@@ -239,6 +298,24 @@ def main(argv: list[str] | None = None) -> int:
                     t.concurrent.extend(lat)
                     t.concurrent_wall += wall
                 say(f"round {r + 1}/{rounds} done")
+            wgbot = targets[0]
+            normal_seq: list[float] = []
+            normal_conc: list[float] = []
+            for phase in range(4):  # normal, attacked, normal, attacked: drift hits both alike
+                if phase % 2 == 0:
+                    phase_started = time.monotonic()
+                    while time.monotonic() - phase_started < ATTACK_SECONDS:
+                        normal_seq.extend(run_sequential(wgbot, seq_per_round))
+                        normal_conc.extend(run_concurrent(wgbot, conc_per_client)[0])
+                    continue
+                with Attack(wgbot.process.port, SLOW_CLIENTS) as attack:
+                    phase_started = time.monotonic()
+                    while time.monotonic() - phase_started < ATTACK_SECONDS:
+                        wgbot.attacked_sequential.extend(run_sequential(wgbot, seq_per_round))
+                        wgbot.attacked_concurrent.extend(run_concurrent(wgbot, conc_per_client)[0])
+                wgbot.attacked_reopened += attack.reopened
+                say(f"attacked phase done ({attack.summary})")
+            wgbot.beside_attack = (normal_seq, normal_conc)
         finally:
             for t in targets:
                 t.close_clients()

@@ -1,8 +1,9 @@
 """A bare slack-bolt App that acks `/wg` with a static text, on wgbot's own server stack.
 
-The baseline of bench.ack_latency: the same `bot.slack.http.GunicornServer` (gthread workers,
-same worker count and threads) and the same WSGI wrapper (/healthz) as `wgbot serve`, but a
-listener that does nothing except ack. Two modes:
+The baseline of bench.ack_latency: the same `bot.slack.http.GunicornServer` (gunicorn master,
+uvicorn workers, same worker count) and the same edge (`SlackEdge`: limits, signature check, Bolt
+dispatched in a thread pool; `/healthz`) as `wgbot serve`, but a listener that does nothing except
+ack. Two modes:
 
 * ``default``: Bolt's default (process_before_response=False), like wgbot: the listener runs
   in Bolt's thread pool while the request thread polls for the ack every 10 ms;
@@ -20,10 +21,9 @@ import os
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.slack.http import GunicornServer, WSGIApp, wsgi_app
+from bot.slack.http import ASGIApp, GunicornServer, SlackEdge, asgi_app
 
 STATIC_TEXT = "The report's six short-term recommendations: S1 to S6."
 MODES = ("default", "floor")
@@ -57,9 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     api_url = os.environ["SLACK_API_URL"]  # the fake's; never the real Slack
     token = os.environ.get("SLACK_BOT_TOKEN") or None
 
-    def load() -> WSGIApp:
+    def load() -> ASGIApp:
         app = build_app(args.mode, signing_secret=signing_secret, api_url=api_url, token=token)
-        return wsgi_app(SlackRequestHandler(app), healthy=lambda: True)
+        return asgi_app(SlackEdge(app, signing_secret=signing_secret),
+                        health=lambda: (True, {"ok": True}))
 
     GunicornServer(load=load, host=args.host, port=args.port, workers=args.workers).run()
     return 0

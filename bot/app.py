@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
@@ -18,7 +20,7 @@ from bot.ports import Notifier
 from bot.services.members import Directory
 from bot.settings import Settings
 from bot.store import migrate
-from bot.store.db import is_sqlite, make_engine, make_session_factory
+from bot.store.db import is_sqlite, make_engine, make_session_factory, unit_of_work
 
 log = logging.getLogger("wgbot")
 
@@ -88,3 +90,23 @@ def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None =
     register(app, SlackDeps(conversation=core.conversation, notifier=notifier,
                             sessions=core.sessions, clock=clock, executor=executor))
     return app, core
+
+
+def serving_health(core: Core, *, started_at: datetime, supervised: bool
+                   ) -> Callable[[], tuple[bool, dict[str, Any]]]:
+    """/healthz: the database answers, and (when this server runs it) the scheduler sweeps."""
+    from bot.scheduling.health import judge
+    from bot.services.health import last_sweep_completed
+
+    def check() -> tuple[bool, dict[str, Any]]:
+        try:
+            with unit_of_work(core.sessions, read_only=True) as s:
+                last = last_sweep_completed(s)
+        except Exception:
+            return False, {"ok": False, "database": "unavailable"}
+        health = judge(last_sweep=last, now=core.clock.now(), started_at=started_at,
+                       poll_seconds=core.config.current().poll_seconds, supervised=supervised)
+        return health.healthy, {"ok": health.healthy, "database": "ok",
+                                "scheduler": health.report()}
+
+    return check

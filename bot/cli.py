@@ -13,15 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import SystemClock
-from bot.settings import MissingSetting, Settings
+from bot.settings import SettingError, Settings, database_url_problem
 
 log = logging.getLogger("wgbot")
 
 
+class OneLineFormatter(logging.Formatter):
+    """Log messages stay on one line: newlines and carriage returns in them are escaped, so a value
+    taken from a request can never forge a log line of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """Escape CR and LF in the message before formatting."""
+        record.message = record.message.replace("\r", "\\r").replace("\n", "\\n")
+        return super().formatMessage(record)
+
+
 def _setup_logging(quiet: bool = False) -> None:
     level = os.environ.get("WGBOT_LOG_LEVEL", "WARNING" if quiet else "INFO").upper()
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter(
+        "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
@@ -70,13 +82,21 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `wgbot` console script."""
     args = _parser().parse_args(argv)
-    settings_now = Settings.from_env()
-    _setup_logging(quiet=(args.cmd == "console" or (args.cmd in (None, "run")
-                                                     and not settings_now.has_slack)))
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
+        console = args.cmd == "console" or (args.cmd in (None, "run")
+                                            and settings.slack_mode() == "console")
+        _setup_logging(quiet=console)
+        if args.cmd in _USES_DATABASE or args.cmd is None:
+            problem = database_url_problem(settings.database_url)
+            if problem:
+                raise SettingError(problem)
+            _check_database(settings)
         return _dispatch(args, settings)
-    except MissingSetting as e:
+    except SettingError as e:
+        print(f"wgbot: {e}", file=sys.stderr)
+        return 2
+    except _DatabaseUnavailable as e:
         print(f"wgbot: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -90,12 +110,42 @@ class _ConfigFailure(Exception):
     pass
 
 
+class _DatabaseUnavailable(Exception):
+    pass
+
+
+_USES_DATABASE = ("run", "serve", "socket", "clock", "console", "db", "reminders", "export")
+
+
+def _check_database(settings: Settings) -> None:
+    """Connect once: a database that cannot be reached stops the command here, with one line."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store.db import make_engine
+
+    try:
+        engine = make_engine(settings.database_url)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
+    except SQLAlchemyError as e:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(getattr(e, "orig", None) or e).strip().splitlines()
+        detail = reason[-1].strip() if reason else type(e).__name__
+        raise _DatabaseUnavailable(f"cannot open the database {where}: {detail[:200]}") from e
+
+
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     cmd = args.cmd or "run"
     if cmd == "run":
-        if settings.app_token and settings.bot_token:
+        mode = settings.slack_mode()
+        if mode == "socket":
             return _socket(settings, scheduler=True)
-        if settings.has_slack:
+        if mode == "http":
             return _serve(settings, host=None, port=None, workers=None, scheduler=True)
         return _console(settings, as_user="U0CONSOLE", tz=None)
     if cmd == "serve":
@@ -104,7 +154,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if cmd == "socket":
         return _socket(settings, scheduler=not args.no_scheduler)
     if cmd == "clock":
-        return _clock(settings)
+        return _clock(settings, managed=args.managed)
     if cmd == "console":
         return _console(settings, as_user=args.as_user, tz=args.tz)
     if cmd == "config":
@@ -178,28 +228,37 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 def _scheduler_for(core: Any) -> Any:
     from datetime import timedelta
 
+    from bot.scheduling.health import lease_seconds
     from bot.scheduling.scheduler import Lease, ReminderScheduler, holder_id
-    from bot.store.db import is_sqlite
+    from bot.services.health import record_sweep_completed
+    from bot.store.db import is_sqlite, unit_of_work
 
     holder = holder_id()
     core.operations.sweeper.holder = holder
     core.config.on_reload(core.operations.after_reload)
     poll = core.config.current().poll_seconds
     lease = (Lease(sessions=core.sessions, clock=core.clock, holder=holder,
-                   ttl=timedelta(seconds=max(10.0, 3 * poll)))
+                   ttl=timedelta(seconds=lease_seconds(poll)))
              if is_sqlite(core.settings.database_url) else None)
+
+    def swept() -> None:
+        try:
+            with unit_of_work(core.sessions) as s:
+                record_sweep_completed(s, now=core.clock.now())
+        except Exception:  # two schedulers recording at once on PostgreSQL: one of them wins
+            log.warning("could not record the completed sweep", exc_info=True)
+
     return ReminderScheduler(sweeper=core.operations.sweeper,
                              poll_seconds=lambda: core.config.current().poll_seconds,
-                             watch_config=core.config.poll, lease=lease)
+                             watch_config=core.config.poll, lease=lease, on_swept=swept)
 
 
 def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None,
            scheduler: bool) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", purpose="wgbot serve")
-    from bot.app import build_slack, open_database
+    from bot.app import build_slack, open_database, serving_health
     from bot.scheduling.process import ClockProcess
-    from bot.slack.http import GunicornServer, wsgi_app
-    from bot.store.db import ping
+    from bot.slack.http import GunicornServer, SlackEdge, asgi_app
 
     # Fail fast, with located messages, before any worker starts. The copy of the good config
     # lets a worker or the clock that restarts while an admin's edit is broken keep running.
@@ -209,6 +268,7 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
     _live_config(settings)
     open_database(settings).dispose()  # SQLite: upgrade once, before any worker starts
     clock_process = ClockProcess() if scheduler else None
+    started_at = SystemClock().now()
 
     def on_exit() -> None:
         if clock_process:
@@ -216,10 +276,10 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
         shutil.rmtree(snapshot, ignore_errors=True)
 
     def load() -> Any:
-        from slack_bolt.adapter.wsgi import SlackRequestHandler
-
         app, core = build_slack(settings, clock=SystemClock(), upgrade=False)
-        return wsgi_app(SlackRequestHandler(app), healthy=lambda: ping(core.engine))
+        edge = SlackEdge(app, signing_secret=settings.signing_secret or "")
+        return asgi_app(edge, health=serving_health(core, started_at=started_at,
+                                                    supervised=scheduler))
 
     GunicornServer(load=load, host=host or settings.host, port=port or settings.port,
                    workers=workers or settings.web_concurrency,
@@ -262,9 +322,10 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
     return 0
 
 
-def _clock(settings: Settings) -> int:
+def _clock(settings: Settings, *, managed: bool = False) -> int:
     settings.require("SLACK_BOT_TOKEN", purpose="wgbot clock")
     from bot.app import build_slack
+    from bot.scheduling.process import stop_when_orphaned
 
     _live_config(settings)
     _app, core = build_slack(settings, clock=SystemClock())
@@ -272,6 +333,8 @@ def _clock(settings: Settings) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if managed:  # started by `wgbot serve`: ends with it
+        stop_when_orphaned(stop)
     sched.start()
     log.info("wgbot clock running; SIGTERM stops it")
     while not stop.wait(0.5):  # see _socket: a signal taken by another thread

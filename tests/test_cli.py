@@ -116,3 +116,62 @@ def test_socket_mode_needs_app_token(config_dir: Path, tmp_path: Path) -> None:
     assert out.returncode == 2
     assert out.stderr.strip().startswith("wgbot: SLACK_APP_TOKEN is not set")
     assert "connections:write" in out.stderr
+
+
+def _one_line_failure(out: subprocess.CompletedProcess[str]) -> str:
+    assert out.returncode == 2, (out.returncode, out.stdout, out.stderr)
+    assert "Traceback" not in out.stdout + out.stderr
+    assert out.stdout == ""  # no console banner, nothing started
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wgbot: "), out.stderr
+    return lines[0]
+
+
+def test_run_with_only_the_bot_token_names_what_is_missing(config_dir: Path,
+                                                           tmp_path: Path) -> None:
+    out = run(["run"], env={**_env(config_dir, tmp_path), "SLACK_BOT_TOKEN": "xoxb-x"},
+              cwd=tmp_path, stdin="recs S3\n")
+    line = _one_line_failure(out)
+    assert "SLACK_SIGNING_SECRET" in line and "SLACK_APP_TOKEN" in line
+
+
+def test_run_with_only_the_app_token_names_the_bot_token(config_dir: Path,
+                                                         tmp_path: Path) -> None:
+    out = run(["run"], env={**_env(config_dir, tmp_path), "SLACK_APP_TOKEN": "xapp-x"},
+              cwd=tmp_path, stdin="recs S3\n")
+    assert "SLACK_BOT_TOKEN is not set" in _one_line_failure(out)
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("mysql://u@localhost/wg", "does not support"),
+    ("sqlite:///{tmp}/no/such/folder/wg.db", "a folder that does not exist"),
+    ("not a url", "not a database URL"),
+])
+def test_an_unusable_database_url_is_one_line(config_dir: Path, tmp_path: Path, url: str,
+                                              expected: str) -> None:
+    env = {**_env(config_dir, tmp_path), "DATABASE_URL": url.format(tmp=tmp_path)}
+    for args in (["run"], ["console"], ["db", "upgrade"]):
+        line = _one_line_failure(run(args, env=env, cwd=tmp_path, stdin="recs S3\n"))
+        assert expected in line
+    assert not (tmp_path / "no").exists()  # nothing created on the way
+
+
+def test_a_postgresql_database_that_does_not_exist_is_one_line(config_dir: Path, tmp_path: Path
+                                                               ) -> None:
+    base = os.environ.get("WGBOT_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("PostgreSQL tests need WGBOT_TEST_DATABASE_URL (.ci/run sets it)")
+    url = base.rsplit("/", 1)[0] + "/wgbot_no_such_database"
+    env = {**_env(config_dir, tmp_path), "DATABASE_URL": url}
+    line = _one_line_failure(run(["console"], env=env, cwd=tmp_path, stdin="recs S3\n"))
+    assert "cannot open the database" in line and "does not exist" in line
+
+
+@pytest.mark.parametrize("name,value", [("PORT", "abc"), ("PORT", "70000"),
+                                        ("WEB_CONCURRENCY", "two")])
+def test_a_bad_port_or_worker_count_is_one_line(config_dir: Path, tmp_path: Path, name: str,
+                                               value: str) -> None:
+    env = {**_env(config_dir, tmp_path), "SLACK_BOT_TOKEN": "xoxb-x",
+           "SLACK_SIGNING_SECRET": "s", name: value}
+    line = _one_line_failure(run(["serve"], env=env, cwd=tmp_path))
+    assert name in line and value in line

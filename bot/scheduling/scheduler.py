@@ -88,8 +88,10 @@ class ReminderScheduler:
     """Runs the sweep every poll interval and watches the config files."""
 
     def __init__(self, *, sweeper: Sweeper, poll_seconds: Callable[[], float],
-                 watch_config: Callable[[], object] | None, lease: Lease | None) -> None:
+                 watch_config: Callable[[], object] | None, lease: Lease | None,
+                 on_swept: Callable[[], None] | None = None) -> None:
         self._sweeper = sweeper
+        self._on_swept = on_swept  # records the completed sweep, read by /healthz
         self._poll_seconds = poll_seconds
         self._watch_config = watch_config
         self._lease = lease
@@ -119,6 +121,8 @@ class ReminderScheduler:
             if self._lease is not None and not self._lease.acquire():
                 return
             report = self._sweeper.run_once()
+            if self._on_swept is not None:
+                self._on_swept()
             if report.sent or report.skipped or report.failed or report.reconciled:
                 log.info("sweep: %s sent, %s skipped, %s failed, %s retried, %s reconciled",
                          report.sent, report.skipped, report.failed, report.retried,

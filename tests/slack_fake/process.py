@@ -1,4 +1,5 @@
-"""Runs the real `wgbot serve` as a subprocess against a FakeSlack, for end-to-end tests."""
+"""Runs the real `wgbot serve` (gunicorn master, uvicorn workers, the clock process) as a
+subprocess against a FakeSlack, for end-to-end tests."""
 from __future__ import annotations
 
 import os
