@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import ADMIN, MEMBER, OTHER
+from tests.conftest import ADMIN, OTHER
 from tests.slack.test_escaping import commit, reply_of
 from tests.slack_fake.inprocess import InProcessBot
 from tests.slack_fake.server import FakeSlack
