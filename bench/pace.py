@@ -204,9 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{'yes' if within else 'NO'}")
     say(f"every DM delivered: {'yes' if all(r.delivered == r.dms for r in runs) else 'NO'}; "
         f"none twice: {'yes' if all(r.twice == 0 for r in runs) else 'NO'}")
-    say("A post that times out is put back and sent again by a later sweep; the fake had already "
-        "posted it (as Slack may), so it arrives twice unless the delivery is looked up in the "
-        "channel's history before the re-send.")
+    say("A post that times out is not re-sent blind: its outcome is unknown, so a later sweep "
+        "looks its key up in the channel's history first (the fake had posted it, as Slack may) "
+        "and records it as sent.")
     return 0
 
 
