@@ -70,7 +70,7 @@ def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None =
                 process_before_response: bool = True, upgrade: bool | None = None
                 ) -> tuple[App, Core]:
     """The Bolt app with every listener registered, and the core behind it."""
-    from bot.slack.listeners import SlackDeps, register
+    from bot.slack.listeners import BudgetedApp, SlackDeps, register
     from bot.slack.web import SlackDirectory, SlackNotifier, make_client
 
     client = make_client(token=settings.bot_token, base_url=settings.slack_api_url,
@@ -81,9 +81,10 @@ def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None =
     kwargs: dict[str, Any] = {}
     if settings.signing_secret is None:
         kwargs["request_verification_enabled"] = False
-    app = App(signing_secret=settings.signing_secret or "", client=client,
-              token_verification_enabled=False, process_before_response=process_before_response,
-              logger=logging.getLogger("wgbot.bolt"), **kwargs)
+    app = BudgetedApp(signing_secret=settings.signing_secret or "", client=client,
+                      token_verification_enabled=False,
+                      process_before_response=process_before_response,
+                      logger=logging.getLogger("wgbot.bolt"), **kwargs)
     # process_before_response: Bolt answers Slack as soon as the listener returns, without its
     # 10 ms ack polling; whatever may take longer than the reply goes to this executor.
     executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wgbot-after")

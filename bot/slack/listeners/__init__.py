@@ -6,13 +6,13 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.conversation import Conversation, Outcome
 from bot.slack.web import SlackNotifier
-from bot.store.db import start_request_budget
+from bot.store.db import request_budget
 
 log = logging.getLogger("wgbot.slack")
 
@@ -57,16 +57,24 @@ def deliver_followups(deps: SlackDeps, outcome: Outcome) -> None:
             log.warning("could not upload %s to %s", attachment.filename, user_id, exc_info=True)
 
 
+class BudgetedApp(App):
+    """A Bolt app whose requests wait at most REQUEST_LOCK_BUDGET in all for a database lock.
+
+    Bolt runs middleware and listeners inside dispatch(), in the request's thread, so the budget
+    covers every unit of work the request opens there and ends with the request; follow-ups on
+    the executor have none. (A middleware could only set it, never end it: Bolt calls the
+    listeners after the middleware has returned.)
+    """
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        """Handle one request inside the lock budget."""
+        with request_budget(REQUEST_LOCK_BUDGET):
+            return super().dispatch(req)
+
+
 def register(app: App, deps: SlackDeps) -> None:
     """Attach every listener to the app."""
     from bot.slack.listeners import actions, commands, events, views
-
-    @app.middleware
-    def answer_in_time(next: Callable[[], BoltResponse]) -> BoltResponse:
-        # Bolt runs the middleware and then the listener in the request's thread, so this
-        # thread's units of work see the budget; follow-ups on the executor do not.
-        start_request_budget(REQUEST_LOCK_BUDGET)
-        return next()
 
     commands.register(app, deps)
     actions.register(app, deps)
