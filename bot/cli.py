@@ -28,9 +28,17 @@ class OneLineFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
-def _setup_logging(quiet: bool = False) -> None:
-    level = os.environ.get("WGBOT_LOG_LEVEL", "WARNING" if quiet else "INFO").upper()
-    handler = logging.StreamHandler(sys.stderr)
+CONSOLE_LOG = "wgbot.log"  # in the current folder, beside the console's wgbot.db
+
+
+def _setup_logging(console: bool = False) -> None:
+    level = os.environ.get("WGBOT_LOG_LEVEL", "WARNING" if console else "INFO").upper()
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    if console:  # on the console's terminal a log line would repeat the reply: to a file
+        try:
+            handler = logging.FileHandler(CONSOLE_LOG, encoding="utf-8")
+        except OSError:
+            pass
     handler.setFormatter(OneLineFormatter(
         "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
@@ -86,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         console = args.cmd == "console" or (args.cmd in (None, "run")
                                             and settings.slack_mode() == "console")
-        _setup_logging(quiet=console)
+        _setup_logging(console=console)
         if args.cmd in _USES_DATABASE or args.cmd is None:
             problem = database_url_problem(settings.database_url)
             if problem:
