@@ -196,18 +196,20 @@ def _live_config(settings: Settings) -> Any:
 
 
 def _config_check(directory: Path) -> int:
-    from bot.config.load import ConfigError, load_config
+    from bot.config.load import ConfigError, load_files, read_config, shipped_examples
     from bot.config.report import summary
 
+    files = read_config(directory)
     try:
-        loaded = load_config(directory, now=SystemClock().now())
+        loaded = load_files(files, now=SystemClock().now())
     except ConfigError as e:
         for p in e.problems:
             print(p)
         n = len([p for p in e.problems if p.severity == "error"])
         print(f"\n{n} problem{'s' if n != 1 else ''}; the bot would keep its last good config.")
         return 1
-    for w in loaded.warnings:
+    for w in sorted((*loaded.warnings, *shipped_examples(files)),
+                    key=lambda p: (p.file != files.settings.name, p.line or 0, p.column or 0)):
         print(w)
     print(summary(loaded.config))
     return 0

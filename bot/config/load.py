@@ -157,6 +157,33 @@ def load_files(files: ConfigFiles, *, now: datetime) -> Loaded:
                                    "please report this")], fingerprint=files.fingerprint) from e
 
 
+# The Slack ids the shipped settings.yaml holds as examples (a test keeps them in step with it).
+SHIPPED_EXAMPLE_IDS = frozenset({"C0WGMIGRATE", "C0WGCOORDS", "U0ADMIN01", "U0COORD01"})
+
+
+def shipped_examples(files: ConfigFiles) -> list[Problem]:
+    """A located warning for each Slack id in settings.yaml that is still a shipped example."""
+    opened = _open(files.settings, files.directory)
+    if opened.parsed is None:
+        return []
+    issues: list[Issue] = []
+    seen: set[int] = set()
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, str) and value in SHIPPED_EXAMPLE_IDS:
+            what = "channel" if value.startswith("C") else "member"
+            issues.append(Issue(path, f"{value} is the shipped example {what} id; replace it "
+                                f"with your workspace's before going live", severity="warning"))
+        elif isinstance(value, dict | list) and id(value) not in seen:
+            seen.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                walk(item, (*path, key))
+
+    walk(opened.parsed.data, ())
+    return _located(files.settings.name, opened.parsed, issues)
+
+
 # ---------------------------------------------------------------- files
 
 
