@@ -19,7 +19,6 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bot.config.report import format_moment
 from bot.config.schema import (
     Issue,
     Path_,
@@ -33,6 +32,7 @@ from bot.config.schema import (
 from bot.config.tokens import TOKEN_RE, redact
 from bot.config.types import Config, Person
 from bot.domain.passages import passages_of
+from bot.moments import format_moment
 
 SETTINGS_FILE = "settings.yaml"
 RECOMMENDATIONS_FILE = "recommendations.yaml"
@@ -543,7 +543,8 @@ def _load(files: ConfigFiles, now: datetime) -> Loaded:
         if moment <= when:
             problems += _located(settings_file.name, s.parsed, [Issue(
                 ("session", "starts_at"),
-                f"the session ({format_moment(moment)}, {settings.timezone.key}) is in the past; "
+                f"the session ({format_moment(moment, settings.timezone, zone=False)}, "
+                f"{settings.timezone.key}) is in the past; "
                 "no countdown reminders will be sent", severity="warning")])
 
     order = {settings_file.name: 0, recs_file.name: 1}
