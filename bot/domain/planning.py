@@ -16,7 +16,6 @@ from bot.domain.dates import add_workdays, at_local
 from bot.moments import format_duration
 
 SUMMARY_SUBJECT = "summary"  # the weekly digest's summary in the coordinators' channel
-KINDS = ("countdown", "deadline", "overdue", "digest", "admin_alert")
 
 
 @dataclass(frozen=True)
