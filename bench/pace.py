@@ -36,7 +36,6 @@ from sqlalchemy import Engine, func, select
 from bench._common import python_info, repo_config, say, table
 from bench._seed import fresh_database
 from bot.clock import FixedClock
-from bot.config.live import StaticConfig
 from bot.config.types import Config
 from bot.domain import planning
 from bot.domain.dates import DueDate
@@ -47,6 +46,7 @@ from bot.slack.web import SlackNotifier, make_client
 from bot.store.db import make_session_factory, unit_of_work
 from bot.store.models import Delivery
 from tests.slack_fake.server import Call, FakeSlack
+from tests.support.static_config import StaticConfig
 
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday: no digest, no countdown
 LATENCY = 0.15

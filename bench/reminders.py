@@ -43,7 +43,6 @@ from bench._common import (
 )
 from bench._seed import Planted, fresh_database, member_ids, seed
 from bot.clock import FixedClock
-from bot.config.live import StaticConfig
 from bot.config.schema import MAX_MESSAGES_PER_MINUTE
 from bot.config.types import Config, Person
 from bot.replies import notifications
@@ -53,6 +52,7 @@ from bot.slack.web import SlackNotifier, make_client
 from bot.store.db import make_session_factory, unit_of_work
 from bot.store.models import Delivery
 from tests.slack_fake.server import FakeSlack
+from tests.support.static_config import StaticConfig
 
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday: no digest, no countdown
 WINDOW = timedelta(minutes=1)

@@ -28,9 +28,17 @@ class OneLineFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
-def _setup_logging(quiet: bool = False) -> None:
-    level = os.environ.get("WGBOT_LOG_LEVEL", "WARNING" if quiet else "INFO").upper()
-    handler = logging.StreamHandler(sys.stderr)
+CONSOLE_LOG = "wgbot.log"  # in the current folder, beside the console's wgbot.db
+
+
+def _setup_logging(console: bool = False) -> None:
+    level = os.environ.get("WGBOT_LOG_LEVEL", "WARNING" if console else "INFO").upper()
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    if console:  # on the console's terminal a log line would repeat the reply: to a file
+        try:
+            handler = logging.FileHandler(CONSOLE_LOG, encoding="utf-8")
+        except OSError:
+            pass
     handler.setFormatter(OneLineFormatter(
         "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
@@ -86,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         console = args.cmd == "console" or (args.cmd in (None, "run")
                                             and settings.slack_mode() == "console")
-        _setup_logging(quiet=console)
+        _setup_logging(console=console)
         if args.cmd in _USES_DATABASE or args.cmd is None:
             problem = database_url_problem(settings.database_url)
             if problem:
@@ -188,18 +196,20 @@ def _live_config(settings: Settings) -> Any:
 
 
 def _config_check(directory: Path) -> int:
-    from bot.config.load import ConfigError, load_config
+    from bot.config.load import ConfigError, load_files, read_config, shipped_examples
     from bot.config.report import summary
 
+    files = read_config(directory)
     try:
-        loaded = load_config(directory, now=SystemClock().now())
+        loaded = load_files(files, now=SystemClock().now())
     except ConfigError as e:
         for p in e.problems:
             print(p)
         n = len([p for p in e.problems if p.severity == "error"])
         print(f"\n{n} problem{'s' if n != 1 else ''}; the bot would keep its last good config.")
         return 1
-    for w in loaded.warnings:
+    for w in sorted((*loaded.warnings, *shipped_examples(files)),
+                    key=lambda p: (p.file != files.settings.name, p.line or 0, p.column or 0)):
         print(w)
     print(summary(loaded.config))
     return 0

@@ -50,10 +50,9 @@ log = logging.getLogger("wgbot.conversation")
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is speaking, and where."""
+    """Who is speaking."""
 
     user_id: str
-    channel_id: str | None = None
     request_id: str | None = None  # Slack's trigger_id: a replay of a request carries the same one
 
 

@@ -207,4 +207,4 @@ def _valid_again(changes: tuple[str, ...]) -> Reply:
     text = "✅ The config is valid again; I am running on it."
     if changes:
         text += " Changed: " + redact("; ".join(changes[:20]))
-    return Reply(parts=(Section(text[:2900]),), text=text[:300], ephemeral=False)
+    return Reply(parts=(Section(text[:2900]),), text=text[:300])

@@ -312,14 +312,3 @@ class LiveConfig:
                 listener(result)
             except Exception:
                 log.exception("config reload listener failed")
-
-
-class StaticConfig:
-    """A config that never changes (tests, one-shot commands)."""
-
-    def __init__(self, config: Config) -> None:
-        self._config = config
-
-    def current(self) -> Config:
-        """The config."""
-        return self._config

@@ -19,7 +19,6 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bot.config.report import format_moment
 from bot.config.schema import (
     Issue,
     Path_,
@@ -33,6 +32,7 @@ from bot.config.schema import (
 from bot.config.tokens import TOKEN_RE, redact
 from bot.config.types import Config, Person
 from bot.domain.passages import passages_of
+from bot.moments import format_moment
 
 SETTINGS_FILE = "settings.yaml"
 RECOMMENDATIONS_FILE = "recommendations.yaml"
@@ -155,6 +155,33 @@ def load_files(files: ConfigFiles, *, now: datetime) -> Loaded:
         raise ConfigError([Problem(SETTINGS_FILE, None, None, "",
                                    f"the config could not be checked ({type(e).__name__}: {e}); "
                                    "please report this")], fingerprint=files.fingerprint) from e
+
+
+# The Slack ids the shipped settings.yaml holds as examples (a test keeps them in step with it).
+SHIPPED_EXAMPLE_IDS = frozenset({"C0WGMIGRATE", "C0WGCOORDS", "U0ADMIN01", "U0COORD01"})
+
+
+def shipped_examples(files: ConfigFiles) -> list[Problem]:
+    """A located warning for each Slack id in settings.yaml that is still a shipped example."""
+    opened = _open(files.settings, files.directory)
+    if opened.parsed is None:
+        return []
+    issues: list[Issue] = []
+    seen: set[int] = set()
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, str) and value in SHIPPED_EXAMPLE_IDS:
+            what = "channel" if value.startswith("C") else "member"
+            issues.append(Issue(path, f"{value} is the shipped example {what} id; replace it "
+                                f"with your workspace's before going live", severity="warning"))
+        elif isinstance(value, dict | list) and id(value) not in seen:
+            seen.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                walk(item, (*path, key))
+
+    walk(opened.parsed.data, ())
+    return _located(files.settings.name, opened.parsed, issues)
 
 
 # ---------------------------------------------------------------- files
@@ -516,7 +543,8 @@ def _load(files: ConfigFiles, now: datetime) -> Loaded:
         if moment <= when:
             problems += _located(settings_file.name, s.parsed, [Issue(
                 ("session", "starts_at"),
-                f"the session ({format_moment(moment)}, {settings.timezone.key}) is in the past; "
+                f"the session ({format_moment(moment, settings.timezone, zone=False)}, "
+                f"{settings.timezone.key}) is in the past; "
                 "no countdown reminders will be sent", severity="warning")])
 
     order = {settings_file.name: 0, recs_file.name: 1}

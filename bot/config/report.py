@@ -2,30 +2,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from bot.config.tokens import redact
 from bot.config.types import Config, Person, QuietHours
 from bot.domain.knowledge import KnowledgeBase
+from bot.moments import format_duration, format_moment
 
 _DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 _DAY_NAMES = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 _MONTHS = ["", "January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"]
-
-
-def format_moment(moment: datetime, *, seconds: bool = False) -> str:
-    """``Thu 4 Mar 2027, 10:00`` (``10:00:30`` with seconds) in the moment's own timezone."""
-    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}" + (f":{moment:%S}" if seconds else "")
-
-
-def format_duration(d: timedelta) -> str:
-    """A timedelta as the settings file writes it: 7d, 2h, 30m, 45s."""
-    seconds = int(d.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def _durations(ds: Sequence[timedelta]) -> str:
@@ -111,7 +98,8 @@ def summary(config: Config) -> str:
     quiet = (f"quiet hours {_quiet(config.quiet_hours)}" if config.quiet_hours is not None
              else "no quiet hours")
     return redact(
-        f"Session: \u201c{s.title}\u201d on {format_moment(s.starts_at)} ({config.timezone.key}) "
+        f"Session: \u201c{s.title}\u201d on "
+        f"{format_moment(s.starts_at, config.timezone, zone=False)} ({config.timezone.key}) "
         f"at {s.place}. "
         f"Channels: working group {_channel(config.channels.working_group)}, "
         f"coordinators {_channel(config.channels.coordinators)}. "
@@ -199,8 +187,8 @@ def changes(old: Config, new: Config) -> list[str]:
         out.append(f"session title changed to \u201c{sn.title}\u201d")
     if so.starts_at != sn.starts_at:  # a different moment, not only another way to write it
         exact = bool(so.starts_at.second or sn.starts_at.second)  # never "from 05:31 to 05:31"
-        was, now = (format_moment(so.starts_at, seconds=exact),
-                    format_moment(sn.starts_at, seconds=exact))
+        was, now = (format_moment(so.starts_at, old.timezone, zone=False, seconds=exact),
+                    format_moment(sn.starts_at, new.timezone, zone=False, seconds=exact))
         if old.timezone.key != new.timezone.key:
             was, now = f"{was} ({old.timezone.key})", f"{now} ({new.timezone.key})"
         out.append(f"session moved from {was} to {now}")

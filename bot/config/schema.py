@@ -27,7 +27,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from bot.config.report import format_duration
 from bot.config.tokens import redact
 from bot.config.types import (
     DEFAULT_MESSAGES_PER_MINUTE,
@@ -48,6 +47,7 @@ from bot.domain.knowledge import (
     Recommendation,
     SecurityAspect,
 )
+from bot.moments import format_duration
 
 PathPart = str | int
 Path_ = tuple[PathPart, ...]

@@ -13,6 +13,11 @@ from bot.domain.reply import Actions, Button, Divider, Fields, Header, Mrkdwn, N
 
 WIDTH = 88
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CODE = re.compile(r"`[^`\n]+`")
+# Inside a `code` span, spaces and hyphens are held as control characters while a line is
+# wrapped (printable() has removed any from the text), so no line breaks inside the span.
+_HOLD = str.maketrans({" ": "\x00", "-": "\x01"})
+_RELEASE = str.maketrans({"\x00": " ", "\x01": "-"})
 
 
 def plain(text: str) -> str:
@@ -38,12 +43,16 @@ def printable(text: str) -> str:
 
 
 def _wrap(text: str, indent: str = "", rest: str | None = None) -> str:
+    """Lines of at most WIDTH characters, never broken inside a `code` span (a longer span
+    stays whole on a line of its own)."""
     lines = []
     for raw in text.split("\n"):
         if raw.startswith(">"):
             raw = "│ " + raw[1:]
-        lines.append(textwrap.fill(raw, WIDTH, initial_indent=indent,
-                                   subsequent_indent=indent if rest is None else rest)
+        raw = _CODE.sub(lambda m: m.group().translate(_HOLD), raw)
+        lines.append(textwrap.fill(raw, WIDTH, initial_indent=indent, break_long_words=False,
+                                   subsequent_indent=indent if rest is None else rest
+                                   ).translate(_RELEASE)
                      if raw.strip() else "")
     return "\n".join(lines)
 

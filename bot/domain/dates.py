@@ -65,9 +65,9 @@ The rules, chosen so that the confirmation the user sees is never a surprise:
   `2026-02-30`, `31/04`, `15/13`) and times (`25:00`), moments in the past, dates more than
   10 years ahead, and anything not understood.
 
-`format_moment` / `format_day` write a moment unambiguously (`Fri 4 Dec 2026, 17:00
-Europe/Vienna`); `parse_due` reads that form back. A naive datetime given to them (or as `now` /
-`session_at`) is taken to be UTC.
+`format_moment` / `format_day` (defined in `bot/moments.py`, shared with the config) write a
+moment unambiguously (`Fri 4 Dec 2026, 17:00 Europe/Vienna`); `parse_due` reads that form back.
+A naive datetime given to them (or as `now` / `session_at`) is taken to be UTC.
 """
 from __future__ import annotations
 
@@ -81,7 +81,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped, unused-ignore]
 
-__all__ = ["DateProblem", "DueDate", "format_day", "format_moment", "parse_due"]
+from bot.moments import as_utc, format_day, format_moment
+
+__all__ = ["DateProblem", "DueDate", "add_workdays", "at_local", "format_day", "format_moment",
+           "parse_due"]
 
 MAX_WORDS = 100
 MAX_YEARS_AHEAD = 10
@@ -199,32 +202,6 @@ class DateProblem:
 
     words: str              # what the user typed
     message: str            # what was understood and what to type instead
-
-
-# ------------------------------------------------------------------------------------- formatting
-
-def format_day(at: datetime, tz: ZoneInfo) -> str:
-    """The day of a moment in `tz`, e.g. 'Fri 4 Dec 2026'."""
-    return _day_text(_as_utc(at).astimezone(tz).date())
-
-
-def format_moment(at: datetime, tz: ZoneInfo) -> str:
-    """Unambiguous human form, e.g. 'Fri 4 Dec 2026, 17:00 Europe/Vienna'."""
-    local = _as_utc(at).astimezone(tz)
-    return f"{_day_text(local.date())}, {local:%H:%M} {_zone_name(tz)}"
-
-
-def _day_text(d: date) -> str:
-    return f"{_WEEKDAY_NAMES[d.weekday()][:3]} {d.day} {_MONTH_NAMES[d.month - 1][:3]} {d.year}"
-
-
-def _zone_name(tz: tzinfo) -> str:
-    key = getattr(tz, "key", None)
-    return str(key) if key else str(tz.tzname(None) or tz)
-
-
-def _as_utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 # ----------------------------------------------------------------------------------- the grammar
@@ -412,7 +389,8 @@ def _last_day(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _add_workdays(start: date, n: int) -> date:
+def add_workdays(start: date, n: int) -> date:
+    """The day n working days (Mon–Fri) after start (before it when n is negative)."""
     step = 1 if n >= 0 else -1
     d, left = start, abs(n)
     while left:
@@ -443,7 +421,7 @@ def _shift_day(base: date, n: int, unit: str) -> date:
     if kind == "minutes":
         raise _Unreadable()
     if kind == "workdays":
-        return _add_workdays(base, n * per)
+        return add_workdays(base, n * per)
     if kind == "days":
         return base + timedelta(days=n * per)
     return _add_months(base, n * per)
@@ -462,7 +440,7 @@ def _shift_moment(at: datetime, n: int, unit: str, zone: tzinfo) -> datetime:
     if kind == "minutes":
         return at + timedelta(minutes=n * per)
     local = at.astimezone(zone)
-    return _localise(_shift_day(local.date(), n, unit), local.time().replace(tzinfo=None), zone)
+    return at_local(_shift_day(local.date(), n, unit), local.time().replace(tzinfo=None), zone)
 
 
 def _edge(edge: str, which: str, unit: str, today: date) -> _Days:
@@ -590,7 +568,7 @@ def _days(d: str, ctx: _Context, has_time: bool) -> _Days | _Exact:
         if ctx.session_at is None:
             raise _Refused("The session date is not configured yet, so I can't use it as a "
                            f"deadline. Give a date instead, e.g. {EXAMPLES}.")
-        session = _as_utc(ctx.session_at)
+        session = as_utc(ctx.session_at)
         m = _BEFORE_SESSION.match(d)
         if not m:
             return _Exact(session)
@@ -600,12 +578,11 @@ def _days(d: str, ctx: _Context, has_time: bool) -> _Days | _Exact:
     raise _Unreadable()
 
 
-def _localise(d: date, clock: time, zone: tzinfo) -> datetime:
-    """A local day and time as an aware UTC moment (gap: moved forward; overlap: first one)."""
-    try:
-        return datetime.combine(d, clock).replace(tzinfo=zone, fold=0).astimezone(UTC)
-    except OverflowError:
-        raise _Unreadable() from None
+def at_local(day: date, clock: time, tz: tzinfo) -> datetime:
+    """Local time `clock` on `day` in tz as an aware UTC moment: a time in a DST gap moves forward
+    by the gap's length, one that happens twice is the first (fold=0). Past the year 9999 it
+    raises OverflowError (which parse_due answers as a date it could not read)."""
+    return datetime.combine(day, clock).replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
 def _understand(words: str, *, now: datetime, tz: ZoneInfo, session_at: datetime | None,
@@ -647,14 +624,14 @@ def _first_ahead(candidates: tuple[date, ...], at_time: time, zone: tzinfo, now:
     for day in candidates:
         if day > horizon:
             break
-        at = _localise(day, at_time, zone)
+        at = at_local(day, at_time, zone)
         if at > now:
             return day, at
     if not candidates:
         raise _Unreadable()
     if candidates[0] > horizon:
         raise _TooFar
-    return candidates[0], _localise(candidates[0], at_time, zone)
+    return candidates[0], at_local(candidates[0], at_time, zone)
 
 
 def _echo(words: str) -> str:
@@ -671,7 +648,7 @@ def parse_due(words: str, *, now: datetime, tz: ZoneInfo, session_at: datetime |
     if len(typed) > MAX_WORDS:
         return DateProblem(typed, f"That is too long for a date ({len(typed)} characters; I read "
                                   f"up to {MAX_WORDS}). Try {EXAMPLES}.")
-    now = _as_utc(now)
+    now = as_utc(now)
     try:
         at, date_only = _understand(typed, now=now, tz=tz, session_at=session_at,
                                     workday_end=workday_end.replace(tzinfo=None))

@@ -6,15 +6,16 @@ Every notification has a nominal moment. The sweep plans those whose moment fall
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, UTC
+from datetime import datetime, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
 from bot.config.types import Config, QuietHours
+from bot.domain.dates import add_workdays, at_local
+from bot.moments import format_duration
 
 SUMMARY_SUBJECT = "summary"  # the weekly digest's summary in the coordinators' channel
-KINDS = ("countdown", "deadline", "overdue", "digest", "admin_alert")
 
 
 @dataclass(frozen=True)
@@ -62,19 +63,9 @@ def session_subject(starts_at: datetime) -> str:
     return f"session@{stamp(starts_at)}"
 
 
-def format_offset(offset: timedelta) -> str:
-    """'30 days', '1 day', '2 hours', '30 minutes', '10 seconds'."""
-    secs = int(offset.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
-        if secs >= size and secs % size == 0:
-            n = secs // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{secs} seconds"
-
-
 def offset_label(offset: timedelta) -> str:
     """'1-day', '30-day', '2-hour': an offset as an adjective (the 1-day countdown)."""
-    n, unit = format_offset(offset).split(" ", 1)
+    n, unit = format_duration(offset, words=True).split(" ", 1)
     return f"{n}-{unit.removesuffix('s')}"
 
 
@@ -94,7 +85,7 @@ def time_left(left: timedelta, planned: timedelta | None = None, *,
     ("30 days", not "29 days"); a late one names what is left, rounded down ("21 hours").
     """
     if planned is not None and timedelta(0) <= planned - left <= on_time(planned, poll):
-        return format_offset(planned)
+        return format_duration(planned, words=True)
     secs = max(0, int(left.total_seconds()))
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
         if secs >= size:
@@ -108,16 +99,6 @@ def local(moment: datetime, tz: ZoneInfo) -> datetime:
     return moment.astimezone(tz)
 
 
-def at_local(day: datetime, t: time, tz: ZoneInfo) -> datetime:
-    """The UTC moment of local time t on the local date of day; a time in a DST gap moves forward."""
-    naive = datetime.combine(day.date(), t)
-    aware = naive.replace(tzinfo=tz, fold=0)
-    roundtrip = aware.astimezone(UTC).astimezone(tz)
-    if roundtrip.replace(tzinfo=None) != naive:  # nonexistent local time (spring forward)
-        aware = (naive + timedelta(hours=1)).replace(tzinfo=tz)
-    return aware.astimezone(UTC)
-
-
 def quiet_shift(moment: datetime, tz: ZoneInfo, quiet: QuietHours | None) -> datetime:
     """When a DM planned for moment may go out: after the quiet hours in the recipient's timezone."""
     if quiet is None:
@@ -126,19 +107,13 @@ def quiet_shift(moment: datetime, tz: ZoneInfo, quiet: QuietHours | None) -> dat
     if not quiet.contains(loc.time().replace(tzinfo=None)):
         return moment
     end_day = loc if loc.time() < quiet.end else loc + timedelta(days=1)
-    return at_local(end_day, quiet.end, tz)
+    return at_local(end_day.date(), quiet.end, tz)
 
 
 def nth_working_day_after(due_at: datetime, n: int, tz: ZoneInfo) -> datetime:
     """The same local time of day, n working days (Mon–Fri) after the deadline's date."""
     loc = local(due_at, tz)
-    day = loc
-    count = 0
-    while count < n:
-        day = day + timedelta(days=1)
-        if day.weekday() < 5:
-            count += 1
-    return at_local(day, loc.time().replace(tzinfo=None, fold=0), tz)
+    return at_local(add_workdays(loc.date(), n), loc.time().replace(tzinfo=None, fold=0), tz)
 
 
 def first_nudge(due_at: datetime, *, config: Config) -> datetime | None:

@@ -175,7 +175,6 @@ class Reply:
 
     parts: tuple[Part, ...]
     text: str
-    ephemeral: bool = True
     shareable: bool = False
     replace_original: bool = False
     files: tuple[Attachment, ...] = field(default=())

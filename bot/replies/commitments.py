@@ -161,7 +161,7 @@ def assigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime
     if len(c.owner_ids) > 1:
         parts.append(Note(md("Held by {}; any of you can update it.", owners_text(c.owner_ids))))
     parts.append(buttons(c, origin="msg"))
-    return Reply(parts=tuple(parts), text=f"New commitment #{c.id} assigned to you", ephemeral=False)
+    return Reply(parts=tuple(parts), text=f"New commitment #{c.id} assigned to you")
 
 
 def reassigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
@@ -172,10 +172,10 @@ def reassigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: dateti
                   mention(actor_id), c.id, c.text, format_moment(c.due_at, tz),
                   until(c.due_at, now), owners_text(c.owner_ids))
         return Reply(parts=(Section(text), buttons(c, origin="msg")),
-                     text=f"#{c.id} is now yours", ephemeral=False)
+                     text=f"#{c.id} is now yours")
     text = md("{} handed your commitment *#{}* “{}” to {}. You will get no more reminders for it.",
               mention(actor_id), c.id, c.text, owners_text(c.owner_ids))
-    return Reply(parts=(Section(text),), text=f"#{c.id} has a new owner", ephemeral=False)
+    return Reply(parts=(Section(text),), text=f"#{c.id} has a new owner")
 
 
 def detail(c: Commitment, trail: list[AuditEntry], *, kb: KnowledgeBase, tz: ZoneInfo,

@@ -73,7 +73,7 @@ def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment]
     if nobody:
         parts.append(Section("*Nobody has committed to* " + ", ".join(nobody) +
                              ". `/wg recs <ID>` to read one, `/wg commit … for <ID>` to take it on."))
-    return Reply(parts=tuple(parts[:45]), text=headline, ephemeral=False)
+    return Reply(parts=tuple(parts[:45]), text=headline)
 
 
 def _chunks(text: Mrkdwn, size: int) -> list[Mrkdwn]:
@@ -100,7 +100,7 @@ def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
     if rec:
         parts.append(Note(f"For {rec.id} · {rec.title}"))
     parts.append(buttons(c, origin="msg"))
-    return Reply(parts=tuple(parts), text=f"Reminder: #{c.id} is due {left}", ephemeral=False)
+    return Reply(parts=tuple(parts), text=f"Reminder: #{c.id} is due {left}")
 
 
 def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge: int) -> Reply:
@@ -110,7 +110,7 @@ def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge
     parts: list[Part] = [Section(text), buttons(c, origin="msg"),
                          Note(f"Nudge {nudge} of {config.reminders.overdue_max}; "
                               f"coordinators see overdue items in their digest.")]
-    return Reply(parts=tuple(parts), text=f"#{c.id} is overdue", ephemeral=False)
+    return Reply(parts=tuple(parts), text=f"#{c.id} is overdue")
 
 
 def digest(d: Digest, *, config: Config, tz: ZoneInfo, title: str = "Weekly digest") -> Reply:
@@ -160,7 +160,7 @@ def digest(d: Digest, *, config: Config, tz: ZoneInfo, title: str = "Weekly dige
         parts.append(Note("Attached as CSV: what is overdue, due in the next 14 days or changed"
                           f"{since}{cut}."))
     return Reply(parts=tuple(parts[:50]), text=f"{title}: {t.done} done, {t.open} open, "
-                 f"{t.overdue} overdue", ephemeral=False, files=files)
+                 f"{t.overdue} overdue", files=files)
 
 
 def digest_summary(f: Figures, *, config: Config, tz: ZoneInfo, title: str = "Weekly digest"
@@ -171,7 +171,7 @@ def digest_summary(f: Figures, *, config: Config, tz: ZoneInfo, title: str = "We
              Note("Coordinators get the full digest by DM; `/wg digest` shows it at any time, "
                   "`/wg brief` prepares the Chair's papers.")]
     return Reply(parts=tuple(parts), text=f"{title}: {t.done} done, {t.open} open, "
-                 f"{t.overdue} overdue", ephemeral=False)
+                 f"{t.overdue} overdue")
 
 
 def _digest_summary(f: Figures, *, config: Config, tz: ZoneInfo, title: str) -> list[Part]:
@@ -259,7 +259,7 @@ def admin_failures(failures: Sequence[tuple[str, str, str]]) -> Reply:
     return Reply(parts=(Section(md("*{}*\n{}{}", text, lines, more)),
                         Note("`/wg admin status` shows the outbox. Fix the channel or user in "
                              "config/settings.yaml, or invite the bot to the channel.")),
-                 text=text, ephemeral=False)
+                 text=text)
 
 
 def config_problems(problems: Sequence[str]) -> Reply:
@@ -269,10 +269,10 @@ def config_problems(problems: Sequence[str]) -> Reply:
     return Reply(parts=(Section(f"*{text}*"), Section(lines or "(no details)"),
                         Note("Fix the lines above and save; I check again on my own, or run "
                              "`/wg admin reload`. `wgbot config check` shows the same.")),
-                 text=text, ephemeral=False)
+                 text=text)
 
 
 def config_changes(changes: Sequence[str]) -> Reply:
     """DM to admins: a valid edit took effect."""
     text = "✅ Config updated: " + "; ".join(changes[:20])
-    return Reply(parts=(Section(text[:2900]),), text=text[:300], ephemeral=False)
+    return Reply(parts=(Section(text[:2900]),), text=text[:300])

@@ -57,4 +57,4 @@ def notice(items: Sequence[Change], *, kb: KnowledgeBase, tz: ZoneInfo, now: dat
     parts.append(Note(more + "`/wg list` shows your open commitments with Done, Move and Cancel."))
     text = (f"{_plural(created, 'new commitment')} assigned to you" if not changed
             else f"{_plural(len(items), 'change')} to your commitments")
-    return Reply(parts=tuple(parts), text=text, ephemeral=False)
+    return Reply(parts=tuple(parts), text=text)

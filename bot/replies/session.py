@@ -117,4 +117,4 @@ def home(*, config: Config, items: Sequence[Commitment], total: int, tz: ZoneInf
     if total > len(items):
         parts.append(Note(f"{len(items)} of {total} shown · `/wg list` for the rest"))
     parts.append(Fields(("*Recommendations*\n`/wg recs`", "*Everything else*\n`/wg help`")))
-    return Reply(parts=tuple(parts), text="Working group on migration", ephemeral=False)
+    return Reply(parts=tuple(parts), text="Working group on migration")

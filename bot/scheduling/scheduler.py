@@ -27,7 +27,6 @@ log = logging.getLogger("wgbot.scheduler")
 
 LEASE_NAME = "scheduler"
 SWEEP_JOB = "wgbot-sweep"
-CONFIG_JOB = "wgbot-config-watch"
 
 
 def holder_id() -> str:

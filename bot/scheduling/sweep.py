@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -42,8 +42,6 @@ class SweepReport:
     failed: int = 0
     retried: int = 0
     reconciled: int = 0
-    alerts: int = 0
-    details: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -185,11 +183,10 @@ class Sweeper:
             now = self._clock.now()
             with unit_of_work(self._sessions) as s:
                 report.planned = outbox.plan(s, config=config, now=now).inserted
-                for delivery_id, reason in outbox.coalesce(
+                for _delivery_id, _reason in outbox.coalesce(
                         s, now=now, tz=config.timezone,
                         goes_out=lambda d: skip_reason(s, d, config=config, now=now) is None):
                     report.skipped += 1
-                    report.details.append(f"skipped delivery {delivery_id}: {reason}")
                 events.forget_old(s, now=now)  # Slack stops retrying an event within hours
             self._reconcile(config, report)
             self._deliver(config, report)
@@ -313,7 +310,6 @@ class Sweeper:
                 outbox.mark_skipped(s, delivery_id=delivery_id, holder=self.holder,
                                     reason=composed.skip or "no longer relevant")
             report.skipped += 1
-            report.details.append(f"skipped {key}: {composed.skip}")
             return True
         try:
             posted = self._notifier.post(channel=recipient, reply=composed.reply,
@@ -355,5 +351,4 @@ class Sweeper:
             outbox.enqueue(s, [Planned("admin_alert", admin.id, subject, now, now)
                                for admin in config.admins], now=now)
             outbox.mark_reported(s, ids=ids, now=now)
-        report.alerts += len(config.admins)
         self._deliver(config, report)

@@ -1,6 +1,7 @@
 """Members: who the bot has seen, their display name and timezone (cached from Slack, refreshed daily)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -47,15 +48,24 @@ def remember(session: Session, *, user_id: str, profile: Profile | None, now: da
     return member
 
 
+def timezones(session: Session, user_ids: Iterable[str], default: ZoneInfo) -> dict[str, ZoneInfo]:
+    """Each member's own timezone, in one query; the default for unknown members or zones."""
+    ids = set(user_ids)
+    out = {uid: default for uid in ids}
+    if not ids:
+        return out
+    for uid, tz in session.execute(select(Member.id, Member.tz).where(Member.id.in_(ids))):
+        if tz:
+            try:
+                out[uid] = ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+    return out
+
+
 def timezone_of(session: Session, *, user_id: str, default: ZoneInfo) -> ZoneInfo:
     """The member's own timezone, or the default when unknown or invalid."""
-    member = session.get(Member, user_id)
-    if member is None or not member.tz:
-        return default
-    try:
-        return ZoneInfo(member.tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        return default
+    return timezones(session, [user_id], default)[user_id]
 
 
 def named(session: Session, *, name: str) -> list[Member]:

@@ -1,10 +1,10 @@
 """The deliveries outbox: plan notifications once (unique key), claim, record sent / failed / skipped."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,7 +15,8 @@ from bot.config.types import Config
 from bot.domain.dates import format_moment
 from bot.domain import planning
 from bot.domain.planning import Planned
-from bot.store.models import Commitment, CommitmentOwner, Delivery, Member, SweepMark
+from bot.services import members
+from bot.store.models import Commitment, CommitmentOwner, Delivery, SweepMark
 
 SWEEP = "reminders"
 SESSION_MARK = "reminders-session"  # the session date the plan follows (to notice a move)
@@ -40,21 +41,6 @@ def _insert_ignore(session: Session, rows: list[dict[str, object]]) -> int:
     ins = pg_insert(Delivery) if dialect == "postgresql" else sqlite_insert(Delivery)
     result = session.execute(ins.values(rows).on_conflict_do_nothing(index_elements=["key"]))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def timezones(session: Session, user_ids: Iterable[str], default: ZoneInfo) -> dict[str, ZoneInfo]:
-    """Each member's timezone (the default for unknown members or zones)."""
-    ids = set(user_ids)
-    out = {uid: default for uid in ids}
-    if not ids:
-        return out
-    for uid, tz in session.execute(select(Member.id, Member.tz).where(Member.id.in_(ids))):
-        if tz:
-            try:
-                out[uid] = ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError):
-                pass
-    return out
 
 
 def _mark(session: Session, *, now: datetime, start: datetime | None = None) -> SweepMark:
@@ -101,7 +87,7 @@ def plan(session: Session, *, config: Config, now: datetime,
                                  Commitment.next_nudge_at <= until)).unique())
     owners = {r[1] for r in reminders} | {o for c in nudges for o in c.owner_ids} | \
         {p.id for p in config.coordinators}
-    tzs = timezones(session, owners, config.timezone)
+    tzs = members.timezones(session, owners, config.timezone)
     quiet = config.quiet_hours
     for cid, owner, due, offset in reminders:
         moment = due - offset
@@ -184,7 +170,7 @@ def replan_session(session: Session, *, old: Config, new: Config, now: datetime)
                 planned.append(Planned("countdown", channel, subject, moment, now))
     pre = new_start - new.digest.before_session
     if pre <= swept:
-        tzs = timezones(session, [p.id for p in new.coordinators], new.timezone)
+        tzs = members.timezones(session, [p.id for p in new.coordinators], new.timezone)
         for person in new.coordinators:
             if owed("digest", person.id, old_start - old.digest.before_session):
                 planned.append(Planned("digest", person.id, subject, pre,

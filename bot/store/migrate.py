@@ -1,16 +1,14 @@
-"""Alembic, driven from code: upgrade on start, downgrade in tests, and a models-vs-head check."""
+"""Alembic, driven from code: upgrade on start, downgrade in tests, the revision in force."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from bot.store.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -42,10 +40,3 @@ def current(engine: Engine) -> str | None:
     """The revision the database is at."""
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-def differences(engine: Engine) -> list[object]:
-    """What autogenerate would change: empty when the models and the database agree."""
-    with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"render_as_batch": True})
-        return list(compare_metadata(ctx, Base.metadata))

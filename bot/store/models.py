@@ -27,8 +27,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-COMMITMENT_STATUSES = ("open", "done", "cancelled")
-DELIVERY_STATUSES = ("pending", "claimed", "sent", "failed", "skipped")
 MAX_TEXT = 500
 MAX_DELEGATION = 120
 
@@ -105,7 +103,6 @@ class Commitment(Base):
 
     # Loaded only where a name is shown (exports); lists and sweeps never join members.
     owner: Mapped[Member] = relationship(foreign_keys=[owner_id], lazy="raise_on_sql")
-    creator: Mapped[Member] = relationship(foreign_keys=[creator_id], lazy="raise_on_sql")
     # Every owner (the first is owner_id) and every linked recommendation (the first is rec_id).
     owners: Mapped[list[CommitmentOwner]] = relationship(
         order_by="CommitmentOwner.position", lazy="selectin", cascade="all, delete-orphan",

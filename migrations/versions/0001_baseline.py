@@ -11,8 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.store.models
-
 
 revision: str = '0001_baseline'
 down_revision: str | None = None

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.store.models
-
 
 revision: str = '0002_schema'
 down_revision: str | None = '0001_baseline'
@@ -28,18 +26,18 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('recipient', sa.String(length=32), nullable=False),
     sa.Column('subject', sa.String(length=64), nullable=False),
-    sa.Column('due_at', bot.store.models.UTCDateTime(), nullable=False),
-    sa.Column('send_after', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('due_at', sa.DateTime(), nullable=False),
+    sa.Column('send_after', sa.DateTime(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
-    sa.Column('claimed_at', bot.store.models.UTCDateTime(), nullable=True),
-    sa.Column('sent_at', bot.store.models.UTCDateTime(), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('channel', sa.String(length=32), nullable=True),
     sa.Column('ts', sa.String(length=32), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('reported_at', bot.store.models.UTCDateTime(), nullable=True),
-    sa.Column('created_at', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('reported_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("status IN ('pending', 'claimed', 'sent', 'failed', 'skipped')", name=op.f('ck_deliveries_status')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries')),
     sa.UniqueConstraint('key', name=op.f('uq_deliveries_key'))
@@ -52,23 +50,23 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('tz', sa.String(length=64), nullable=True),
-    sa.Column('refreshed_at', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('refreshed_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_members'))
     )
     op.create_table('processed_events',
     sa.Column('event_id', sa.String(length=64), nullable=False),
-    sa.Column('at', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_processed_events'))
     )
     op.create_table('scheduler_leases',
     sa.Column('name', sa.String(length=32), nullable=False),
     sa.Column('holder', sa.String(length=64), nullable=False),
-    sa.Column('expires_at', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_leases'))
     )
     op.create_table('sweep_marks',
     sa.Column('name', sa.String(length=32), nullable=False),
-    sa.Column('swept_until', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('swept_until', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_sweep_marks'))
     )
     op.create_table('commitments',
@@ -77,13 +75,13 @@ def upgrade() -> None:
     sa.Column('owner_id', sa.String(length=32), nullable=False),
     sa.Column('creator_id', sa.String(length=32), nullable=False),
     sa.Column('rec_id', sa.String(length=8), nullable=True),
-    sa.Column('due_at', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('due_at', sa.DateTime(), nullable=False),
     sa.Column('due_words', sa.String(length=120), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', bot.store.models.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', bot.store.models.UTCDateTime(), nullable=False),
-    sa.Column('completed_at', bot.store.models.UTCDateTime(), nullable=True),
-    sa.Column('next_nudge_at', bot.store.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('completed_at', sa.DateTime(), nullable=True),
+    sa.Column('next_nudge_at', sa.DateTime(), nullable=True),
     sa.Column('nudges', sa.Integer(), nullable=False),
     sa.CheckConstraint("status IN ('open', 'done', 'cancelled')", name=op.f('ck_commitments_status')),
     sa.ForeignKeyConstraint(['creator_id'], ['members.id'], name=op.f('fk_commitments_creator_id_members')),
@@ -101,7 +99,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('commitment_id', sa.Integer(), nullable=False),
     sa.Column('actor_id', sa.String(length=32), nullable=False),
-    sa.Column('at', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('action', sa.String(length=16), nullable=False),
     sa.Column('changes', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['commitment_id'], ['commitments.id'], name=op.f('fk_audit_entries_commitment_id_commitments'), ondelete='CASCADE'),

@@ -40,3 +40,13 @@ def test_as_takes_any_case(config_dir: Path, tmp_path: Path, typed: str, user: s
 def test_as_refuses_what_is_not_a_user_id(config_dir: Path, tmp_path: Path) -> None:
     out = converse(config_dir, tmp_path, "/as anna\n/wg list\n")
     assert "Usage: /as U123" in out and "U0CONSOLE> /wg list" in out
+
+
+@pytest.mark.parametrize("typed", ["/wg help", "/wg help list", "/wg help commit", "/wg recs S3",
+                                   "/wg help admin"])
+def test_wrapping_never_breaks_a_code_span(config_dir: Path, tmp_path: Path, typed: str) -> None:
+    out = converse(config_dir, tmp_path, f"/as U0ADMIN01\n{typed}\n")
+    assert "`" in out
+    broken = [line for line in out.splitlines() if line.count("`") % 2]
+    assert broken == []
+    assert max(len(line) for line in out.splitlines() if "`" not in line) <= 88

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config.types import QuietHours
 from bot.domain import planning
+from bot.domain.dates import at_local
+from bot.moments import format_duration
 from tests.factories import VIENNA, config
 
 UTC = timezone.utc
@@ -98,7 +100,7 @@ def test_digest_before_session() -> None:
 def test_dst_gap_moves_forward() -> None:
     # 02:30 on 28 Mar 2027 does not exist in Vienna
     day = datetime(2027, 3, 28, 12, 0, tzinfo=VIENNA)
-    moment = planning.at_local(day, time(2, 30), VIENNA)
+    moment = at_local(day.date(), time(2, 30), VIENNA)
     assert moment.astimezone(VIENNA).strftime("%H:%M") == "03:30"
 
 
@@ -106,5 +108,15 @@ def test_subjects_round_trip() -> None:
     due = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
     assert planning.parse_commitment_subject(planning.commitment_subject(12, due)) == (12, due)
     assert planning.parse_commitment_subject("garbage") is None
-    assert planning.format_offset(timedelta(days=1)) == "1 day"
-    assert planning.format_offset(timedelta(hours=2)) == "2 hours"
+    assert format_duration(timedelta(days=1), words=True) == "1 day"
+    assert format_duration(timedelta(hours=2), words=True) == "2 hours"
+
+
+def test_quiet_hours_ending_in_a_half_hour_gap_end_when_the_clock_resumes() -> None:
+    # Lord Howe Island moves its clocks from 02:00 to 02:30 on 4 Oct 2026: 02:15 never happens.
+    # The quiet hours end 02:15 later that night, at 02:45, as every local time in a gap does.
+    lord_howe = ZoneInfo("Australia/Lord_Howe")
+    planned = datetime(2026, 10, 3, 23, 0, tzinfo=lord_howe)
+    shifted = planning.quiet_shift(planned, lord_howe, QuietHours(time(20, 0), time(2, 15)))
+    assert shifted.astimezone(lord_howe).isoformat() == "2026-10-04T02:45:00+11:00"
+    assert shifted - planned == timedelta(hours=3, minutes=15)

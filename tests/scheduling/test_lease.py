@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import FixedClock
-from bot.config.live import StaticConfig
 from bot.scheduling.scheduler import Lease, ReminderScheduler
 from bot.scheduling.sweep import Sweeper
 from bot.store import migrate
@@ -14,6 +13,7 @@ from bot.store.db import make_engine, make_session_factory
 from tests.factories import config
 from tests.scheduling.test_sweep import World, make_world
 from tests.slack_fake.server import FakeSlack
+from tests.support.static_config import StaticConfig
 
 
 def test_second_scheduler_waits_for_the_lease(tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
-from bot.config.live import StaticConfig
 from bot.config.report import changes
 from bot.config.types import Config
 from bot.domain import planning
@@ -35,6 +34,7 @@ from bot.store.db import make_engine, make_session_factory, unit_of_work
 from bot.store.models import Delivery
 from tests.factories import VIENNA, config
 from tests.slack_fake.server import Call, FakeSlack
+from tests.support.static_config import StaticConfig
 
 START = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
 SENDERS = 4

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
-from bot.config.live import StaticConfig
 from bot.config.types import Config, QuietHours
 from bot.domain import planning
 from bot.domain.dates import DueDate
@@ -23,6 +22,7 @@ from bot.store.db import make_engine, make_session_factory, unit_of_work
 from bot.store.models import Delivery
 from tests.factories import VIENNA, config
 from tests.slack_fake.server import FakeSlack
+from tests.support.static_config import StaticConfig
 
 UTC = timezone.utc
 OWNER = "U0OWNER1"

@@ -9,13 +9,14 @@ from sqlalchemy import inspect, text
 
 from bot.store import migrate
 from bot.store.db import make_engine, normalise_url
+from tests.support.schema import differences
 
 
 def test_models_match_migration_head(database_url: str) -> None:
     migrate.upgrade(database_url)
     engine = make_engine(database_url)
     try:
-        assert migrate.differences(engine) == []
+        assert differences(engine) == []
         assert migrate.current(engine) == migrate.head(database_url)
     finally:
         engine.dispose()
@@ -34,7 +35,7 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     try:
         assert {"commitments", "deliveries", "audit_entries", "members"} <= \
             set(inspect(engine).get_table_names())
-        assert migrate.differences(engine) == []
+        assert differences(engine) == []
     finally:
         engine.dispose()
 

@@ -20,8 +20,7 @@ ACTIONS = re.compile(r"^wg_(done|cancel|reopen|snooze_tomorrow|snooze_week|page|
 
 
 def _caller(body: dict[str, Any]) -> Caller:
-    channel = (body.get("channel") or {}).get("id")
-    return Caller(user_id=str((body.get("user") or {}).get("id", "")), channel_id=channel,
+    return Caller(user_id=str((body.get("user") or {}).get("id", "")),
                   request_id=body.get("trigger_id") or None)
 
 
@@ -66,7 +65,7 @@ def register(app: App, deps: SlackDeps) -> None:
                 respond(response_type="ephemeral", replace_original=False, **render.message(reply))
                 return
             shared = Reply(parts=(*reply.parts, Note(md("Shared by {}", mention(caller.user_id)))),
-                           text=reply.text, ephemeral=False)
+                           text=reply.text)
             respond(response_type="in_channel", replace_original=False, **render.message(shared))
         except Exception:
             respond(response_type="ephemeral", replace_original=False,

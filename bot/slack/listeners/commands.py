@@ -18,7 +18,6 @@ def register(app: App, deps: SlackDeps) -> None:
         text = str(command.get("text") or "")
         try:
             caller = Caller(user_id=str(command.get("user_id", "")),
-                            channel_id=command.get("channel_id"),
                             request_id=command.get("trigger_id") or None)
             outcome = deps.conversation.answer(caller, text)
             ack(response_type="ephemeral", **render.message(outcome.reply, share=text.strip()))
