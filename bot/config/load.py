@@ -32,7 +32,7 @@ from bot.config.schema import (
 )
 from bot.config.tokens import TOKEN_RE, redact
 from bot.config.types import Config, Person
-from bot.domain.passages import passages_of
+from bot.config.passages import passages_of
 
 SETTINGS_FILE = "settings.yaml"
 RECOMMENDATIONS_FILE = "recommendations.yaml"

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from bot.config.tokens import redact
 from bot.config.types import Config, Person, QuietHours
-from bot.domain.knowledge import KnowledgeBase
+from bot.config.knowledge import KnowledgeBase
 
 _DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 _DAY_NAMES = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}

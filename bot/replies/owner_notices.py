@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_moment
-from bot.domain.knowledge import KnowledgeBase
+from bot.config.knowledge import KnowledgeBase
 from bot.domain.reply import Mrkdwn, Note, Part, Reply, Section, md, mention
 from bot.replies.commitments import assigned_dm
 from bot.services.owner_notices import Change

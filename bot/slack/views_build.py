@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.conversation import MoveForm
-from bot.domain.knowledge import KnowledgeBase
+from bot.config.knowledge import KnowledgeBase
 from bot.domain.reply import md
 from bot.slack.render import MAX_CONTEXT, slack_text
 from bot.store.models import MAX_TEXT
