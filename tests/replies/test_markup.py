@@ -136,7 +136,7 @@ def test_console_session_prints_what_was_typed(config_dir, tmp_path) -> None:  #
 
     from bot.clock import SystemClock
     from bot.config.live import LiveConfig
-    from bot.console.session import run_console
+    from bot.app import run_console
     from bot.settings import Settings
 
     settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}",
