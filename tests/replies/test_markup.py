@@ -167,7 +167,7 @@ def test_no_code_interpolates_before_escaping() -> None:
 
 
 def test_long_text_in_the_move_modal_stays_within_slacks_limit() -> None:
-    from bot.conversation import MoveForm
+    from bot.domain.reply import MoveForm
     from bot.slack.views_build import move_modal
     from tests.slack_fake.server import validate_view
 
