@@ -2,25 +2,33 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
-from slack_bolt import App
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.config.live import LiveConfig
 from bot.conversation import Conversation
 from bot.operations import RunningOperations
 from bot.ports import Notifier
+from bot.scheduling.health import lease_seconds
+from bot.scheduling.scheduler import Lease, ReminderScheduler, holder_id
+from bot.scheduling.sweep import Sweeper
+from bot.services.health import record_sweep_completed
 from bot.services.members import Directory
 from bot.settings import Settings
 from bot.store import migrate
 from bot.store.db import is_sqlite, make_engine, make_session_factory, unit_of_work
+
+if TYPE_CHECKING:
+    from slack_bolt import App
 
 log = logging.getLogger("wgbot")
 
@@ -37,6 +45,7 @@ class Core:
     notifier: Notifier
     conversation: Conversation
     operations: RunningOperations
+    sweeper: Sweeper
 
     def close(self) -> None:
         """Release database connections."""
@@ -53,43 +62,99 @@ def open_database(settings: Settings, *, upgrade: bool | None = None) -> Engine:
 
 def build_core(settings: Settings, *, clock: Clock, notifier: Notifier, directory: Directory,
                config: LiveConfig | None = None, engine: Engine | None = None,
-               upgrade: bool | None = None) -> Core:
-    """Wire the core from its parts (tests pass their own)."""
+               upgrade: bool | None = None, holder: str = "web") -> Core:
+    """Wire the core from its parts (tests pass their own); `holder` names this process's claims."""
     config = config or LiveConfig(settings.config_dir, clock, settings.config_snapshot)
     engine = engine or open_database(settings, upgrade=upgrade)
     sessions = make_session_factory(engine)
+    sweeper = Sweeper(config=config, sessions=sessions, clock=clock, notifier=notifier,
+                      holder=holder)
     operations = RunningOperations(config=config, sessions=sessions, clock=clock,
-                                   notifier=notifier)
+                                   notifier=notifier, holder=holder, deliverer=sweeper)
     conversation = Conversation(config=config, sessions=sessions, clock=clock, directory=directory,
                                 operations=operations)
     return Core(settings=settings, config=config, engine=engine, sessions=sessions, clock=clock,
-                notifier=notifier, conversation=conversation, operations=operations)
+                notifier=notifier, conversation=conversation, operations=operations,
+                sweeper=sweeper)
+
+
+def build_scheduler(core: Core) -> ReminderScheduler:
+    """The reminder scheduler over the core's sweeper (build the core with a `holder_id()`)."""
+    core.config.on_reload(core.operations.after_reload)
+    poll = core.config.current().poll_seconds
+    lease = (Lease(sessions=core.sessions, clock=core.clock, holder=core.sweeper.holder,
+                   ttl=timedelta(seconds=lease_seconds(poll)))
+             if is_sqlite(core.settings.database_url) else None)
+
+    def swept() -> None:
+        try:
+            with unit_of_work(core.sessions) as s:
+                record_sweep_completed(s, now=core.clock.now())
+        except Exception:  # two schedulers recording at once on PostgreSQL: one of them wins
+            log.warning("could not record the completed sweep", exc_info=True)
+
+    return ReminderScheduler(sweeper=core.sweeper,
+                             poll_seconds=lambda: core.config.current().poll_seconds,
+                             watch_config=core.config.poll, lease=lease, on_swept=swept)
+
+
+def run_console(settings: Settings, *, as_user: str, tz: str | None, config: LiveConfig,
+                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """`wgbot console`: a core over SQLite with a printing notifier (and, on a terminal, the clock)."""
+    from bot.console.adapters import ConsoleDirectory, ConsoleNotifier
+    from bot.console.session import converse
+
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty()
+    notifier = ConsoleNotifier(stdout, files_dir=Path("exports"))
+    core = build_core(settings, clock=SystemClock(), notifier=notifier,
+                      directory=ConsoleDirectory(tz=tz), config=config,
+                      holder=holder_id() if interactive else "web")
+    scheduler = build_scheduler(core) if interactive else None
+    if scheduler is not None:
+        scheduler.start()
+    try:
+        return converse(core.conversation, notifier, as_user=as_user, stdin=stdin, stdout=stdout,
+                        interactive=interactive)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+        core.close()
+
+
+def reminders_preview(settings: Settings, *, config: LiveConfig, at_text: str,
+                      as_restart: bool = False) -> list[str]:
+    """`wgbot reminders preview`: the preview over this deployment's database (nothing is kept)."""
+    from bot.scheduling.preview import preview
+
+    engine = open_database(settings)
+    try:
+        return preview(engine, config=config.current(), at_text=at_text, clock=SystemClock(),
+                       as_restart=as_restart)
+    finally:
+        engine.dispose()
 
 
 def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None = None,
-                process_before_response: bool = True, upgrade: bool | None = None
-                ) -> tuple[App, Core]:
+                process_before_response: bool = True, upgrade: bool | None = None,
+                holder: str = "web") -> tuple[App, Core]:
     """The Bolt app with every listener registered, and the core behind it."""
-    from bot.slack.listeners import BudgetedApp, SlackDeps, register
+    from bot.slack.listeners import SlackDeps, make_app
     from bot.slack.web import SlackDirectory, SlackNotifier, make_client
 
     client = make_client(token=settings.bot_token, base_url=settings.slack_api_url,
                          timeout=settings.slack_timeout)
     notifier = SlackNotifier(client)
     core = build_core(settings, clock=clock, notifier=notifier, directory=SlackDirectory(client),
-                      config=config, upgrade=upgrade)
-    kwargs: dict[str, Any] = {}
-    if settings.signing_secret is None:
-        kwargs["request_verification_enabled"] = False
-    app = BudgetedApp(signing_secret=settings.signing_secret or "", client=client,
-                      token_verification_enabled=False,
-                      process_before_response=process_before_response,
-                      logger=logging.getLogger("wgbot.bolt"), **kwargs)
+                      config=config, upgrade=upgrade, holder=holder)
     # process_before_response: Bolt answers Slack as soon as the listener returns, without its
     # 10 ms ack polling; whatever may take longer than the reply goes to this executor.
     executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wgbot-after")
-    register(app, SlackDeps(conversation=core.conversation, notifier=notifier,
-                            sessions=core.sessions, clock=clock, executor=executor))
+    app = make_app(client, signing_secret=settings.signing_secret,
+                   process_before_response=process_before_response,
+                   deps=SlackDeps(conversation=core.conversation, notifier=notifier,
+                                  sessions=core.sessions, clock=clock, executor=executor))
     return app, core
 
 

@@ -235,34 +235,6 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 2
 
 
-def _scheduler_for(core: Any) -> Any:
-    from datetime import timedelta
-
-    from bot.scheduling.health import lease_seconds
-    from bot.scheduling.scheduler import Lease, ReminderScheduler, holder_id
-    from bot.services.health import record_sweep_completed
-    from bot.store.db import is_sqlite, unit_of_work
-
-    holder = holder_id()
-    core.operations.sweeper.holder = holder
-    core.config.on_reload(core.operations.after_reload)
-    poll = core.config.current().poll_seconds
-    lease = (Lease(sessions=core.sessions, clock=core.clock, holder=holder,
-                   ttl=timedelta(seconds=lease_seconds(poll)))
-             if is_sqlite(core.settings.database_url) else None)
-
-    def swept() -> None:
-        try:
-            with unit_of_work(core.sessions) as s:
-                record_sweep_completed(s, now=core.clock.now())
-        except Exception:  # two schedulers recording at once on PostgreSQL: one of them wins
-            log.warning("could not record the completed sweep", exc_info=True)
-
-    return ReminderScheduler(sweeper=core.operations.sweeper,
-                             poll_seconds=lambda: core.config.current().poll_seconds,
-                             watch_config=core.config.poll, lease=lease, on_swept=swept)
-
-
 def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None,
            scheduler: bool) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", purpose="wgbot serve")
@@ -300,11 +272,13 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
 
 def _socket(settings: Settings, *, scheduler: bool) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", purpose="wgbot socket")
-    from bot.app import build_slack
+    from bot.app import build_scheduler, build_slack
+    from bot.scheduling.scheduler import holder_id
     from bot.slack.socket import OnceSocketModeHandler, SocketModeRefused
 
     _live_config(settings)
-    app, core = build_slack(settings, clock=SystemClock())
+    app, core = build_slack(settings, clock=SystemClock(),
+                            holder=holder_id() if scheduler else "web")
     handler = OnceSocketModeHandler(app, settings.app_token or "")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -316,7 +290,7 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
         handler.close()
         core.close()
         return 2
-    sched = _scheduler_for(core) if scheduler else None
+    sched = build_scheduler(core) if scheduler else None
     if sched:
         sched.start()
     log.info("wgbot socket connected; SIGTERM stops it")
@@ -334,12 +308,13 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
 
 def _clock(settings: Settings, *, managed: bool = False) -> int:
     settings.require("SLACK_BOT_TOKEN", purpose="wgbot clock")
-    from bot.app import build_slack
+    from bot.app import build_scheduler, build_slack
     from bot.scheduling.process import stop_when_orphaned
+    from bot.scheduling.scheduler import holder_id
 
     _live_config(settings)
-    _app, core = build_slack(settings, clock=SystemClock())
-    sched = _scheduler_for(core)
+    _app, core = build_slack(settings, clock=SystemClock(), holder=holder_id())
+    sched = build_scheduler(core)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -354,18 +329,17 @@ def _clock(settings: Settings, *, managed: bool = False) -> int:
 
 
 def _console(settings: Settings, *, as_user: str, tz: str | None) -> int:
-    from bot.console.session import run_console
+    from bot.app import run_console
 
     return run_console(settings, as_user=as_user, tz=tz, config=_live_config(settings))
 
 
 def _preview(settings: Settings, at: str, *, restart: bool = False) -> int:
-    from bot.scheduling.preview import preview
+    from bot.app import reminders_preview
 
     config = _live_config(settings)
     try:
-        lines = preview(settings, config=config.current(), at_text=at, clock=SystemClock(),
-                        as_restart=restart)
+        lines = reminders_preview(settings, config=config, at_text=at, as_restart=restart)
     except ValueError as e:
         print(f"wgbot: {e}", file=sys.stderr)
         return 2

@@ -21,7 +21,7 @@ from bot.config.types import Config
 from bot.domain import grammar, planning, rules, values
 from bot.domain.clauses import PersonRef
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
-from bot.domain.reply import Attachment, Mrkdwn, Note, Reply, Section, md, mention, simple
+from bot.domain.reply import Attachment, MoveForm, Mrkdwn, Note, Reply, Section, md, mention, simple
 from bot.ports import ConfigSource
 from bot.replies import brief as brief_replies
 from bot.replies import commitments as commitment_replies
@@ -62,15 +62,6 @@ class DirectMessage:
 
     user_id: str
     reply: Reply
-
-
-@dataclass(frozen=True)
-class MoveForm:
-    """What the Move modal needs to show."""
-
-    commitment_id: int
-    text: str
-    due_local: datetime
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from bot.config.tokens import redact
 from bot.domain.dates import format_moment
 from bot.domain.planning import Planned, offset_label
 from bot.domain.reply import Header, Mrkdwn, Note, Part, Reply, Section, md, mention, simple
-from bot.ports import DeliveryError, Notifier
+from bot.ports import Deliverer, DeliveryError, Notifier
 from bot.replies import notifications
-from bot.scheduling.sweep import Sweeper, skip_reason
 from bot.services import outbox
+from bot.services.relevance import skip_reason
 from bot.store.db import unit_of_work
 from bot.store.models import Delivery
 
@@ -31,13 +31,14 @@ class RunningOperations:
     """What `/wg admin …` does, and what happens when the config changes."""
 
     def __init__(self, *, config: LiveConfig, sessions: sessionmaker[Session], clock: Clock,
-                 notifier: Notifier, holder: str = "web") -> None:
+                 notifier: Notifier, holder: str = "web", deliverer: Deliverer | None = None
+                 ) -> None:
         self._config = config
         self._sessions = sessions
         self._clock = clock
         self._notifier = notifier
-        self.sweeper = Sweeper(config=config, sessions=sessions, clock=clock, notifier=notifier,
-                               holder=holder)
+        self._holder = holder  # who claims the admins' config notices
+        self._deliverer = deliverer  # None: what is enqueued waits for the next sweep
 
     # ------------------------------------------------------------------ /wg admin
     def reload(self, *, actor_id: str) -> Reply:
@@ -104,8 +105,10 @@ class RunningOperations:
         with unit_of_work(self._sessions) as s:
             outbox.enqueue(s, planned, now=now)
             ids = [d.id for d in s.query(Delivery).filter(Delivery.key.in_([p.key for p in planned]))]
-        report = self.sweeper.deliver_ids(ids)
         names = Mrkdwn(", ").join(mention(p.id) for p in config.coordinators)
+        if self._deliverer is None:
+            return simple(md("📋 Digest queued for {}; it goes out with the next sweep.", names))
+        report = self._deliverer.deliver_ids(ids)
         tail = f" ({report.failed} failed; see `/wg admin status`)" if report.failed else ""
         return simple(md("📋 Digest sent to {}.{}", names, tail))
 
@@ -189,7 +192,7 @@ class RunningOperations:
                 row = s.query(Delivery).filter(Delivery.key == p.key).one()
                 if not inserted:
                     continue
-                row.status, row.claimed_by, row.claimed_at = "claimed", self.sweeper.holder, now
+                row.status, row.claimed_by, row.claimed_at = "claimed", self._holder, now
                 delivery_id = row.id
             try:
                 posted = self._notifier.post(channel=admin, reply=reply, metadata={"key": p.key})

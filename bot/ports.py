@@ -53,3 +53,18 @@ class Notifier(Protocol):
         Reads the whole window (every page); raises DeliveryError when it cannot tell.
         """
         ...
+
+
+class DeliveryCounts(Protocol):
+    """What became of a batch of deliveries."""
+
+    @property
+    def failed(self) -> int: ...
+
+
+class Deliverer(Protocol):
+    """Delivers pending outbox rows now, instead of waiting for the next sweep."""
+
+    def deliver_ids(self, ids: list[int]) -> DeliveryCounts:
+        """Deliver these pending deliveries now, if nobody else has taken them."""
+        ...

@@ -15,7 +15,7 @@ from bot.config.types import (
     Reminders,
     SpecialSession,
 )
-from bot.domain.knowledge import Context, KeyArea, KnowledgeBase, Recommendation, SecurityAspect
+from bot.config.knowledge import Context, KeyArea, KnowledgeBase, Recommendation, SecurityAspect
 
 VIENNA = ZoneInfo("Europe/Vienna")
 

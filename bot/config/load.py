@@ -31,7 +31,7 @@ from bot.config.schema import (
 )
 from bot.config.tokens import TOKEN_RE, redact
 from bot.config.types import Config, Person
-from bot.domain.passages import passages_of
+from bot.config.passages import passages_of
 from bot.moments import format_moment
 
 SETTINGS_FILE = "settings.yaml"

@@ -6,7 +6,7 @@ from datetime import time, timedelta
 
 from bot.config.tokens import redact
 from bot.config.types import Config, Person, QuietHours
-from bot.domain.knowledge import KnowledgeBase
+from bot.config.knowledge import KnowledgeBase
 from bot.moments import format_duration, format_moment
 
 _DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]

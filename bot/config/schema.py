@@ -40,7 +40,7 @@ from bot.config.types import (
     Reminders,
     SpecialSession,
 )
-from bot.domain.knowledge import (
+from bot.config.knowledge import (
     Context,
     KeyArea,
     KnowledgeBase,

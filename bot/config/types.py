@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.knowledge import KnowledgeBase
+from bot.config.knowledge import KnowledgeBase
 
 # Slack allows about one message a second per channel and several hundred a minute per workspace.
 DEFAULT_MESSAGES_PER_MINUTE = 240

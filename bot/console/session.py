@@ -1,40 +1,22 @@
-"""`wgbot console`: chat with the bot locally, on SQLite, as a named Slack user."""
+"""`wgbot console`: chat with the bot locally, on SQLite, as a named Slack user (wired in bot.app)."""
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 from typing import TextIO
 
-from bot.clock import SystemClock
-from bot.config.live import LiveConfig
-from bot.console.adapters import ConsoleDirectory, ConsoleNotifier
 from bot.console.render import printable, render
-from bot.conversation import Caller, Outcome
-from bot.settings import Settings
+from bot.conversation import Caller, Conversation, Outcome
+from bot.ports import Notifier
 
 BANNER = """wgbot console — the working group on migration, without Slack.
 Type /wg help (or just: recs short). /as U123 changes who you are; /quit leaves.
 """
 
 
-def run_console(settings: Settings, *, as_user: str, tz: str | None, config: LiveConfig,
-                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def converse(conversation: Conversation, notifier: Notifier, *, as_user: str, stdin: TextIO,
+             stdout: TextIO, interactive: bool) -> int:
     """Read commands (a prompt on a terminal, one per line otherwise) and print the replies."""
-    from bot.app import build_core
-
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    interactive = stdin.isatty()
-    notifier = ConsoleNotifier(stdout, files_dir=Path("exports"))
-    core = build_core(settings, clock=SystemClock(), notifier=notifier,
-                      directory=ConsoleDirectory(tz=tz), config=config)
-    scheduler = None
     if interactive:
-        from bot.cli import _scheduler_for
-
-        scheduler = _scheduler_for(core)
-        scheduler.start()
         stdout.write(BANNER)
     user = as_user
     try:
@@ -65,7 +47,7 @@ def run_console(settings: Settings, *, as_user: str, tz: str | None, config: Liv
                 continue
             if not interactive:
                 stdout.write(f"\n{user}> /wg {printable(text.strip())}\n")
-            outcome: Outcome = core.conversation.answer(Caller(user_id=user), text)
+            outcome: Outcome = conversation.answer(Caller(user_id=user), text)
             stdout.write(render(outcome.reply, share=text.strip()) + "\n")
             for dm in outcome.messages:
                 notifier.post(channel=dm.user_id, reply=dm.reply)
@@ -73,7 +55,5 @@ def run_console(settings: Settings, *, as_user: str, tz: str | None, config: Liv
                 notifier.upload(user_id=uid, attachment=attachment)
             stdout.flush()
     finally:
-        if scheduler is not None:
-            scheduler.stop()
-        core.close()
+        stdout.flush()
     return 0

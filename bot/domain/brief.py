@@ -10,7 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.digest import Figures
-from bot.domain.knowledge import KnowledgeBase, Recommendation
+from bot.config.knowledge import KnowledgeBase, Recommendation
 from bot.domain.readiness import Readiness
 
 ROWS_PER_REC = 25

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.knowledge import KnowledgeBase
+from bot.config.knowledge import KnowledgeBase
 from bot.domain.readiness import Readiness
 
 SOON = timedelta(days=14)

@@ -21,6 +21,7 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -192,3 +193,11 @@ def spreadsheet_cell(text: str) -> str:
     """User text made safe for a CSV cell: a leading =, +, - or @ cannot start a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
+
+@dataclass(frozen=True)
+class MoveForm:
+    """What the Move modal needs to show."""
+
+    commitment_id: int
+    text: str
+    due_local: datetime

@@ -17,8 +17,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.domain.knowledge import KnowledgeBase, Recommendation, SearchHit
-from bot.domain.passages import Passage
+from bot.config.knowledge import KnowledgeBase, Recommendation, SearchHit
+from bot.config.passages import Passage
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 32

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_moment
 from bot.domain import values
-from bot.domain.knowledge import KnowledgeBase, Recommendation
+from bot.config.knowledge import KnowledgeBase, Recommendation
 from bot.domain.reply import (
     Actions,
     Button,

@@ -1,7 +1,8 @@
 """Replies about the report: overview, short- and long-term recommendations, key areas, one id, search."""
 from __future__ import annotations
 
-from bot.domain.knowledge import KnowledgeBase, Recommendation
+from bot.config.knowledge import KnowledgeBase, Recommendation
+from bot.domain.search import rank, suggestions
 from bot.domain.reply import Actions, Button, Divider, Header, Note, Part, Reply, Section, md
 
 TERM_TITLE = {"short": "Recommendations for the OSCE in the short term",
@@ -137,10 +138,10 @@ def _neighbours(kb: KnowledgeBase, rec: Recommendation) -> list[tuple[str, Recom
 
 def search(kb: KnowledgeBase, words: str) -> Reply:
     """`/wg recs search <words>`: ranked matches, or a suggestion when nothing matches."""
-    hits = kb.search(words)
+    hits = rank(kb, words)
     shown = words[:100]
     if not hits:
-        ideas = kb.suggest(words)
+        ideas = suggestions(kb, words)
         tip = ("Try " + ", ".join(f"`/wg recs search {w}`" for w in ideas[:3]) + ".") if ideas else ""
         text = f"No recommendation mentions *{shown}*. {tip}".strip()
         return Reply(parts=(Section(text), Note("`/wg recs` lists all sixteen.")), text=text)
@@ -158,7 +159,7 @@ RELATED_MARGIN = 1.5
 
 def clearly_related(kb: KnowledgeBase, text: str) -> Recommendation | None:
     """The one recommendation a commitment's text is clearly about, or None when unclear."""
-    hits = kb.search(text, limit=2)
+    hits = rank(kb, text, limit=2)
     if not hits or hits[0].score < RELATED_SCORE or hits[0].score >= 1000:
         return None
     if len(hits) > 1 and hits[0].score < RELATED_MARGIN * hits[1].score:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.config.types import Config
 from bot.domain.dates import format_moment
 from bot.domain.digest import NO_DELEGATION, Figures
-from bot.domain.knowledge import KnowledgeBase
+from bot.config.knowledge import KnowledgeBase
 from bot.domain.readiness import Readiness
 from bot.domain.reply import Divider, Fields, Header, Note, Part, Reply, Section
 from bot.replies.commitments import until

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, UTC
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config.types import Config
 from bot.domain.dates import format_moment
-from bot.scheduling.sweep import compose, skip_reason
+from bot.scheduling.sweep import compose
+from bot.services.relevance import skip_reason
 from bot.services import outbox
-from bot.settings import Settings
 from bot.store.db import make_session_factory
 from bot.store.models import Delivery
 
@@ -88,13 +88,10 @@ def restart(session: Session, *, config: Config, at: datetime, start: datetime) 
     return lines
 
 
-def preview(settings: Settings, *, config: Config, at_text: str, clock: Clock,
+def preview(engine: Engine, *, config: Config, at_text: str, clock: Clock,
             as_restart: bool = False) -> list[str]:
     """Lines describing each notification due by `at`, and to whom; the transaction is rolled back."""
-    from bot.app import open_database
-
     at = parse_moment(at_text, config)
-    engine = open_database(settings)
     session = make_session_factory(engine)()
     try:
         show = restart if as_restart else timeline
@@ -105,4 +102,3 @@ def preview(settings: Settings, *, config: Config, at_text: str, clock: Clock,
     finally:
         session.rollback()
         session.close()
-        engine.dispose()

@@ -21,11 +21,11 @@ from bot.domain.reply import Reply
 from bot.ports import ConfigSource, DeliveryError, Notifier
 from bot.replies import notifications
 from bot.replies import owner_notices as notice_replies
-from bot.services import commitments, digests, events, members, outbox, owner_notices
+from bot.services import commitments, digests, events, members, outbox, owner_notices, relevance
 from bot.scheduling.pace import PacedNotifier, TokenBucket
 from bot.scheduling.senders import DEFAULT_SENDERS, send_concurrently
 from bot.store.db import unit_of_work
-from bot.store.models import Commitment, Delivery
+from bot.store.models import Delivery
 
 log = logging.getLogger("wgbot.reminders")
 # A history search starts this long before the attempt, for clocks that disagree a little.
@@ -52,64 +52,9 @@ class Composed:
     skip: str | None = None
 
 
-def _commitment(session: Session, subject: str) -> tuple[Commitment | None, datetime | None]:
-    parsed = planning.parse_commitment_subject(subject)
-    if parsed is None:
-        return None, None
-    return session.get(Commitment, parsed[0]), parsed[1]
-
-
-def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now: datetime
-                ) -> str | None:
-    """Why a delivery no longer makes sense at `now`, or None when it should go out."""
-    kind, recipient, subject = d.kind, d.recipient, d.subject
-    session_stamp = planning.stamp(config.session.starts_at)
-    if kind == "countdown":
-        if subject.partition("@")[2] != session_stamp:
-            return outbox.SESSION_MOVED
-        if now >= config.session.starts_at:
-            return "the session has already started"
-        if recipient != config.channels.working_group:
-            return "the working-group channel changed"
-        return None
-    if kind in ("deadline", "overdue"):
-        c, planned_due = _commitment(session, subject)
-        if c is None:
-            return "the commitment no longer exists"
-        if c.status != "open":
-            return f"commitment #{c.id} is {c.status}"
-        if c.due_at != planned_due:
-            return f"commitment #{c.id} was moved"
-        if recipient not in c.owner_ids:
-            return f"commitment #{c.id} has a new owner"
-        if kind == "deadline" and now >= c.due_at:
-            return "the deadline passed before the reminder could go out"
-        return None
-    if kind == "digest" and subject == planning.SUMMARY_SUBJECT:
-        return None if recipient == config.channels.coordinators else \
-            "the coordinators' channel changed"
-    if kind == "digest":
-        if not config.is_coordinator(recipient):
-            return f"{recipient} is no longer a coordinator"
-        if subject.startswith("session@"):
-            if subject.partition("@")[2] != session_stamp:
-                return outbox.SESSION_MOVED
-            if now >= config.session.starts_at:
-                return "the session has already started"
-        return None
-    if kind == owner_notices.KIND:
-        return owner_notices.skip_reason(session, recipient=recipient,
-                                         moment=d.moment if isinstance(d, Planned) else d.due_at)
-    if kind == "admin_alert":
-        if not subject.startswith("failures:"):
-            return "a config notice is only sent when the config changes"
-        return None
-    return f"unknown kind {kind}"
-
-
 def compose(session: Session, d: Delivery | Planned, *, config: Config, now: datetime) -> Composed:
     """Render a delivery from the current data, or say why it no longer makes sense."""
-    reason = skip_reason(session, d, config=config, now=now)
+    reason = relevance.skip_reason(session, d, config=config, now=now)
     if reason is not None:
         return Composed(None, reason)
     kind, recipient, subject = d.kind, d.recipient, d.subject
@@ -124,7 +69,7 @@ def compose(session: Session, d: Delivery | Planned, *, config: Config, now: dat
                                                 nobody=nobody,
                                                 planned=config.session.starts_at - moment))
     if kind in ("deadline", "overdue"):
-        c, _ = _commitment(session, subject)
+        c, _ = relevance.commitment_of(session, subject)
         assert c is not None  # skip_reason checked it
         if kind == "deadline":
             moment = d.moment if isinstance(d, Planned) else d.due_at
@@ -185,7 +130,7 @@ class Sweeper:
                 report.planned = outbox.plan(s, config=config, now=now).inserted
                 for _delivery_id, _reason in outbox.coalesce(
                         s, now=now, tz=config.timezone,
-                        goes_out=lambda d: skip_reason(s, d, config=config, now=now) is None):
+                        goes_out=lambda d: relevance.skip_reason(s, d, config=config, now=now) is None):
                     report.skipped += 1
                 events.forget_old(s, now=now)  # Slack stops retrying an event within hours
             self._reconcile(config, report)

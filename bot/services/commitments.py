@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from bot.domain.dates import DueDate
 from bot.domain.search import terms_of
-from bot.store.models import MAX_TEXT, AuditEntry, Commitment, CommitmentLink, CommitmentOwner
+from bot.domain.lengths import MAX_TEXT
+from bot.store.models import AuditEntry, Commitment, CommitmentLink, CommitmentOwner
 
 
 MAX_COUNT = 1000

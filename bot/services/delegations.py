@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
-from bot.store.models import MAX_DELEGATION, Member
+from bot.domain.lengths import MAX_DELEGATION
+from bot.store.models import Member
 
 
 class DelegationError(Exception):

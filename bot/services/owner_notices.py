@@ -9,7 +9,6 @@ drawn at sending time from the audit trail, so an assignment withdrawn meanwhile
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.types import Config
 from bot.domain import planning
+from bot.domain.notices import Change
 from bot.domain.planning import Planned
 from bot.services import outbox
 from bot.store.models import AuditEntry, Commitment, CommitmentOwner, Delivery
@@ -29,16 +29,6 @@ LOOK_BACK = timedelta(days=1)  # quiet hours hold a notice for less than a day
 # A change whose unit of work began before its window closed may commit a little after: the
 # notice waits this long (at most the window itself) past the close so it is not left out.
 GRACE = timedelta(seconds=10)
-
-
-@dataclass(frozen=True)
-class Change:
-    """One thing someone else did with the owner's commitment."""
-
-    action: str  # created, moved, cancelled, reopened
-    actor_id: str
-    commitment: Commitment
-    due_at: datetime | None  # the new deadline of a move
 
 
 def notice_moment(now: datetime, *, config: Config, tz: ZoneInfo) -> datetime:
@@ -55,7 +45,7 @@ def announce(session: Session, *, owner_id: str, now: datetime, config: Config, 
     outbox.enqueue(session, [Planned(KIND, owner_id, SUBJECT, moment, moment + grace)], now=now)
 
 
-def changes(session: Session, *, recipient: str, moment: datetime) -> list[Change]:
+def changes(session: Session, *, recipient: str, moment: datetime) -> list[Change[Commitment]]:
     """What others did with the recipient's commitments since the previous notice, oldest first.
 
     A commitment recorded for them in this window and no longer open is left out altogether:
@@ -78,7 +68,7 @@ def changes(session: Session, *, recipient: str, moment: datetime) -> list[Chang
     rows = [(e, c) for e, c in rows if e.action != "reassigned" or given_to_them(e)]
     withdrawn = {c.id for e, c in rows if e.action in ("created", "reassigned")
                  and c.status != "open"}
-    out = []
+    out: list[Change[Commitment]] = []
     for entry, c in rows:
         if c.id in withdrawn:
             continue

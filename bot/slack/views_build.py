@@ -18,11 +18,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.conversation import MoveForm
-from bot.domain.knowledge import KnowledgeBase
-from bot.domain.reply import md
+from bot.config.knowledge import KnowledgeBase
+from bot.domain.lengths import MAX_TEXT
+from bot.domain.reply import MoveForm, md
 from bot.slack.render import MAX_CONTEXT, slack_text
-from bot.store.models import MAX_TEXT
 
 MOVE_CALLBACK = "wg_move_modal"
 RECORD_CALLBACK = "wg_record_modal"

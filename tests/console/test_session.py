@@ -9,7 +9,7 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config.live import LiveConfig
-from bot.console.session import run_console
+from bot.app import run_console
 from bot.settings import Settings
 
 

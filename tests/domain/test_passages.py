@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config.load import load_config
-from bot.domain.knowledge import KnowledgeBase
-from bot.domain.passages import passages_of
+from bot.config.knowledge import KnowledgeBase
+from bot.config.passages import passages_of
 from bot.domain.search import corrected, search_report
 
 REPO = Path(__file__).resolve().parents[2]

@@ -142,7 +142,7 @@ def test_console_session_prints_what_was_typed(config_dir, tmp_path) -> None:  #
 
     from bot.clock import SystemClock
     from bot.config.live import LiveConfig
-    from bot.console.session import run_console
+    from bot.app import run_console
     from bot.settings import Settings
 
     settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}",
@@ -173,7 +173,7 @@ def test_no_code_interpolates_before_escaping() -> None:
 
 
 def test_long_text_in_the_move_modal_stays_within_slacks_limit() -> None:
-    from bot.conversation import MoveForm
+    from bot.domain.reply import MoveForm
     from bot.slack.views_build import move_modal
     from tests.slack_fake.server import validate_view
 

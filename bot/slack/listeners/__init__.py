@@ -5,8 +5,10 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
@@ -70,6 +72,20 @@ class BudgetedApp(App):
         """Handle one request inside the lock budget."""
         with request_budget(REQUEST_LOCK_BUDGET):
             return super().dispatch(req)
+
+
+def make_app(client: WebClient, *, signing_secret: str | None, process_before_response: bool,
+             deps: SlackDeps) -> App:
+    """The Bolt app over this client with every listener attached (no secret: requests unchecked)."""
+    kwargs: dict[str, Any] = {}
+    if signing_secret is None:
+        kwargs["request_verification_enabled"] = False
+    app = BudgetedApp(signing_secret=signing_secret or "", client=client,
+                      token_verification_enabled=False,
+                      process_before_response=process_before_response,
+                      logger=logging.getLogger("wgbot.bolt"), **kwargs)
+    register(app, deps)
+    return app
 
 
 def register(app: App, deps: SlackDeps) -> None:

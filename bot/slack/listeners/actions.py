@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.conversation import Caller, MoveForm, apology
+from bot.conversation import Caller, apology
 from bot.domain import values
-from bot.domain.reply import Note, Reply, md, mention
+from bot.domain.reply import MoveForm, Note, Reply, md, mention
 from bot.replies import help as help_replies
 from bot.slack import render
 from bot.slack.listeners import SlackDeps, deliver_followups, log

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.domain.passages import Passage
+from bot.config.passages import Passage
 
 Term = Literal["short", "long"]
 
@@ -109,15 +109,3 @@ class KnowledgeBase:
     def ids(self) -> tuple[str, ...]:
         """All recommendation ids in order."""
         return tuple(r.id for r in self.recommendations)
-
-    def search(self, words: str, *, limit: int = 5) -> list[SearchHit]:
-        """Recommendations ranked by relevance to the words (best first); empty when nothing matches."""
-        from bot.domain.search import rank
-
-        return rank(self, words, limit=limit)
-
-    def suggest(self, words: str) -> list[str]:
-        """Words or ids close to what was typed, to offer when a search finds nothing."""
-        from bot.domain.search import suggestions
-
-        return suggestions(self, words)

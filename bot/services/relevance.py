@@ -1,0 +1,68 @@
+"""Whether a planned notification is still worth sending: the rule the sweep and re-planning share."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.config.types import Config
+from bot.domain import planning
+from bot.domain.planning import Planned
+from bot.services import outbox, owner_notices
+from bot.store.models import Commitment, Delivery
+
+
+def commitment_of(session: Session, subject: str) -> tuple[Commitment | None, datetime | None]:
+    """The commitment a deadline or overdue subject names, and the deadline it was planned for."""
+    parsed = planning.parse_commitment_subject(subject)
+    if parsed is None:
+        return None, None
+    return session.get(Commitment, parsed[0]), parsed[1]
+
+
+def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now: datetime
+                ) -> str | None:
+    """Why a delivery no longer makes sense at `now`, or None when it should go out."""
+    kind, recipient, subject = d.kind, d.recipient, d.subject
+    session_stamp = planning.stamp(config.session.starts_at)
+    if kind == "countdown":
+        if subject.partition("@")[2] != session_stamp:
+            return outbox.SESSION_MOVED
+        if now >= config.session.starts_at:
+            return "the session has already started"
+        if recipient != config.channels.working_group:
+            return "the working-group channel changed"
+        return None
+    if kind in ("deadline", "overdue"):
+        c, planned_due = commitment_of(session, subject)
+        if c is None:
+            return "the commitment no longer exists"
+        if c.status != "open":
+            return f"commitment #{c.id} is {c.status}"
+        if c.due_at != planned_due:
+            return f"commitment #{c.id} was moved"
+        if recipient not in c.owner_ids:
+            return f"commitment #{c.id} has a new owner"
+        if kind == "deadline" and now >= c.due_at:
+            return "the deadline passed before the reminder could go out"
+        return None
+    if kind == "digest" and subject == planning.SUMMARY_SUBJECT:
+        return None if recipient == config.channels.coordinators else \
+            "the coordinators' channel changed"
+    if kind == "digest":
+        if not config.is_coordinator(recipient):
+            return f"{recipient} is no longer a coordinator"
+        if subject.startswith("session@"):
+            if subject.partition("@")[2] != session_stamp:
+                return outbox.SESSION_MOVED
+            if now >= config.session.starts_at:
+                return "the session has already started"
+        return None
+    if kind == owner_notices.KIND:
+        return owner_notices.skip_reason(session, recipient=recipient,
+                                         moment=d.moment if isinstance(d, Planned) else d.due_at)
+    if kind == "admin_alert":
+        if not subject.startswith("failures:"):
+            return "a config notice is only sent when the config changes"
+        return None
+    return f"unknown kind {kind}"
