@@ -11,6 +11,8 @@ tests/slack/test_render.py holds the output equal to what the models produce.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -179,9 +181,60 @@ def _trimmed(parts: list[Part], rendered: list[dict[str, Any]], tail: list[dict[
     return out + tail
 
 
+class RenderedReplies:
+    """Messages already rendered for the very same Reply objects, most recent first.
+
+    A Reply is immutable, and the conversation hands out one Reply object per read-only answer
+    and config in force (`/wg recs`), so a repeated `/wg recs short` is rendered once per config.
+    Entries are found by the reply's identity, never by its value: a Mrkdwn and a str with the
+    same characters compare equal but render differently (one escaped). Each entry holds its
+    Reply, so no other object can take its id while it is kept.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[int, str | None],
+                                   tuple[Reply, str, list[dict[str, Any]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, reply: Reply, share: str | None) -> tuple[str, list[dict[str, Any]]] | None:
+        """The fallback text and blocks rendered for this very reply and share, if kept."""
+        key = (id(reply), share)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] is not reply:
+                return None
+            self._entries.move_to_end(key)
+        return entry[1], entry[2]
+
+    def put(self, reply: Reply, share: str | None, text: str,
+            rendered: list[dict[str, Any]]) -> None:
+        """Keep a rendering; the least recently used one goes when more than `size` are kept."""
+        key = (id(reply), share)
+        with self._lock:
+            self._entries[key] = (reply, text, rendered)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_rendered = RenderedReplies()
+
+
 def message(reply: Reply, *, share: str | None = None) -> dict[str, Any]:
-    """Keyword arguments for ack / respond / chat.postMessage."""
-    return {"text": slack_text(reply.text, FALLBACK_TEXT), "blocks": blocks(reply, share=share)}
+    """Keyword arguments for ack / respond / chat.postMessage.
+
+    Read-only (shareable) replies are rendered once per Reply object; the blocks of such a
+    message are shared between calls, so callers treat them as read-only (Bolt and slack_sdk
+    only serialise them).
+    """
+    if not reply.shareable:
+        return {"text": slack_text(reply.text, FALLBACK_TEXT), "blocks": blocks(reply, share=share)}
+    kept = _rendered.get(reply, share)
+    if kept is None:
+        kept = (slack_text(reply.text, FALLBACK_TEXT), blocks(reply, share=share))
+        _rendered.put(reply, share, *kept)
+    return {"text": kept[0], "blocks": list(kept[1])}
 
 
 def home_view(reply: Reply) -> dict[str, Any]:

@@ -186,3 +186,41 @@ def test_messages_near_the_size_limit_are_what_slack_sdks_models_make() -> None:
             reply = Reply(parts=parts, text="t", shareable=True)
             assert render.blocks(reply, share="recs", max_chars=2000) == \
                 _model_blocks(reply, share="recs", max_chars=2000), n
+
+
+# ---------------------------------------------------------------- rendered once per Reply object
+
+def test_a_kept_rendering_serves_the_very_same_reply_only() -> None:
+    # equal as values (a Mrkdwn equals the str of its characters), rendered differently
+    trusted = Reply(parts=(Section(Mrkdwn("<@U0ANNA> <!here>")),), text="t", shareable=True)
+    typed = Reply(parts=(Section("<@U0ANNA> <!here>"),), text="t", shareable=True)
+    assert trusted == typed
+    assert render.message(trusted)["blocks"][0]["text"]["text"] == "<@U0ANNA> <!here>"
+    assert render.message(typed)["blocks"][0]["text"]["text"] == "&lt;@U0ANNA&gt; &lt;!here&gt;"
+    assert render.message(trusted)["blocks"][0]["text"]["text"] == "<@U0ANNA> <!here>"
+
+
+def test_a_shareable_reply_is_rendered_once_and_callers_cannot_change_the_kept_copy() -> None:
+    reply = Reply(parts=(Header("Recs"), Section("*S1* one")), text="Recs", shareable=True)
+    first = render.message(reply, share="recs short")
+    second = render.message(reply, share="recs short")
+    assert second == first and second["blocks"][0] is first["blocks"][0]  # not rendered again
+    first["blocks"].clear()
+    first["text"] = "changed"
+    assert render.message(reply, share="recs short") == second
+    assert render.message(reply)["blocks"] == second["blocks"][:-1]  # without the Share button
+
+
+def test_replies_that_are_not_shareable_are_rendered_each_time() -> None:
+    reply = Reply(parts=(Section("12 commitments"),), text="t")
+    assert render.message(reply)["blocks"][0] is not render.message(reply)["blocks"][0]
+
+
+def test_the_kept_renderings_are_bounded() -> None:
+    kept = render.RenderedReplies(size=3)
+    replies = [Reply(parts=(Section(str(i)),), text=str(i), shareable=True) for i in range(5)]
+    for r in replies:
+        kept.put(r, None, r.text, render.blocks(r))
+    assert kept.get(replies[4], None) is not None and kept.get(replies[2], None) is not None
+    assert kept.get(replies[1], None) is None and kept.get(replies[0], None) is None
+    assert kept.get(replies[4], "recs") is None  # another share text is another message
