@@ -21,6 +21,7 @@ unattacked run (goals: p50 within 2×, no request over 3 s).
 
     python -m bench.ack_latency            # full: 500 sequential + 1,000 concurrent per server
     python -m bench.ack_latency --quick    # 100 sequential + 160 concurrent per server
+    python -m bench.ack_latency --quick --no-attack   # the ratios only, without the attack runs
 """
 from __future__ import annotations
 
@@ -205,7 +206,7 @@ def run_concurrent(target: Target, per_client: int) -> tuple[list[float], float]
     return kept(target, [x for r in results for x in r]), wall
 
 
-def report(targets: list[Target]) -> None:
+def report(targets: list[Target], *, attack: bool = True) -> None:
     """Print the tables and the ratios."""
     by = {t.name: t for t in targets}
     for label, attr in (("sequential (1 client)", "sequential"),
@@ -234,6 +235,8 @@ def report(targets: list[Target]) -> None:
                "bare-default/bare-floor"], rows))
     errors = {t.name: t.errors for t in targets}
     say(f"failed or unexpected replies (left out of the timings): {errors}")
+    if not attack:
+        return
     w = by["wgbot"]
     say(f"\n== wgbot under attack: {SLOW_CLIENTS} slow clients held open "
         f"from another process ({w.attacked_reopened} replaced after the server cut them), "
@@ -259,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="gunicorn workers for every server (default 1, as WEB_CONCURRENCY)")
     p.add_argument("--scheduler", action="store_true",
                    help="let wgbot serve run its reminder scheduler too (off: HTTP only)")
+    p.add_argument("--no-attack", action="store_true",
+                   help="skip the runs under attack (the ratios to the bare apps only)")
     args = p.parse_args(argv)
     rounds = 2 if args.quick else 5
     seq_per_round = 50 if args.quick else 100
@@ -301,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             wgbot = targets[0]
             normal_seq: list[float] = []
             normal_conc: list[float] = []
-            for phase in range(4):  # normal, attacked, normal, attacked: drift hits both alike
+            # normal, attacked, normal, attacked: drift hits both alike
+            for phase in range(0 if args.no_attack else 4):
                 if phase % 2 == 0:
                     phase_started = time.monotonic()
                     while time.monotonic() - phase_started < ATTACK_SECONDS:
@@ -320,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             for t in targets:
                 t.close_clients()
                 t.process.close()
-    report(targets)
+    report(targets, attack=not args.no_attack)
     return 0
 
 
