@@ -21,6 +21,7 @@ unattacked run (goals: p50 within 2×, no request over 3 s).
 
     python -m bench.ack_latency            # full: 500 sequential + 1,000 concurrent per server
     python -m bench.ack_latency --quick    # 100 sequential + 160 concurrent per server
+    python -m bench.ack_latency --quick --no-attack   # the ratios only, without the attack runs
 """
 from __future__ import annotations
 
@@ -38,10 +39,13 @@ from pathlib import Path
 import requests
 
 from bench._common import REPO, copy_config, ms, python_info, ratio, say, summarize, table, verdict
-from bench.bare_app import STATIC_TEXT
-from bot.slack.http import DISPATCH_THREADS
+from bench.bare_app import STATIC_TEXT, build_app
+from bot.app import build_slack
+from bot.clock import SystemClock
+from bot.settings import Settings
+from bot.slack.http import DISPATCH_THREADS, Answer, SlackEdge
 from tests.slack_fake.client import SlackClient
-from tests.slack_fake.process import BotProcess
+from tests.slack_fake.process import BOT_TOKEN, DEFAULT_SIGNING_SECRET, BotProcess
 from tests.slack_fake.server import FakeSlack
 
 COMMAND = "recs short"
@@ -205,7 +209,70 @@ def run_concurrent(target: Target, per_client: int) -> tuple[list[float], float]
     return kept(target, [x for r in results for x in r]), wall
 
 
-def report(targets: list[Target]) -> None:
+class SignedRequests(SlackClient):
+    """A SlackClient that keeps the signed body and headers instead of sending them."""
+
+    def post(self, body: bytes, *, content_type: str, **_: object  # type: ignore[override]
+             ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """The body and the headers Slack would send with it, as the server reads them."""
+        headers = self.signed_headers(body, content_type=content_type)
+        return body, [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+
+def in_process(fake: FakeSlack, tmp: Path, config_dir: Path, n: int
+               ) -> tuple[list[float], list[float]]:
+    """`SlackEdge.handle` of wgbot and of the bare floor app on the same signed requests, in this
+    process, interleaved in 5 rounds: the work each does per request without the HTTP server."""
+    settings = Settings.from_env({
+        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
+        "SLACK_API_URL": fake.url, "DATABASE_URL": f"sqlite:///{tmp / 'in-process.db'}",
+        "WGBOT_CONFIG_DIR": str(config_dir)})
+    app, core = build_slack(settings, clock=SystemClock(), upgrade=True)
+    edges = [SlackEdge(app, signing_secret=DEFAULT_SIGNING_SECRET),
+             SlackEdge(build_app("floor", signing_secret=DEFAULT_SIGNING_SECRET, api_url=fake.url,
+                                 token=BOT_TOKEN), signing_secret=DEFAULT_SIGNING_SECRET)]
+    client = SignedRequests("http://in-process", DEFAULT_SIGNING_SECRET,
+                            response_urls=fake.response_url)
+    requests_ = [client.command(COMMAND) for _ in range(n + 100)]
+    timings: list[list[float]] = [[], []]
+
+    def run(edge: SlackEdge, batch: list[tuple[bytes, list[tuple[bytes, bytes]]]]) -> list[float]:
+        out = []
+        for body, headers in batch:
+            started = time.perf_counter()
+            answer: Answer = edge.handle(headers=headers, query=b"", body=body, client="bench")
+            out.append(time.perf_counter() - started)
+            if answer.status != 200:
+                raise RuntimeError(f"in-process answer {answer.status}")
+        return out
+
+    try:
+        for edge in edges:
+            run(edge, requests_[:100])  # warm-up
+        per_round = n // 5
+        for r in range(5):
+            batch = requests_[100 + r * per_round:100 + (r + 1) * per_round]
+            for i in (0, 1) if r % 2 == 0 else (1, 0):
+                timings[i].extend(run(edges[i], batch))
+    finally:
+        core.close()
+    return timings[0], timings[1]
+
+
+def report_in_process(wgbot: list[float], floor: list[float]) -> None:
+    """Print the in-process medians and wgbot's own work per request."""
+    w, f = summarize(wgbot), summarize(floor)
+    say(f"\n== In process: `SlackEdge.handle` of a signed `/wg {COMMAND}` (no HTTP server), "
+        "wgbot against the bare floor app")
+    say(table(["app", "requests", "p50 ms", "p95 ms", "mean ms"],
+              [["wgbot", w.n, f"{w.p50 * 1000:.3f}", f"{w.p95 * 1000:.3f}", f"{w.mean * 1000:.3f}"],
+               ["bare-floor", f.n, f"{f.p50 * 1000:.3f}", f"{f.p95 * 1000:.3f}",
+                f"{f.mean * 1000:.3f}"]]))
+    say(f"wgbot's own work: {(w.p50 - f.p50) * 1000:.3f} ms a request more than the bare listener "
+        f"({ratio(w.p50, f.p50)})")
+
+
+def report(targets: list[Target], *, attack: bool = True) -> None:
     """Print the tables and the ratios."""
     by = {t.name: t for t in targets}
     for label, attr in (("sequential (1 client)", "sequential"),
@@ -234,6 +301,8 @@ def report(targets: list[Target]) -> None:
                "bare-default/bare-floor"], rows))
     errors = {t.name: t.errors for t in targets}
     say(f"failed or unexpected replies (left out of the timings): {errors}")
+    if not attack:
+        return
     w = by["wgbot"]
     say(f"\n== wgbot under attack: {SLOW_CLIENTS} slow clients held open "
         f"from another process ({w.attacked_reopened} replaced after the server cut them), "
@@ -259,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="gunicorn workers for every server (default 1, as WEB_CONCURRENCY)")
     p.add_argument("--scheduler", action="store_true",
                    help="let wgbot serve run its reminder scheduler too (off: HTTP only)")
+    p.add_argument("--no-attack", action="store_true",
+                   help="skip the runs under attack (the ratios to the bare apps only)")
     args = p.parse_args(argv)
     rounds = 2 if args.quick else 5
     seq_per_round = 50 if args.quick else 100
@@ -273,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     targets: list[Target] = []
     with tempfile.TemporaryDirectory(prefix="wgbot-bench-") as tmp, FakeSlack() as fake:
         config_dir = copy_config(Path(tmp))
+        own_work = in_process(fake, Path(tmp), config_dir, 1000 if args.quick else 5000)
         bot_args = ["--workers", str(args.workers)] + ([] if args.scheduler else ["--no-scheduler"])
         try:
             targets.append(Target("wgbot", BotProcess(fake=fake, config_dir=config_dir,
@@ -301,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
             wgbot = targets[0]
             normal_seq: list[float] = []
             normal_conc: list[float] = []
-            for phase in range(4):  # normal, attacked, normal, attacked: drift hits both alike
+            # normal, attacked, normal, attacked: drift hits both alike
+            for phase in range(0 if args.no_attack else 4):
                 if phase % 2 == 0:
                     phase_started = time.monotonic()
                     while time.monotonic() - phase_started < ATTACK_SECONDS:
@@ -320,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             for t in targets:
                 t.close_clients()
                 t.process.close()
-    report(targets)
+    report_in_process(*own_work)
+    report(targets, attack=not args.no_attack)
     return 0
 
 

@@ -98,6 +98,7 @@ class Conversation:
         self._clock = clock
         self._directory = directory
         self.operations = operations
+        self._fixed_recs: tuple[object, dict[str, Reply]] = (None, {})
 
     @property
     def config(self) -> Config:
@@ -222,16 +223,23 @@ class Conversation:
 
     def _recs(self, cmd: grammar.Recs) -> Reply:
         kb = self.config.knowledge
+        # The answers that depend on the report alone are built once per knowledge base in force
+        # (a reload brings a new one), so the Slack renderer meets the same Reply again.
+        kept = self._fixed_recs
+        if kept[0] is not kb:
+            kept = self._fixed_recs = (kb, {})
+        if (reply := kept[1].get(cmd.kind)) is not None:  # only those kinds are kept
+            return reply
         if cmd.kind == "overview":
-            return rec_replies.overview(kb)
+            return kept[1].setdefault(cmd.kind, rec_replies.overview(kb))
         if cmd.kind in ("short", "long"):
-            return rec_replies.by_term(kb, cmd.kind)
+            return kept[1].setdefault(cmd.kind, rec_replies.by_term(kb, cmd.kind))
         if cmd.kind == "areas":
-            return rec_replies.areas(kb)
+            return kept[1].setdefault(cmd.kind, rec_replies.areas(kb))
         if cmd.kind == "aspects":
-            return rec_replies.aspects(kb)
+            return kept[1].setdefault(cmd.kind, rec_replies.aspects(kb))
         if cmd.kind == "drivers":
-            return rec_replies.drivers(kb)
+            return kept[1].setdefault(cmd.kind, rec_replies.drivers(kb))
         if cmd.kind == "id":
             rec = kb.get(cmd.arg)
             if rec is None:
