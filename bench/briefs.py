@@ -6,8 +6,9 @@ cancelled, an audit entry per change, past reminders and last week's digests in 
 plus 2% of the commitments moved twice (so slippage has rows to find) and a delegation for every
 member (twelve delegations). Then, in interleaved rounds that rotate the order of the sizes:
 
-* digests: the three coordinators' digests built as the sweep builds them, each on its own
-  (`digests.gather` + `notifications.digest`, CSV included when lists are long);
+* digests: the three coordinators' digests built as one sweep builds them, each in its own unit
+  of work, the figures counted once and shared (`digests.FiguresMemo`, fresh each round), then
+  `digests.gather` + `notifications.digest` per coordinator (CSV included when lists are long);
 * brief: `briefs.gather` + the chart (matplotlib, Agg), the Word document (python-docx), the
   text copy and the Slack summary (`bot.brief.files.brief_files`, `replies.brief.summary`);
 * brief data: `briefs.gather` alone (the SQL side of the brief).
@@ -88,13 +89,19 @@ def open_size(size: int, workdir: Path, config: Config) -> Size:
 
 
 def build_digests(subject: Size, config: Config) -> None:
-    """Every coordinator's digest, each built on its own as the sweep does."""
+    """Every coordinator's digest, each in its own unit of work, as one sweep builds them.
+
+    A sweep shares the figures among its digests (`digests.FiguresMemo`): a fresh memo per round,
+    so every round counts them once, like every sweep.
+    """
     started = time.perf_counter()
     size = 0
+    memo = digests.FiguresMemo()
     for person in config.coordinators:
         with unit_of_work(subject.sessions, read_only=True) as s:
             tz = members.timezone_of(s, user_id=person.id, default=config.timezone)
-            data = digests.gather(s, config=config, coordinator_id=person.id, now=T0)
+            data = digests.gather(s, config=config, coordinator_id=person.id, now=T0,
+                                  figures_now=memo.figures(s, config=config, now=T0))
         reply = notifications.digest(data, config=config, tz=tz)
         size += sum(len(f.content) for f in reply.files)
     subject.digests.append(time.perf_counter() - started)

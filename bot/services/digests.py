@@ -5,7 +5,8 @@ Nothing here loads every commitment: counts are grouped by recommendation and by
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,15 +26,70 @@ COUNTED = ("open", "done")
 
 
 def _grouped(session: Session, key: Any, *, now: datetime) -> list[GroupCount]:
-    """Counts per (key, status), overdue included, cancelled left out.
+    """Counts per (key, status), overdue included, cancelled left out, in one GROUP BY scan.
 
-    No WHERE on status: the whole covering index (key, status, due_at) is read in order, which
-    is far cheaper than searching by status and visiting the table for every row.
+    The fallback of `_per_owner`: it reads every index entry through the aggregator, which costs
+    far more per entry than the range counts below.
     """
     late = func.sum(case((Commitment.due_at <= now, 1), else_=0))
     stmt = select(key, Commitment.status, func.count(), late).group_by(key, Commitment.status)
     return [GroupCount(k, st, int(n), int(o or 0) if st == "open" else 0)
             for k, st, n, o in session.execute(stmt) if st in COUNTED]
+
+
+def _count(*where: Any) -> Any:
+    """A scalar subquery counting commitments: one index range, stepped without aggregating rows."""
+    return select(func.count()).select_from(Commitment).where(*where).scalar_subquery()
+
+
+def _triple(*where: Any, now: datetime) -> tuple[Any, Any, Any]:
+    """(open, overdue, done) counts under `where`."""
+    return (_count(*where, Commitment.status == "open"),
+            _count(*where, Commitment.status == "open", Commitment.due_at <= now),
+            _count(*where, Commitment.status == "done"))
+
+
+def _rows(key: str | None, counts: Sequence[int]) -> list[GroupCount]:
+    n_open, n_late, n_done = counts
+    return [GroupCount(key, "open", int(n_open), int(n_late)), GroupCount(key, "done", int(n_done), 0)]
+
+
+def _per_rec(session: Session, *, config: Config, now: datetime) -> list[GroupCount]:
+    """Counts per recommendation of the report, and the rest (no or another recommendation) as None.
+
+    One statement of range counts on (rec_id, status, due_at) and (status, due_at): each counts
+    its entries without passing them through GROUP BY, so the whole costs a fraction of a scan.
+    """
+    ids = [r.id for r in config.knowledge.recommendations]
+    cols = [c for rid in ids for c in _triple(Commitment.rec_id == rid, now=now)]
+    row = session.execute(select(*_triple(now=now), *cols)).one()
+    totals, per = list(row[:3]), row[3:]
+    out: list[GroupCount] = []
+    for i, rid in enumerate(ids):
+        counts = per[3 * i:3 * i + 3]
+        totals = [t - n for t, n in zip(totals, counts, strict=True)]
+        out += _rows(rid, counts)
+    return out + _rows(None, totals)
+
+
+def _per_owner(session: Session, *, now: datetime) -> list[GroupCount]:
+    """Counts per owner: range counts on (owner_id, status, due_at) for every member.
+
+    Owners are members (a foreign key); should the counts not add up to the totals all the same,
+    the GROUP BY scan answers instead.
+    """
+    mine = Commitment.owner_id == Member.id
+    stmt = select(Member.id, *(c.correlate(Member) for c in _triple(mine, now=now)))
+    out: list[GroupCount] = []
+    sums = [0, 0, 0]
+    for uid, *counts in session.execute(stmt):
+        if counts[0] or counts[2]:
+            out += [r for r in _rows(uid, counts) if r.count]
+            sums = [t + int(n) for t, n in zip(sums, counts, strict=True)]
+    totals = session.execute(select(*_triple(now=now))).one()
+    if sums != [int(n) for n in totals]:
+        return _grouped(session, Commitment.owner_id, now=now)
+    return out
 
 
 def _items(session: Session, *, config: Config, where: Sequence[Any], limit: int) -> list[Item]:
@@ -91,20 +147,51 @@ def slippage(session: Session, *, config: Config, ids: Sequence[int] | None = No
             for cid, n, text, owner in rows], count
 
 
-def figures(session: Session, *, config: Config, now: datetime) -> digest_domain.Figures:
+def figures(session: Session, *, config: Config, now: datetime,
+            delegation_of: Mapping[str, str | None] | None = None) -> digest_domain.Figures:
     """Every count at `now`: per recommendation, key area, delegation and owner, and the lists."""
     soon = (Commitment.due_at > now, Commitment.due_at <= now + digest_domain.SOON)
     slipped, slipped_count = slippage(session, config=config)
+    if delegation_of is None:
+        delegation_of = delegations.all_members(session, config=config)
     return digest_domain.figures(
         config.knowledge, now=now,
-        by_rec=_grouped(session, Commitment.rec_id, now=now),
-        by_owner=_grouped(session, Commitment.owner_id, now=now),
-        delegation_of=delegations.all_members(session, config=config),
+        by_rec=_per_rec(session, config=config, now=now),
+        by_owner=_per_owner(session, now=now),
+        delegation_of=delegation_of,
         overdue=_items(session, config=config, where=(Commitment.due_at <= now,), limit=PAGE),
         due_soon=_items(session, config=config, where=soon, limit=PAGE),
         due_soon_count=session.scalar(select(func.count()).select_from(Commitment)
                                       .where(Commitment.status == "open", *soon)) or 0,
         slipped=slipped, slipped_count=slipped_count)
+
+
+class FiguresMemo:
+    """The figures shared by the digests of one sweep: counted once per minute and data version.
+
+    Every change to a commitment writes an audit entry, so the last entry's id and the members'
+    delegations tell whether the data moved since the figures were counted; the first digest of
+    a minute counts, the others (in any sender thread) reuse its figures.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._config: Config | None = None
+        self._key: tuple[Any, ...] | None = None
+        self._figures: digest_domain.Figures | None = None
+
+    def figures(self, session: Session, *, config: Config, now: datetime) -> digest_domain.Figures:
+        """The figures at `now` (to the minute), counted unless this minute's are still current."""
+        delegation_of = delegations.all_members(session, config=config)
+        key = (now.replace(second=0, microsecond=0),
+               session.scalar(select(func.max(AuditEntry.id))),
+               tuple(sorted(delegation_of.items(), key=lambda kv: kv[0])))
+        with self._lock:
+            if self._figures is None or self._config is not config or self._key != key:
+                self._figures = figures(session, config=config, now=now,
+                                        delegation_of=delegation_of)
+                self._config, self._key = config, key
+            return self._figures
 
 
 def _detail(action: str, changes: dict[str, Any], config: Config) -> str:
@@ -140,8 +227,13 @@ def attention_rows(session: Session, *, config: Config, now: datetime, since: da
     changed = (select(AuditEntry.commitment_id).where(AuditEntry.at > since, AuditEntry.at <= now)
                .distinct())
     n_urgent = session.scalar(select(func.count()).select_from(Commitment).where(*urgent)) or 0
-    n_changed = session.scalar(select(func.count()).select_from(Commitment).where(
-        Commitment.id.in_(changed), ~(urgent[0] & urgent[1]))) or 0
+    # Changed and not urgent = changed - (changed and urgent): both from covering indexes, (at,
+    # commitment_id) and (status, due_at), without visiting a commitment row (an audit entry's
+    # commitment exists: deleting one deletes its trail).
+    n_changed = (session.scalar(select(func.count(AuditEntry.commitment_id.distinct()))
+                                .where(AuditEntry.at > since, AuditEntry.at <= now)) or 0) - \
+        (session.scalar(select(func.count()).select_from(Commitment)
+                        .where(*urgent, Commitment.id.in_(changed))) or 0)
     cols = (Commitment.id, Commitment.text, Commitment.owner_id, Member.name, Commitment.rec_id,
             Commitment.due_at, Commitment.status)
     base = select(*cols).join(Member, Member.id == Commitment.owner_id, isouter=True)

@@ -154,7 +154,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_commitment_at", "commitment_id", "at"),
-                      Index("ix_audit_entries_at", "at"),
+                      Index("ix_audit_entries_at_commitment", "at", "commitment_id"),
                       Index("ix_audit_entries_action_commitment", "action", "commitment_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -1,0 +1,29 @@
+"""audit entries by time with their commitment: the digest's "changed since" set from the index
+
+Revision ID: 0005_audit_at_commitment
+Revises: 0004_delegations
+Create Date: 2026-11-30 07:00:00
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = '0005_audit_at_commitment'
+down_revision: str | None = '0004_delegations'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_entries_at_commitment', ['at', 'commitment_id'],
+                              unique=False)
+        batch_op.drop_index('ix_audit_entries_at')
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_entries_at', ['at'], unique=False)
+        batch_op.drop_index('ix_audit_entries_at_commitment')
