@@ -7,7 +7,8 @@ plus 2% of the commitments moved twice (so slippage has rows to find) and a dele
 member (twelve delegations). Then, in interleaved rounds that rotate the order of the sizes:
 
 * digests: the three coordinators' digests built as one sweep builds them, each in its own unit
-  of work, the figures counted once and shared (`digests.FiguresMemo`, fresh each round), then
+  of work, the figures and urgent rows counted once and shared (`digests.FiguresMemo`, fresh each
+  round), then
   `digests.gather` + `notifications.digest` per coordinator (CSV included when lists are long);
 * brief: `briefs.gather` + the chart (matplotlib, Agg), the Word document (python-docx), the
   text copy and the Slack summary (`bot.brief.files.brief_files`, `replies.brief.summary`);
@@ -91,8 +92,8 @@ def open_size(size: int, workdir: Path, config: Config) -> Size:
 def build_digests(subject: Size, config: Config) -> None:
     """Every coordinator's digest, each in its own unit of work, as one sweep builds them.
 
-    A sweep shares the figures among its digests (`digests.FiguresMemo`): a fresh memo per round,
-    so every round counts them once, like every sweep.
+    A sweep shares the figures and the urgent rows among its digests (`digests.FiguresMemo`): a
+    fresh memo per round, so every round counts them once, like every sweep.
     """
     started = time.perf_counter()
     size = 0
@@ -100,8 +101,7 @@ def build_digests(subject: Size, config: Config) -> None:
     for person in config.coordinators:
         with unit_of_work(subject.sessions, read_only=True) as s:
             tz = members.timezone_of(s, user_id=person.id, default=config.timezone)
-            data = digests.gather(s, config=config, coordinator_id=person.id, now=T0,
-                                  figures_now=memo.figures(s, config=config, now=T0))
+            data = digests.gather(s, config=config, coordinator_id=person.id, now=T0, memo=memo)
         reply = notifications.digest(data, config=config, tz=tz)
         size += sum(len(f.content) for f in reply.files)
     subject.digests.append(time.perf_counter() - started)

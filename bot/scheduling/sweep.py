@@ -148,7 +148,7 @@ def compose(session: Session, d: Delivery | Planned, *, config: Config, now: dat
             title = "Digest before the session"
         memo = memo or digests.FiguresMemo()
         data = digests.gather(session, config=config, coordinator_id=recipient, now=now,
-                              figures_now=memo.figures(session, config=config, now=now))
+                              memo=memo)
         return Composed(notifications.digest(data, config=config, tz=tz, title=title))
     if kind == owner_notices.KIND:
         items = owner_notices.changes(session, recipient=recipient,

@@ -26,70 +26,15 @@ COUNTED = ("open", "done")
 
 
 def _grouped(session: Session, key: Any, *, now: datetime) -> list[GroupCount]:
-    """Counts per (key, status), overdue included, cancelled left out, in one GROUP BY scan.
+    """Counts per (key, status), overdue included, cancelled left out.
 
-    The fallback of `_per_owner`: it reads every index entry through the aggregator, which costs
-    far more per entry than the range counts below.
+    No WHERE on status: the whole covering index (key, status, due_at) is read in order, which
+    is far cheaper than searching by status and visiting the table for every row.
     """
     late = func.sum(case((Commitment.due_at <= now, 1), else_=0))
     stmt = select(key, Commitment.status, func.count(), late).group_by(key, Commitment.status)
     return [GroupCount(k, st, int(n), int(o or 0) if st == "open" else 0)
             for k, st, n, o in session.execute(stmt) if st in COUNTED]
-
-
-def _count(*where: Any) -> Any:
-    """A scalar subquery counting commitments: one index range, stepped without aggregating rows."""
-    return select(func.count()).select_from(Commitment).where(*where).scalar_subquery()
-
-
-def _triple(*where: Any, now: datetime) -> tuple[Any, Any, Any]:
-    """(open, overdue, done) counts under `where`."""
-    return (_count(*where, Commitment.status == "open"),
-            _count(*where, Commitment.status == "open", Commitment.due_at <= now),
-            _count(*where, Commitment.status == "done"))
-
-
-def _rows(key: str | None, counts: Sequence[int]) -> list[GroupCount]:
-    n_open, n_late, n_done = counts
-    return [GroupCount(key, "open", int(n_open), int(n_late)), GroupCount(key, "done", int(n_done), 0)]
-
-
-def _per_rec(session: Session, *, config: Config, now: datetime) -> list[GroupCount]:
-    """Counts per recommendation of the report, and the rest (no or another recommendation) as None.
-
-    One statement of range counts on (rec_id, status, due_at) and (status, due_at): each counts
-    its entries without passing them through GROUP BY, so the whole costs a fraction of a scan.
-    """
-    ids = [r.id for r in config.knowledge.recommendations]
-    cols = [c for rid in ids for c in _triple(Commitment.rec_id == rid, now=now)]
-    row = session.execute(select(*_triple(now=now), *cols)).one()
-    totals, per = list(row[:3]), row[3:]
-    out: list[GroupCount] = []
-    for i, rid in enumerate(ids):
-        counts = per[3 * i:3 * i + 3]
-        totals = [t - n for t, n in zip(totals, counts, strict=True)]
-        out += _rows(rid, counts)
-    return out + _rows(None, totals)
-
-
-def _per_owner(session: Session, *, now: datetime) -> list[GroupCount]:
-    """Counts per owner: range counts on (owner_id, status, due_at) for every member.
-
-    Owners are members (a foreign key); should the counts not add up to the totals all the same,
-    the GROUP BY scan answers instead.
-    """
-    mine = Commitment.owner_id == Member.id
-    stmt = select(Member.id, *(c.correlate(Member) for c in _triple(mine, now=now)))
-    out: list[GroupCount] = []
-    sums = [0, 0, 0]
-    for uid, *counts in session.execute(stmt):
-        if counts[0] or counts[2]:
-            out += [r for r in _rows(uid, counts) if r.count]
-            sums = [t + int(n) for t, n in zip(sums, counts, strict=True)]
-    totals = session.execute(select(*_triple(now=now))).one()
-    if sums != [int(n) for n in totals]:
-        return _grouped(session, Commitment.owner_id, now=now)
-    return out
 
 
 def _items(session: Session, *, config: Config, where: Sequence[Any], limit: int) -> list[Item]:
@@ -156,8 +101,8 @@ def figures(session: Session, *, config: Config, now: datetime,
         delegation_of = delegations.all_members(session, config=config)
     return digest_domain.figures(
         config.knowledge, now=now,
-        by_rec=_per_rec(session, config=config, now=now),
-        by_owner=_per_owner(session, now=now),
+        by_rec=_grouped(session, Commitment.rec_id, now=now),
+        by_owner=_grouped(session, Commitment.owner_id, now=now),
         delegation_of=delegation_of,
         overdue=_items(session, config=config, where=(Commitment.due_at <= now,), limit=PAGE),
         due_soon=_items(session, config=config, where=soon, limit=PAGE),
@@ -167,31 +112,51 @@ def figures(session: Session, *, config: Config, now: datetime,
 
 
 class FiguresMemo:
-    """The figures shared by the digests of one sweep: counted once per minute and data version.
+    """What the digests of one sweep share: the figures and the urgent rows, counted once.
 
-    Every change to a commitment writes an audit entry, so the last entry's id and the members'
-    delegations tell whether the data moved since the figures were counted; the first digest of
-    a minute counts, the others (in any sender thread) reuse its figures.
+    Valid for one minute and one data version: every change to a commitment writes an audit
+    entry, so the last entry's id and the members' delegations tell whether anything moved since;
+    the first digest of a minute counts, the others (in any sender thread) reuse its answers.
+    Only what changed since each coordinator's last digest is theirs alone.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._config: Config | None = None
         self._key: tuple[Any, ...] | None = None
-        self._figures: digest_domain.Figures | None = None
+        self._kept: dict[str, Any] = {}
+
+    def _current(self, session: Session, *, config: Config, now: datetime,
+                 delegation_of: Mapping[str, str | None]) -> dict[str, Any]:
+        """What is kept for this minute and data version (emptied when either moved); locked."""
+        key = (now.replace(second=0, microsecond=0),
+               session.scalar(select(func.max(AuditEntry.id))),
+               tuple(sorted(delegation_of.items(), key=lambda kv: kv[0])))
+        if self._config is not config or self._key != key:
+            self._config, self._key, self._kept = config, key, {}
+        return self._kept
 
     def figures(self, session: Session, *, config: Config, now: datetime) -> digest_domain.Figures:
         """The figures at `now` (to the minute), counted unless this minute's are still current."""
         delegation_of = delegations.all_members(session, config=config)
-        key = (now.replace(second=0, microsecond=0),
-               session.scalar(select(func.max(AuditEntry.id))),
-               tuple(sorted(delegation_of.items(), key=lambda kv: kv[0])))
         with self._lock:
-            if self._figures is None or self._config is not config or self._key != key:
-                self._figures = figures(session, config=config, now=now,
-                                        delegation_of=delegation_of)
-                self._config, self._key = config, key
-            return self._figures
+            kept = self._current(session, config=config, now=now, delegation_of=delegation_of)
+            if "figures" not in kept:
+                kept["figures"] = figures(session, config=config, now=now,
+                                          delegation_of=delegation_of)
+            return kept["figures"]
+
+    def urgent(self, session: Session, *, config: Config, now: datetime,
+               limit: int = MAX_CSV_ROWS) -> tuple[list[Row], int]:
+        """`urgent_rows` at `now` (to the minute), gathered unless this minute's are current."""
+        delegation_of = delegations.all_members(session, config=config)
+        with self._lock:
+            kept = self._current(session, config=config, now=now, delegation_of=delegation_of)
+            if kept.get("urgent_limit") != limit:
+                kept["urgent"] = urgent_rows(session, config=config, now=now, limit=limit)
+                kept["urgent_limit"] = limit
+            rows, n = kept["urgent"]
+            return list(rows), n
 
 
 def _detail(action: str, changes: dict[str, Any], config: Config) -> str:
@@ -219,29 +184,13 @@ def changes_since(session: Session, *, config: Config, since: datetime, now: dat
     return list(reversed(out)), count
 
 
-def attention_rows(session: Session, *, config: Config, now: datetime, since: datetime,
-                   limit: int = MAX_CSV_ROWS) -> tuple[list[Row], int]:
-    """Overdue, due in the next 14 days, or changed since `since`: at most `limit` rows, and how many."""
+_ROW_COLUMNS = (Commitment.id, Commitment.text, Commitment.owner_id, Member.name,
+                Commitment.rec_id, Commitment.due_at, Commitment.status)
+
+
+def _csv_rows(session: Session, *, config: Config, rows: Sequence[Any], now: datetime) -> list[Row]:
+    """Rows of `_ROW_COLUMNS` as CSV rows, with delegation and why they need attention."""
     horizon = now + digest_domain.SOON
-    urgent = (Commitment.status == "open", Commitment.due_at <= horizon)
-    changed = (select(AuditEntry.commitment_id).where(AuditEntry.at > since, AuditEntry.at <= now)
-               .distinct())
-    n_urgent = session.scalar(select(func.count()).select_from(Commitment).where(*urgent)) or 0
-    # Changed and not urgent = changed - (changed and urgent): both from covering indexes, (at,
-    # commitment_id) and (status, due_at), without visiting a commitment row (an audit entry's
-    # commitment exists: deleting one deletes its trail).
-    n_changed = (session.scalar(select(func.count(AuditEntry.commitment_id.distinct()))
-                                .where(AuditEntry.at > since, AuditEntry.at <= now)) or 0) - \
-        (session.scalar(select(func.count()).select_from(Commitment)
-                        .where(*urgent, Commitment.id.in_(changed))) or 0)
-    cols = (Commitment.id, Commitment.text, Commitment.owner_id, Member.name, Commitment.rec_id,
-            Commitment.due_at, Commitment.status)
-    base = select(*cols).join(Member, Member.id == Commitment.owner_id, isouter=True)
-    rows = list(session.execute(base.where(*urgent).order_by(Commitment.due_at, Commitment.id)
-                                .limit(limit)))
-    if len(rows) < limit:
-        rows += list(session.execute(base.where(Commitment.id.in_(changed), ~(urgent[0] & urgent[1]))
-                                     .order_by(Commitment.id).limit(limit - len(rows))))
     dele = delegations.of_many(session, config=config, user_ids=[r[2] for r in rows])
 
     def why(status: str, due: datetime) -> str:
@@ -251,7 +200,54 @@ def attention_rows(session: Session, *, config: Config, now: datetime, since: da
 
     return [Row(id=i, text=t, owner_id=o, owner_name=name or o, delegation=dele.get(o), rec_id=rec,
                 due_at=due, status=st, why=why(st, due))
-            for i, t, o, name, rec, due, st in rows], n_urgent + n_changed
+            for i, t, o, name, rec, due, st in rows]
+
+
+def _urgent(now: datetime) -> tuple[Any, Any]:
+    return Commitment.status == "open", Commitment.due_at <= now + digest_domain.SOON
+
+
+def urgent_rows(session: Session, *, config: Config, now: datetime,
+                limit: int = MAX_CSV_ROWS) -> tuple[list[Row], int]:
+    """Overdue or due in the next 14 days: at most `limit` rows (earliest deadline first), and how many.
+
+    The same for every coordinator at one moment: a sweep's digests share them (`FiguresMemo`).
+    """
+    urgent = _urgent(now)
+    n_urgent = session.scalar(select(func.count()).select_from(Commitment).where(*urgent)) or 0
+    base = select(*_ROW_COLUMNS).join(Member, Member.id == Commitment.owner_id, isouter=True)
+    rows = list(session.execute(base.where(*urgent).order_by(Commitment.due_at, Commitment.id)
+                                .limit(limit)))
+    return _csv_rows(session, config=config, rows=rows, now=now), n_urgent
+
+
+def attention_rows(session: Session, *, config: Config, now: datetime, since: datetime,
+                   limit: int = MAX_CSV_ROWS,
+                   urgent: tuple[list[Row], int] | None = None) -> tuple[list[Row], int]:
+    """Overdue, due in the next 14 days, or changed since `since`: at most `limit` rows, and how many.
+
+    `urgent` is `urgent_rows` at `now` (with at least `limit` rows), when already gathered.
+    """
+    shown, n_urgent = urgent if urgent is not None else \
+        urgent_rows(session, config=config, now=now, limit=limit)
+    rows = list(shown[:limit])
+    soon = _urgent(now)
+    changed = (select(AuditEntry.commitment_id).where(AuditEntry.at > since, AuditEntry.at <= now)
+               .distinct())
+    # Changed and not urgent = changed - (changed and urgent): both from covering indexes, (at,
+    # commitment_id) and (status, due_at), without visiting a commitment row (an audit entry's
+    # commitment exists: deleting one deletes its trail).
+    n_changed = (session.scalar(select(func.count(AuditEntry.commitment_id.distinct()))
+                                .where(AuditEntry.at > since, AuditEntry.at <= now)) or 0) - \
+        (session.scalar(select(func.count()).select_from(Commitment)
+                        .where(*soon, Commitment.id.in_(changed))) or 0)
+    if len(rows) < limit:
+        more = session.execute(
+            select(*_ROW_COLUMNS).join(Member, Member.id == Commitment.owner_id, isouter=True)
+            .where(Commitment.id.in_(changed), ~(soon[0] & soon[1]))
+            .order_by(Commitment.id).limit(limit - len(rows))).all()
+        rows += _csv_rows(session, config=config, rows=more, now=now)
+    return rows, n_urgent + n_changed
 
 
 def last_digest(session: Session, *, coordinator_id: str) -> datetime | None:
@@ -260,19 +256,23 @@ def last_digest(session: Session, *, coordinator_id: str) -> datetime | None:
 
 
 def gather(session: Session, *, config: Config, coordinator_id: str, now: datetime,
-           figures_now: digest_domain.Figures | None = None,
+           figures_now: digest_domain.Figures | None = None, memo: FiguresMemo | None = None,
            listed: int = 15) -> digest_domain.Digest:
     """The digest for one coordinator (changes since their last digest, or the last 7 days).
 
     The CSV rows are gathered only when a list is longer than the `listed` items a message shows.
+    A sweep passes its `memo`, so its digests count the figures and the urgent rows once.
     """
     since = last_digest(session, coordinator_id=coordinator_id)
     start = since if since is not None else now - timedelta(days=7)
-    data = figures_now if figures_now is not None else figures(session, config=config, now=now)
+    data = figures_now if figures_now is not None else \
+        memo.figures(session, config=config, now=now) if memo is not None else \
+        figures(session, config=config, now=now)
     changes, count = changes_since(session, config=config, since=start, now=now)
     rows: list[Row] = []
     total = 0
     if max(data.totals.overdue, data.due_soon_count, count) > listed:
-        rows, total = attention_rows(session, config=config, now=now, since=start)
+        urgent = memo.urgent(session, config=config, now=now) if memo is not None else None
+        rows, total = attention_rows(session, config=config, now=now, since=start, urgent=urgent)
     return digest_domain.Digest(figures=data, since=since, changes=tuple(changes),
                                 changes_count=count, rows=tuple(rows), rows_total=total)
