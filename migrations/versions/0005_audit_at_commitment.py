@@ -1,4 +1,6 @@
-"""audit entries by time with their commitment: the digest's "changed since" set from the index
+"""digest counts from covering indexes: audit entries by time with their commitment (the
+"changed since" set), commitments by status and deadline with owner and recommendation (overdue
+per owner and per recommendation)
 
 Revision ID: 0005_audit_at_commitment
 Revises: 0004_delegations
@@ -21,9 +23,16 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_entries_at_commitment', ['at', 'commitment_id'],
                               unique=False)
         batch_op.drop_index('ix_audit_entries_at')
+    with op.batch_alter_table('commitments', schema=None) as batch_op:
+        batch_op.create_index('ix_commitments_status_due_owner_rec',
+                              ['status', 'due_at', 'owner_id', 'rec_id'], unique=False)
+        batch_op.drop_index('ix_commitments_status_due')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('commitments', schema=None) as batch_op:
+        batch_op.create_index('ix_commitments_status_due', ['status', 'due_at'], unique=False)
+        batch_op.drop_index('ix_commitments_status_due_owner_rec')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.create_index('ix_audit_entries_at', ['at'], unique=False)
         batch_op.drop_index('ix_audit_entries_at_commitment')
