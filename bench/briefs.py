@@ -14,12 +14,14 @@ member (twelve delegations). Then, in interleaved rounds that rotate the order o
   text copy and the Slack summary (`bot.brief.files.brief_files`, `replies.brief.summary`);
 * brief data: `briefs.gather` alone (the SQL side of the brief).
 
-Printed: medians and p95 per size, the CSV bytes, and the ratio 100k/1k (goal ≤ 3×).
+Printed: medians and p95 per size, the CSV bytes, the ratio 100k/1k (goal ≤ 3×), and the load
+average before and after (the machine may be shared: compare ratios within one run).
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -120,6 +122,11 @@ def build_brief(subject: Size, config: Config) -> None:
     subject.brief_bytes = sum(len(f.content) for f in files)
 
 
+def load() -> str:
+    """The 1, 5 and 15 minute load averages, as `uptime` shows them."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Seed the sizes, measure in rotating rounds, print the tables and ratios."""
     p = argparse.ArgumentParser(prog="python -m bench.briefs", description=__doc__,
@@ -132,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     config = bench_config()
     say(f"bench.briefs — {python_info()}; SQLite; T0 = {T0.isoformat()}; {MEMBERS:,} members; "
         f"{len(COORDINATORS)} coordinators; {rounds} rounds after a warm-up")
+    say(f"load average before: {load()}")
     subjects: list[Size] = []
     with tempfile.TemporaryDirectory(prefix="wgbot-bench-") as tmp:
         try:
@@ -162,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                        ("brief data", summarize(base.brief_data).p50,
                         summarize(top.brief_data).p50)):
         say(f"{name:10} {label} = {ratio(t, b)}  ({verdict(t / b, GOAL)}, goal ≤ {GOAL:g}×)")
+    say(f"load average after: {load()} (a shared machine slows every size; compare ratios)")
     return 0
 
 
