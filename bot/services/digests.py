@@ -1,7 +1,9 @@
 """The one place that counts: figures for digests, `/wg session` and the brief, from GROUP BY queries.
 
 Nothing here loads every commitment: counts are grouped by recommendation and by owner in SQL
-(covering indexes), and the lists (overdue, due soon, slipped, changed) are one page each.
+(covering indexes), and the lists (overdue, due soon, slipped, changed) are one page each. The
+digests of one sweep share the figures and the urgent rows (`FiguresMemo`): only what changed
+since each coordinator's last digest is theirs alone.
 """
 from __future__ import annotations
 

@@ -55,3 +55,27 @@ def test_digests_share_the_figures_until_data_delegations_or_minute_move(core: C
     with unit_of_work(core.sessions, read_only=True) as s:  # the next minute counts again
         later = memo.figures(s, config=config, now=NOW + timedelta(days=3, minutes=1))
     assert later is not third and later.totals.overdue == 1
+
+
+def test_a_digest_built_with_the_sweeps_memo_is_the_digest_built_alone(core: Core) -> None:
+    config = core.config.current()
+    coordinator = config.coordinators[0].id
+    with unit_of_work(core.sessions) as s:
+        s.add(Member(id=OWNER, name="Memo owner", tz=None, refreshed_at=NOW))
+        s.flush()
+        for k, days in enumerate((-9, -2, 3, 10, 20, 40)):
+            c = commitments.create(s, text=f"Draft note {k}", owner_id=OWNER, creator_id=OWNER,
+                                   rec_id="S1" if k % 2 else None, due=_due(days),
+                                   first_nudge_at=None, now=NOW - timedelta(days=10))
+            if k == 4:
+                commitments.set_status(s, commitment=c, status="done", actor_id=OWNER, now=NOW)
+    memo = digests.FiguresMemo()
+    with unit_of_work(core.sessions, read_only=True) as s:
+        alone = digests.gather(s, config=config, coordinator_id=coordinator, now=NOW, listed=0)
+        shared = [digests.gather(s, config=config, coordinator_id=coordinator, now=NOW, listed=0,
+                                 memo=memo) for _ in range(2)]
+    assert [r.why for r in alone.rows] == ["overdue", "overdue", "due soon", "due soon", "changed"]
+    for digest in shared:
+        assert (digest.rows, digest.rows_total) == (alone.rows, alone.rows_total) == \
+            (alone.rows, 5)
+        assert digest.figures.totals == alone.figures.totals
