@@ -122,7 +122,9 @@ class FiguresMemo:
     Valid for one minute and one data version: every change to a commitment writes an audit
     entry, so the last entry's id and the members' delegations tell whether anything moved since;
     the first digest of a minute counts, the others (in any sender thread) reuse its answers.
-    Only what changed since each coordinator's last digest is theirs alone.
+    Only what changed since each coordinator's last digest is theirs alone. (A change committed
+    concurrently with a later one, on PostgreSQL, may wait for the next minute: a race any
+    digest has with the writes of its own moment.)
     """
 
     def __init__(self) -> None:
