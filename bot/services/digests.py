@@ -197,12 +197,13 @@ def changes_since(session: Session, *, config: Config, since: datetime, now: dat
     """Changes after `since` (oldest first, the latest `limit`) and how many there were."""
     where = (AuditEntry.at > since, AuditEntry.at <= now)
     count = session.scalar(select(func.count()).select_from(AuditEntry).where(*where)) or 0
-    stmt = (select(AuditEntry, Commitment.text)
+    stmt = (select(AuditEntry.commitment_id, AuditEntry.actor_id, AuditEntry.action, AuditEntry.at,
+                   AuditEntry.changes, Commitment.text)  # columns: no entity to build per row
             .join(Commitment, Commitment.id == AuditEntry.commitment_id).where(*where)
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
-    out = [Change(commitment_id=e.commitment_id, actor_id=e.actor_id, action=e.action, at=e.at,
-                  text=text, detail=_detail(e.action, e.changes or {}, config))
-           for e, text in session.execute(stmt)]
+    out = [Change(commitment_id=cid, actor_id=actor, action=action, at=at, text=text,
+                  detail=_detail(action, changes or {}, config))
+           for cid, actor, action, at, changes, text in session.execute(stmt)]
     return list(reversed(out)), count
 
 
