@@ -6,18 +6,22 @@ cancelled, an audit entry per change, past reminders and last week's digests in 
 plus 2% of the commitments moved twice (so slippage has rows to find) and a delegation for every
 member (twelve delegations). Then, in interleaved rounds that rotate the order of the sizes:
 
-* digests: the three coordinators' digests built as the sweep builds them, each on its own
-  (`digests.gather` + `notifications.digest`, CSV included when lists are long);
+* digests: the three coordinators' digests built as one sweep builds them, each in its own unit
+  of work, the figures and urgent rows counted once and shared (`digests.FiguresMemo`, fresh each
+  round), then
+  `digests.gather` + `notifications.digest` per coordinator (CSV included when lists are long);
 * brief: `briefs.gather` + the chart (matplotlib, Agg), the Word document (python-docx), the
   text copy and the Slack summary (`bot.brief.files.brief_files`, `replies.brief.summary`);
 * brief data: `briefs.gather` alone (the SQL side of the brief).
 
-Printed: medians and p95 per size, the CSV bytes, and the ratio 100k/1k (goal ≤ 3×).
+Printed: medians and p95 per size, the CSV bytes, the ratio 100k/1k (goal ≤ 3×), and the load
+average before and after (the machine may be shared: compare ratios within one run).
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -88,13 +92,18 @@ def open_size(size: int, workdir: Path, config: Config) -> Size:
 
 
 def build_digests(subject: Size, config: Config) -> None:
-    """Every coordinator's digest, each built on its own as the sweep does."""
+    """Every coordinator's digest, each in its own unit of work, as one sweep builds them.
+
+    A sweep shares the figures and the urgent rows among its digests (`digests.FiguresMemo`): a
+    fresh memo per round, so every round counts them once, like every sweep.
+    """
     started = time.perf_counter()
     size = 0
+    memo = digests.FiguresMemo()
     for person in config.coordinators:
         with unit_of_work(subject.sessions, read_only=True) as s:
             tz = members.timezone_of(s, user_id=person.id, default=config.timezone)
-            data = digests.gather(s, config=config, coordinator_id=person.id, now=T0)
+            data = digests.gather(s, config=config, coordinator_id=person.id, now=T0, memo=memo)
         reply = notifications.digest(data, config=config, tz=tz)
         size += sum(len(f.content) for f in reply.files)
     subject.digests.append(time.perf_counter() - started)
@@ -113,6 +122,11 @@ def build_brief(subject: Size, config: Config) -> None:
     subject.brief_bytes = sum(len(f.content) for f in files)
 
 
+def load() -> str:
+    """The 1, 5 and 15 minute load averages, as `uptime` shows them."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Seed the sizes, measure in rotating rounds, print the tables and ratios."""
     p = argparse.ArgumentParser(prog="python -m bench.briefs", description=__doc__,
@@ -125,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     config = bench_config()
     say(f"bench.briefs — {python_info()}; SQLite; T0 = {T0.isoformat()}; {MEMBERS:,} members; "
         f"{len(COORDINATORS)} coordinators; {rounds} rounds after a warm-up")
+    say(f"load average before: {load()}")
     subjects: list[Size] = []
     with tempfile.TemporaryDirectory(prefix="wgbot-bench-") as tmp:
         try:
@@ -155,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                        ("brief data", summarize(base.brief_data).p50,
                         summarize(top.brief_data).p50)):
         say(f"{name:10} {label} = {ratio(t, b)}  ({verdict(t / b, GOAL)}, goal ≤ {GOAL:g}×)")
+    say(f"load average after: {load()} (a shared machine slows every size; compare ratios)")
     return 0
 
 

@@ -52,8 +52,12 @@ class Composed:
     skip: str | None = None
 
 
-def compose(session: Session, d: Delivery | Planned, *, config: Config, now: datetime) -> Composed:
-    """Render a delivery from the current data, or say why it no longer makes sense."""
+def compose(session: Session, d: Delivery | Planned, *, config: Config, now: datetime,
+            memo: digests.FiguresMemo | None = None) -> Composed:
+    """Render a delivery from the current data, or say why it no longer makes sense.
+
+    Digests of one sweep share their figures through `memo` (counted once, not per coordinator).
+    """
     reason = relevance.skip_reason(session, d, config=config, now=now)
     if reason is not None:
         return Composed(None, reason)
@@ -78,13 +82,16 @@ def compose(session: Session, d: Delivery | Planned, *, config: Config, now: dat
         return Composed(notifications.overdue(c, config=config, tz=tz, now=now,
                                               nudge=max(1, c.nudges)))
     if kind == "digest" and subject == planning.SUMMARY_SUBJECT:
+        memo = memo or digests.FiguresMemo()
         return Composed(notifications.digest_summary(
-            digests.figures(session, config=config, now=now), config=config, tz=config.timezone))
+            memo.figures(session, config=config, now=now), config=config, tz=config.timezone))
     if kind == "digest":
         title = {"now": "Digest"}.get(subject, "Weekly digest")
         if subject.startswith("session@"):
             title = "Digest before the session"
-        data = digests.gather(session, config=config, coordinator_id=recipient, now=now)
+        memo = memo or digests.FiguresMemo()
+        data = digests.gather(session, config=config, coordinator_id=recipient, now=now,
+                              memo=memo)
         return Composed(notifications.digest(data, config=config, tz=tz, title=title))
     if kind == owner_notices.KIND:
         items = owner_notices.changes(session, recipient=recipient,
@@ -142,8 +149,9 @@ class Sweeper:
         """Deliver these pending deliveries now (digest now), if nobody else has taken them."""
         report = SweepReport()
         config = self._config.current()
+        memo = digests.FiguresMemo()
         for delivery_id in ids:
-            self._deliver_one(delivery_id, config, report)
+            self._deliver_one(delivery_id, config, report, memo=memo)
         return report
 
     def _keep_lease(self) -> bool:
@@ -202,6 +210,7 @@ class Sweeper:
     def _deliver(self, config: Config, report: SweepReport) -> None:
         """Deliver every due delivery with a pool of senders, one message per channel at a time."""
         self.pace.set_rate(config.messages_per_minute)
+        memo = digests.FiguresMemo()  # the coordinators' digests count the figures once
 
         def due() -> list[tuple[int, str]]:
             with unit_of_work(self._sessions, read_only=True) as s:
@@ -214,7 +223,7 @@ class Sweeper:
         def send(delivery_id: int) -> SweepReport:
             own = SweepReport()  # one per sender: merged below, in this thread
             try:
-                self._deliver_one(delivery_id, config, own)
+                self._deliver_one(delivery_id, config, own, memo=memo)
             except Exception:
                 log.exception("delivery %s could not be completed; a claim left behind is "
                               "reconciled later", delivery_id)
@@ -229,7 +238,8 @@ class Sweeper:
                 else:
                     setattr(report, f.name, mine + theirs)
 
-    def _deliver_one(self, delivery_id: int, config: Config, report: SweepReport) -> bool:
+    def _deliver_one(self, delivery_id: int, config: Config, report: SweepReport, *,
+                     memo: digests.FiguresMemo | None = None) -> bool:
         if not self._keep_lease():
             return False
         now = self._clock.now()
@@ -242,7 +252,7 @@ class Sweeper:
             with unit_of_work(self._sessions, read_only=True) as s:
                 d = s.get(Delivery, delivery_id)
                 assert d is not None
-                composed = compose(s, d, config=config, now=now)
+                composed = compose(s, d, config=config, now=now, memo=memo)
         except Exception as e:
             log.exception("could not compose delivery %s", delivery_id)
             with unit_of_work(self._sessions) as s:

@@ -1,15 +1,18 @@
 """The one place that counts: figures for digests, `/wg session` and the brief, from GROUP BY queries.
 
 Nothing here loads every commitment: counts are grouped by recommendation and by owner in SQL
-(covering indexes), and the lists (overdue, due soon, slipped, changed) are one page each.
+(covering indexes), and the lists (overdue, due soon, slipped, changed) are one page each. The
+digests of one sweep share the figures and the urgent rows (`FiguresMemo`): only what changed
+since each coordinator's last digest is theirs alone.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
@@ -27,13 +30,16 @@ COUNTED = ("open", "done")
 def _grouped(session: Session, key: Any, *, now: datetime) -> list[GroupCount]:
     """Counts per (key, status), overdue included, cancelled left out.
 
-    No WHERE on status: the whole covering index (key, status, due_at) is read in order, which
-    is far cheaper than searching by status and visiting the table for every row.
+    Two covering-index reads: every entry of (key, status, due_at) counted per group, nothing
+    evaluated per entry; then only the overdue range of (status, due_at, owner_id, rec_id)
+    grouped by key. Both far cheaper than one scan that tests every entry's deadline.
     """
-    late = func.sum(case((Commitment.due_at <= now, 1), else_=0))
-    stmt = select(key, Commitment.status, func.count(), late).group_by(key, Commitment.status)
-    return [GroupCount(k, st, int(n), int(o or 0) if st == "open" else 0)
-            for k, st, n, o in session.execute(stmt) if st in COUNTED]
+    late = dict(session.execute(
+        select(key, func.count()).where(Commitment.status == "open", Commitment.due_at <= now)
+        .group_by(key)).all())
+    stmt = select(key, Commitment.status, func.count()).group_by(key, Commitment.status)
+    return [GroupCount(k, st, int(n), int(late.get(k) or 0) if st == "open" else 0)
+            for k, st, n in session.execute(stmt) if st in COUNTED]
 
 
 def _items(session: Session, *, config: Config, where: Sequence[Any], limit: int) -> list[Item]:
@@ -72,13 +78,21 @@ def slippage(session: Session, *, config: Config, ids: Sequence[int] | None = No
     if ids is not None:
         grouped = grouped.where(AuditEntry.commitment_id.in_(list(ids)))
     moves = grouped.group_by(AuditEntry.commitment_id).having(func.count() > 1).subquery()
-    live = (select(moves.c.cid, moves.c.n, Commitment.text, Commitment.owner_id)
-            .join(Commitment, Commitment.id == moves.c.cid)
-            .where(Commitment.status.in_(COUNTED)))
-    count = session.scalar(select(func.count()).select_from(live.subquery())) or 0
-    rows = session.execute(live.order_by(moves.c.n.desc(), moves.c.cid).limit(limit)).all()
-    if not rows:
+    # Every slipping commitment's (id, moves) in one query (a few in a hundred commitments at
+    # most), counted and ordered here: one pass over the moves instead of one to count and one
+    # to page; the text and owner only for the page.
+    live = sorted(session.execute(select(moves.c.cid, moves.c.n)
+                                  .join(Commitment, Commitment.id == moves.c.cid)
+                                  .where(Commitment.status.in_(COUNTED))).all(),
+                  key=lambda r: (-r[1], r[0]))
+    count = len(live)
+    page = live[:limit]
+    if not page:
         return [], count
+    about = {cid: (text, owner) for cid, text, owner in session.execute(
+        select(Commitment.id, Commitment.text, Commitment.owner_id)
+        .where(Commitment.id.in_([r[0] for r in page])))}
+    rows = [(cid, n, *about[cid]) for cid, n in page]
     trail: dict[int, list[dict[str, Any]]] = {}
     for cid, changes in session.execute(
             select(AuditEntry.commitment_id, AuditEntry.changes)
@@ -91,20 +105,80 @@ def slippage(session: Session, *, config: Config, ids: Sequence[int] | None = No
             for cid, n, text, owner in rows], count
 
 
-def figures(session: Session, *, config: Config, now: datetime) -> digest_domain.Figures:
-    """Every count at `now`: per recommendation, key area, delegation and owner, and the lists."""
+def figures(session: Session, *, config: Config, now: datetime,
+            delegation_of: Mapping[str, str | None] | None = None,
+            per_owner: bool = True) -> digest_domain.Figures:
+    """Every count at `now`: per recommendation, key area, delegation and owner, and the lists.
+
+    With `per_owner=False` (the brief, which shows no delegation) the per-owner and
+    per-delegation counts are left empty and their scan is saved.
+    """
     soon = (Commitment.due_at > now, Commitment.due_at <= now + digest_domain.SOON)
     slipped, slipped_count = slippage(session, config=config)
+    if not per_owner:
+        delegation_of = {}
+    elif delegation_of is None:
+        delegation_of = delegations.all_members(session, config=config)
     return digest_domain.figures(
         config.knowledge, now=now,
         by_rec=_grouped(session, Commitment.rec_id, now=now),
-        by_owner=_grouped(session, Commitment.owner_id, now=now),
-        delegation_of=delegations.all_members(session, config=config),
+        by_owner=_grouped(session, Commitment.owner_id, now=now) if per_owner else (),
+        delegation_of=delegation_of,
         overdue=_items(session, config=config, where=(Commitment.due_at <= now,), limit=PAGE),
         due_soon=_items(session, config=config, where=soon, limit=PAGE),
         due_soon_count=session.scalar(select(func.count()).select_from(Commitment)
                                       .where(Commitment.status == "open", *soon)) or 0,
         slipped=slipped, slipped_count=slipped_count)
+
+
+class FiguresMemo:
+    """What the digests of one sweep share: the figures and the urgent rows, counted once.
+
+    Valid for one minute and one data version: every change to a commitment writes an audit
+    entry, so the last entry's id and the members' delegations tell whether anything moved since;
+    the first digest of a minute counts, the others (in any sender thread) reuse its answers.
+    Only what changed since each coordinator's last digest is theirs alone. (A change committed
+    concurrently with a later one, on PostgreSQL, may wait for the next minute: a race any
+    digest has with the writes of its own moment.)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._config: Config | None = None
+        self._key: tuple[Any, ...] | None = None
+        self._kept: dict[str, Any] = {}
+
+    def _current(self, session: Session, *, config: Config, now: datetime,
+                 delegation_of: Mapping[str, str | None]) -> dict[str, Any]:
+        """What is kept for this minute and data version (emptied when either moved); locked."""
+        key = (now.replace(second=0, microsecond=0),
+               session.scalar(select(func.max(AuditEntry.id))),
+               tuple(sorted(delegation_of.items(), key=lambda kv: kv[0])))
+        if self._config is not config or self._key != key:
+            self._config, self._key, self._kept = config, key, {}
+        return self._kept
+
+    def figures(self, session: Session, *, config: Config, now: datetime) -> digest_domain.Figures:
+        """The figures at `now` (to the minute), counted unless this minute's are still current."""
+        delegation_of = delegations.all_members(session, config=config)
+        with self._lock:
+            kept = self._current(session, config=config, now=now, delegation_of=delegation_of)
+            if "figures" not in kept:
+                kept["figures"] = figures(session, config=config, now=now,
+                                          delegation_of=delegation_of)
+            return kept["figures"]
+
+    def urgent(self, session: Session, *, config: Config, now: datetime,
+               limit: int = MAX_CSV_ROWS) -> tuple[list[Row], int]:
+        """`urgent_rows` at `now` (to the minute), gathered unless this minute's are current."""
+        delegation_of = delegations.all_members(session, config=config)
+        with self._lock:
+            kept = self._current(session, config=config, now=now, delegation_of=delegation_of)
+            if kept.get("urgent_limit") != limit:
+                kept["urgent"] = urgent_rows(session, config=config, now=now, limit=limit)
+                kept["urgent_limit"] = limit
+            rows, n = kept["urgent"]
+            return list(rows), n
 
 
 def _detail(action: str, changes: dict[str, Any], config: Config) -> str:
@@ -123,33 +197,23 @@ def changes_since(session: Session, *, config: Config, since: datetime, now: dat
     """Changes after `since` (oldest first, the latest `limit`) and how many there were."""
     where = (AuditEntry.at > since, AuditEntry.at <= now)
     count = session.scalar(select(func.count()).select_from(AuditEntry).where(*where)) or 0
-    stmt = (select(AuditEntry, Commitment.text)
+    stmt = (select(AuditEntry.commitment_id, AuditEntry.actor_id, AuditEntry.action, AuditEntry.at,
+                   AuditEntry.changes, Commitment.text)  # columns: no entity to build per row
             .join(Commitment, Commitment.id == AuditEntry.commitment_id).where(*where)
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
-    out = [Change(commitment_id=e.commitment_id, actor_id=e.actor_id, action=e.action, at=e.at,
-                  text=text, detail=_detail(e.action, e.changes or {}, config))
-           for e, text in session.execute(stmt)]
+    out = [Change(commitment_id=cid, actor_id=actor, action=action, at=at, text=text,
+                  detail=_detail(action, changes or {}, config))
+           for cid, actor, action, at, changes, text in session.execute(stmt)]
     return list(reversed(out)), count
 
 
-def attention_rows(session: Session, *, config: Config, now: datetime, since: datetime,
-                   limit: int = MAX_CSV_ROWS) -> tuple[list[Row], int]:
-    """Overdue, due in the next 14 days, or changed since `since`: at most `limit` rows, and how many."""
+_ROW_COLUMNS = (Commitment.id, Commitment.text, Commitment.owner_id, Member.name,
+                Commitment.rec_id, Commitment.due_at, Commitment.status)
+
+
+def _csv_rows(session: Session, *, config: Config, rows: Sequence[Any], now: datetime) -> list[Row]:
+    """Rows of `_ROW_COLUMNS` as CSV rows, with delegation and why they need attention."""
     horizon = now + digest_domain.SOON
-    urgent = (Commitment.status == "open", Commitment.due_at <= horizon)
-    changed = (select(AuditEntry.commitment_id).where(AuditEntry.at > since, AuditEntry.at <= now)
-               .distinct())
-    n_urgent = session.scalar(select(func.count()).select_from(Commitment).where(*urgent)) or 0
-    n_changed = session.scalar(select(func.count()).select_from(Commitment).where(
-        Commitment.id.in_(changed), ~(urgent[0] & urgent[1]))) or 0
-    cols = (Commitment.id, Commitment.text, Commitment.owner_id, Member.name, Commitment.rec_id,
-            Commitment.due_at, Commitment.status)
-    base = select(*cols).join(Member, Member.id == Commitment.owner_id, isouter=True)
-    rows = list(session.execute(base.where(*urgent).order_by(Commitment.due_at, Commitment.id)
-                                .limit(limit)))
-    if len(rows) < limit:
-        rows += list(session.execute(base.where(Commitment.id.in_(changed), ~(urgent[0] & urgent[1]))
-                                     .order_by(Commitment.id).limit(limit - len(rows))))
     dele = delegations.of_many(session, config=config, user_ids=[r[2] for r in rows])
 
     def why(status: str, due: datetime) -> str:
@@ -159,7 +223,54 @@ def attention_rows(session: Session, *, config: Config, now: datetime, since: da
 
     return [Row(id=i, text=t, owner_id=o, owner_name=name or o, delegation=dele.get(o), rec_id=rec,
                 due_at=due, status=st, why=why(st, due))
-            for i, t, o, name, rec, due, st in rows], n_urgent + n_changed
+            for i, t, o, name, rec, due, st in rows]
+
+
+def _urgent(now: datetime) -> tuple[Any, Any]:
+    return Commitment.status == "open", Commitment.due_at <= now + digest_domain.SOON
+
+
+def urgent_rows(session: Session, *, config: Config, now: datetime,
+                limit: int = MAX_CSV_ROWS) -> tuple[list[Row], int]:
+    """Overdue or due in the next 14 days: at most `limit` rows (earliest deadline first), and how many.
+
+    The same for every coordinator at one moment: a sweep's digests share them (`FiguresMemo`).
+    """
+    urgent = _urgent(now)
+    n_urgent = session.scalar(select(func.count()).select_from(Commitment).where(*urgent)) or 0
+    base = select(*_ROW_COLUMNS).join(Member, Member.id == Commitment.owner_id, isouter=True)
+    rows = list(session.execute(base.where(*urgent).order_by(Commitment.due_at, Commitment.id)
+                                .limit(limit)))
+    return _csv_rows(session, config=config, rows=rows, now=now), n_urgent
+
+
+def attention_rows(session: Session, *, config: Config, now: datetime, since: datetime,
+                   limit: int = MAX_CSV_ROWS,
+                   urgent: tuple[list[Row], int] | None = None) -> tuple[list[Row], int]:
+    """Overdue, due in the next 14 days, or changed since `since`: at most `limit` rows, and how many.
+
+    `urgent` is `urgent_rows` at `now` (with at least `limit` rows), when already gathered.
+    """
+    shown, n_urgent = urgent if urgent is not None else \
+        urgent_rows(session, config=config, now=now, limit=limit)
+    rows = list(shown[:limit])
+    soon = _urgent(now)
+    changed = (select(AuditEntry.commitment_id).where(AuditEntry.at > since, AuditEntry.at <= now)
+               .distinct())
+    # Changed and not urgent = changed - (changed and urgent): both from covering indexes, (at,
+    # commitment_id) and (status, due_at), without visiting a commitment row (an audit entry's
+    # commitment exists: deleting one deletes its trail).
+    n_changed = (session.scalar(select(func.count(AuditEntry.commitment_id.distinct()))
+                                .where(AuditEntry.at > since, AuditEntry.at <= now)) or 0) - \
+        (session.scalar(select(func.count()).select_from(Commitment)
+                        .where(*soon, Commitment.id.in_(changed))) or 0)
+    if len(rows) < limit:
+        more = session.execute(
+            select(*_ROW_COLUMNS).join(Member, Member.id == Commitment.owner_id, isouter=True)
+            .where(Commitment.id.in_(changed), ~(soon[0] & soon[1]))
+            .order_by(Commitment.id).limit(limit - len(rows))).all()
+        rows += _csv_rows(session, config=config, rows=more, now=now)
+    return rows, n_urgent + n_changed
 
 
 def last_digest(session: Session, *, coordinator_id: str) -> datetime | None:
@@ -168,19 +279,23 @@ def last_digest(session: Session, *, coordinator_id: str) -> datetime | None:
 
 
 def gather(session: Session, *, config: Config, coordinator_id: str, now: datetime,
-           figures_now: digest_domain.Figures | None = None,
+           figures_now: digest_domain.Figures | None = None, memo: FiguresMemo | None = None,
            listed: int = 15) -> digest_domain.Digest:
     """The digest for one coordinator (changes since their last digest, or the last 7 days).
 
     The CSV rows are gathered only when a list is longer than the `listed` items a message shows.
+    A sweep passes its `memo`, so its digests count the figures and the urgent rows once.
     """
     since = last_digest(session, coordinator_id=coordinator_id)
     start = since if since is not None else now - timedelta(days=7)
-    data = figures_now if figures_now is not None else figures(session, config=config, now=now)
+    data = figures_now if figures_now is not None else \
+        memo.figures(session, config=config, now=now) if memo is not None else \
+        figures(session, config=config, now=now)
     changes, count = changes_since(session, config=config, since=start, now=now)
     rows: list[Row] = []
     total = 0
     if max(data.totals.overdue, data.due_soon_count, count) > listed:
-        rows, total = attention_rows(session, config=config, now=now, since=start)
+        urgent = memo.urgent(session, config=config, now=now) if memo is not None else None
+        rows, total = attention_rows(session, config=config, now=now, since=start, urgent=urgent)
     return digest_domain.Digest(figures=data, since=since, changes=tuple(changes),
                                 changes_count=count, rows=tuple(rows), rows_total=total)

@@ -77,7 +77,7 @@ class Commitment(Base):
     __table_args__ = (
         CheckConstraint("status IN ('open', 'done', 'cancelled')", name="status"),
         Index("ix_commitments_owner_status_due", "owner_id", "status", "due_at"),
-        Index("ix_commitments_status_due", "status", "due_at"),
+        Index("ix_commitments_status_due_owner_rec", "status", "due_at", "owner_id", "rec_id"),
         Index("ix_commitments_rec_status", "rec_id", "status"),
         Index("ix_commitments_updated", "updated_at"),
         Index("ix_commitments_status_nudge", "status", "next_nudge_at"),
@@ -151,7 +151,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_commitment_at", "commitment_id", "at"),
-                      Index("ix_audit_entries_at", "at"),
+                      Index("ix_audit_entries_at_commitment", "at", "commitment_id"),
                       Index("ix_audit_entries_action_commitment", "action", "commitment_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
