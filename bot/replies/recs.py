@@ -161,7 +161,8 @@ def search(kb: KnowledgeBase, words: str) -> Reply:
         text = (f"No recommendation mentions *{shown}*, and no passage of the report does "
                 f"either. {tip}").strip()
         return Reply(parts=(Section(text), Note("`/wg recs` lists all sixteen.")), text=text)
-    parts: list[Part] = [Header(f"The report on “{words[:80]}”")]
+    title = "Recommendations about" if found.recommendations else "The report about"
+    parts: list[Part] = [Header(f"{title} “{words[:80]}”")]
     if found.corrected:
         parts.append(Section(md("Showing results for *{}*", found.corrected)))
     for hit in found.recommendations:
@@ -180,7 +181,7 @@ def search(kb: KnowledgeBase, words: str) -> Reply:
     hint = (f" · `/wg recs {found.recommendations[0].recommendation.id}` shows the full wording."
             if found.recommendations else "")
     parts.append(Note(" and ".join(counts) + ", best first" + hint))
-    return Reply(parts=tuple(parts), text=f"The report on {words[:80]}", shareable=True)
+    return Reply(parts=tuple(parts), text=f"{title} {words[:80]}", shareable=True)
 
 
 def bolded(text: str, words: tuple[str, ...]) -> Mrkdwn:
