@@ -215,3 +215,21 @@ def test_a_failing_field_writes_nothing(inproc: InProcessBot, fake: FakeSlack,
     block = {"what": "what", "owners": "owners", "due_date": "due_date", "recs": "recs"}[bad]
     assert block in errors(r), (inputs, r.text)
     assert snapshot(inproc) == before
+
+
+def test_forged_button_values_and_metadata_change_nothing(inproc: InProcessBot,
+                                                          fake: FakeSlack) -> None:
+    record(inproc)
+    opened = len(fake.calls("views.open"))
+    for value in ("1|list:nope::1", "0|show", "<!channel>", "1|show|x"):
+        inproc.client.block_action("wg_edit", value=value, user_id=MEMBER)
+        assert "out of date" in json.dumps(fake.wait_for("response_url")[-1].params)
+    assert len(fake.calls("views.open")) == opened
+    view = open_edit(inproc, fake)
+    before = snapshot(inproc)
+    for meta in ("", "[]", json.dumps({"id": "1", "origin": "show", "response_url": ""}),
+                 json.dumps({"id": 1, "origin": "show", "response_url": "http://127.0.0.1:9/x"})):
+        r = inproc.client.view_submission(view={**view, "private_metadata": meta},
+                                          values={"what": {"text": "Forged"}}, user_id=MEMBER)
+        assert "out of date" in errors(r)["what"]
+    assert snapshot(inproc) == before
