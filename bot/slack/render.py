@@ -67,14 +67,20 @@ def slack_text(text: str, limit: int) -> str:
     return _cut(str(text) if isinstance(text, Mrkdwn) else escape_text(text), limit)
 
 
+def _plain(text: str, limit: int) -> PlainTextObject:
+    """A button's plain text; Slack shows emoji by default, so no ``emoji`` flag (a listing's ten
+    rows of buttons stay inside the message budget)."""
+    return PlainTextObject(text=slack_text(text, limit))
+
+
 def _button(b: Button) -> ButtonElement:
     confirm = None
     if b.confirm:
-        confirm = ConfirmObject(title=slack_text(b.confirm.title, 100),
+        confirm = ConfirmObject(title=_plain(b.confirm.title, 100),
                                 text=slack_text(b.confirm.text, 300),
-                                confirm=slack_text(b.confirm.confirm, 30),
-                                deny=slack_text(b.confirm.deny, 30))
-    return ButtonElement(text=slack_text(b.label, MAX_BUTTON_LABEL), action_id=b.action_id,
+                                confirm=_plain(b.confirm.confirm, 30),
+                                deny=_plain(b.confirm.deny, 30))
+    return ButtonElement(text=_plain(b.label, MAX_BUTTON_LABEL), action_id=b.action_id,
                          value=_cut(b.value, MAX_VALUE), style=b.style, confirm=confirm)
 
 
