@@ -602,7 +602,7 @@ class Conversation:
         if isinstance(due, DateProblem):
             problems["due"] = due.message
         self._refresh_member(caller.user_id)
-        for owner in owners:
+        for owner in owners if not problems else ():  # a failing form looks nobody up
             if owner != caller.user_id:
                 self._refresh_member(owner)
         messages: list[DirectMessage] = []
