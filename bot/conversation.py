@@ -21,7 +21,19 @@ from bot.config.types import Config
 from bot.domain import grammar, planning, rules, values
 from bot.domain.clauses import PersonRef
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
-from bot.domain.reply import Attachment, MoveForm, Mrkdwn, Note, Reply, Section, md, mention, simple
+from bot.domain.reply import (
+    Attachment,
+    EditForm,
+    FormProblems,
+    MoveForm,
+    Mrkdwn,
+    Note,
+    Reply,
+    Section,
+    md,
+    mention,
+    simple,
+)
 from bot.ports import ConfigSource
 from bot.replies import brief as brief_replies
 from bot.replies import commitments as commitment_replies
@@ -168,6 +180,37 @@ class Conversation:
                 return simple(problem)
             return MoveForm(commitment_id=c.id, text=c.text,
                             due_local=c.due_at.astimezone(self._tz(s, caller.user_id)))
+
+    def edit_form(self, caller: Caller, commitment_id: int) -> EditForm | Reply:
+        """The Edit modal's contents, or the reply explaining why it cannot be edited."""
+        self._refresh_member(caller.user_id)
+        config = self.config
+        with unit_of_work(self._sessions, read_only=True) as s:
+            c = commitments.get(s, commitment_id=commitment_id)
+            if c is None:
+                return commitment_replies.not_found(commitment_id)
+            if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
+                                    creator_id=c.creator_id):
+                return simple(rules.refusal("edit", c.id), note=md(
+                    "#{} belongs to {}.", c.id, commitment_replies.owners_text(c.owner_ids)))
+            problem = rules.transition_problem("edit", status=c.status, commitment_id=c.id)
+            if problem:
+                return simple(problem)
+            return EditForm(commitment_id=c.id, text=c.text, owner_ids=c.owner_ids,
+                            due_local=c.due_at.astimezone(self._tz(s, caller.user_id)),
+                            rec_ids=c.rec_ids)
+
+    def edit(self, caller: Caller, commitment_id: int, *, text: str,
+             owner_ids: tuple[str, ...] | None, due: DueDate | DateProblem,
+             rec_ids: tuple[str, ...] | None,
+             origin: values.Origin = "none") -> Outcome | FormProblems:
+        """Apply the Edit modal: every changed field in one unit of work, each with its audit
+        entry; any field that fails (None: not readable) leaves everything as it was."""
+        try:
+            return self._edit(caller, commitment_id, text=text, owner_ids=owner_ids, due=due,
+                              rec_ids=rec_ids, origin=origin)
+        except Exception:
+            return Outcome(apology(log, f"edit {commitment_id} from {caller.user_id}"))
 
     def home(self, user_id: str) -> Reply:
         """The App Home tab: the viewer's open commitments and the countdown."""
@@ -527,6 +570,98 @@ class Conversation:
             self._replan(cid)
         return Outcome(reply, tuple(messages), changed=(cid,))
 
+    def _edit(self, caller: Caller, commitment_id: int, *, text: str,
+              owner_ids: tuple[str, ...] | None, due: DueDate | DateProblem,
+              rec_ids: tuple[str, ...] | None,
+              origin: values.Origin) -> Outcome | FormProblems:
+        config, now = self.config, self._clock.now()
+        kb = config.knowledge
+        problems: dict[str, str] = {}
+        text = grammar.clean(text)  # exactly what typed text gets
+        try:
+            commitments.validate_text(text)
+        except CommitmentError as e:
+            problems["text"] = str(e)
+        owners = tuple(dict.fromkeys(o for o in owner_ids or () if values.user_id(o)))
+        if not owners or len(owners) != len(set(owner_ids or ())):
+            problems["owners"] = "Pick at least one owner, each a person from the list."
+        recs = tuple(dict.fromkeys(r.upper() for r in rec_ids or ()))
+        unknown = [r for r in recs if kb.get(r) is None]
+        if rec_ids is None:
+            problems["recs"] = "Pick recommendations from the list."
+        elif unknown:
+            problems["recs"] = f"There is no recommendation {unknown[0]}; pick from S1–S6, L1–L10."
+        if isinstance(due, DateProblem):
+            problems["due"] = due.message
+        self._refresh_member(caller.user_id)
+        for owner in owners if not problems else ():  # a failing form looks nobody up
+            if owner != caller.user_id:
+                self._refresh_member(owner)
+        messages: list[DirectMessage] = []
+        with unit_of_work(self._sessions) as s:
+            c = commitments.get(s, commitment_id=commitment_id)
+            if c is None:
+                return Outcome(commitment_replies.not_found(commitment_id))
+            if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
+                                    creator_id=c.creator_id):
+                return Outcome(simple(rules.refusal("edit", c.id), note=md(
+                    "#{} belongs to {}.", c.id, commitment_replies.owners_text(c.owner_ids))))
+            problem = rules.transition_problem("edit", status=c.status, commitment_id=c.id)
+            if problem:
+                return Outcome(simple(problem))
+            tz = self._tz(s, caller.user_id)
+            moved = not isinstance(due, DateProblem) and \
+                _to_the_minute(due.at, tz) != _to_the_minute(c.due_at, tz)
+            if moved and not isinstance(due, DateProblem):
+                problem = rules.transition_problem("move", status=c.status, commitment_id=c.id)
+                if problem:
+                    problems["due"] = problem
+                elif due.at <= now:
+                    problems["due"] = f"{format_moment(due.at, tz)} is in the past."
+            if problems or isinstance(due, DateProblem):
+                return FormProblems(problems)
+            fields = tuple(name for name, differs in (
+                ("text", text != c.text), ("owners", owners != c.owner_ids), ("deadline", moved),
+                ("recommendations", recs != c.rec_ids)) if differs)
+            if not fields:
+                return FormProblems({"text": f"Nothing was changed: the form still shows #{c.id} "
+                                             "as it is. Change a field, or close the form."})
+            refusal = self._before_write(s, caller, now)
+            if refusal is not None:
+                return Outcome(refusal)
+            before_owners, removed = c.owner_ids, ()
+            if "text" in fields:
+                commitments.edit_text(s, commitment=c, text=text, actor_id=caller.user_id,
+                                      now=now)
+            if "owners" in fields:
+                _, removed = commitments.assign(s, commitment=c, owner_ids=owners,
+                                                actor_id=caller.user_id, now=now)
+            if moved:
+                commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now,
+                                 first_nudge_at=planning.first_nudge(due.at, config=config))
+            if "recommendations" in fields:
+                commitments.set_links(s, commitment=c, rec_ids=recs, actor_id=caller.user_id,
+                                      now=now)
+            for owner in c.owner_ids:  # one notice per owner and window, after quiet hours
+                if owner != caller.user_id and (moved or owner not in before_owners):
+                    owner_notices.announce(s, owner_id=owner, now=now, config=config,
+                                           tz=self._tz(s, owner))
+            for who in removed:  # they no longer hold it: told at once, once
+                if who != caller.user_id:
+                    messages.append(DirectMessage(who, commitment_replies.reassigned_dm(
+                        c, kb=kb, tz=self._tz(s, who), now=now, actor_id=caller.user_id,
+                        added=False)))
+            reply = commitment_replies.edited(c, fields=fields, kb=kb, tz=tz, now=now)
+            cid = c.id
+        if moved or "owners" in fields:
+            self._replan(cid)
+        try:
+            reply = self._redraw(caller, origin, reply, cid)
+        except Exception:  # the change is written: confirm it, even without the redrawn view
+            log.warning("could not redraw %s after #%s was edited; confirming the change alone",
+                        values.origin_value(origin), cid, exc_info=True)
+        return Outcome(reply, tuple(messages), changed=(cid,))
+
     def _find(self, caller: Caller, words: str, page: int, banner: str = "") -> Reply:
         config, now = self.config, self._clock.now()
         self._refresh_member(caller.user_id)
@@ -733,6 +868,11 @@ class Conversation:
                 self.operations.replan(commitment_id)
             except Exception:
                 log.warning("re-planning reminders failed; the next sweep will do it", exc_info=True)
+
+
+def _to_the_minute(at: datetime, tz: ZoneInfo) -> datetime:
+    """A moment as the pickers show it: local wall time to the minute."""
+    return at.astimezone(tz).replace(second=0, microsecond=0)
 
 
 def already_handled() -> Reply:

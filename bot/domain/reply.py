@@ -195,6 +195,24 @@ def spreadsheet_cell(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class EditForm:
+    """What the Edit modal needs to show: every field of a commitment as it is now."""
+
+    commitment_id: int
+    text: str
+    owner_ids: tuple[str, ...]
+    due_local: datetime
+    rec_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FormProblems:
+    """Why a form was not applied, per field ("text", "owners", "due", "recs"); nothing written."""
+
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
 class MoveForm:
     """What the Move modal needs to show."""
 

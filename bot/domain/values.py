@@ -54,7 +54,7 @@ class Target:
 
 @dataclass(frozen=True)
 class MoveMetadata:
-    """What the Move modal carries: the commitment, what to redraw, and where to post it."""
+    """What the Move and Edit modals carry: the commitment, what to redraw, and where to post it."""
 
     commitment_id: int
     origin: Origin
@@ -142,13 +142,14 @@ def parse_share(value: str) -> ReadOnly | None:
 
 # ------------------------------------------------------------------ modals
 def move_metadata(meta: MoveMetadata) -> str:
-    """The Move modal's private_metadata."""
+    """The Move (or Edit) modal's private_metadata."""
     return json.dumps({"id": meta.commitment_id, "origin": origin_value(meta.origin),
                        "response_url": meta.response_url or ""})
 
 
 def parse_move_metadata(raw: str, *, hooks_hosts: frozenset[str]) -> MoveMetadata | None:
-    """The Move modal's private_metadata; a response_url must be http(s) on a known hooks host (host:port)."""
+    """The Move (or Edit) modal's private_metadata; a response_url must be http(s) on a known
+    hooks host (host:port)."""
     try:
         data = json.loads(raw or "")
     except ValueError:
@@ -178,3 +179,24 @@ def picked_due(date: str | None, time: str | None) -> str | None:
     if not date or not _DATE.fullmatch(date) or (time and not _TIME.fullmatch(time)):
         return None
     return f"{date} {time}" if time else date
+
+
+MAX_PICKED = 20
+
+
+def picked_users(picked: list[str] | None) -> tuple[str, ...] | None:
+    """People picked in a multi-user select (order kept, repeats dropped); None when any is not a
+    Slack user id, or too many."""
+    if picked is None or len(picked) > MAX_PICKED:
+        return None
+    found = tuple(dict.fromkeys(user_id(p) for p in picked))
+    return None if None in found else found  # type: ignore[return-value]
+
+
+def picked_recs(picked: list[str] | None) -> tuple[str, ...] | None:
+    """Recommendation ids picked in a multi-select (order kept, repeats dropped); None when any is
+    not shaped like one, or too many."""
+    if picked is None or len(picked) > MAX_PICKED:
+        return None
+    found = tuple(dict.fromkeys(parse_rec(p) for p in picked))
+    return None if None in found else found  # type: ignore[return-value]

@@ -88,6 +88,9 @@ def buttons(c: Commitment, *, origin: values.Origin) -> Actions:
     if c.status != "open":
         return Actions((Button("Reopen", "wg_reopen", v, command=f"/wg reopen {c.id}"),))
     snooze: tuple[Button, ...] = ()
+    edit: tuple[Button, ...] = ()
+    if origin == "show" or isinstance(origin, values.ListPage):  # every field, in a modal
+        edit = (Button("Edit", "wg_edit", v, command=f"/wg edit {c.id} <text>"),)
     if origin == "msg":  # a reminder or assignment DM: snooze it without typing a date
         snooze = tuple(Button(label, f"wg_snooze_{key}", v, command=f"/wg move {c.id} to {words}")
                        for label, key, words in SNOOZES)
@@ -96,6 +99,7 @@ def buttons(c: Commitment, *, origin: values.Origin) -> Actions:
         *snooze,
         Button("Pick a date" if snooze else "Move", "wg_move", v,
                command=f"/wg move {c.id} to <date>"),
+        *edit,
         Button("Cancel", "wg_cancel", v, command=f"/wg cancel {c.id}", style="danger",
                confirm=Confirm(title=f"Cancel #{c.id}?",
                                text=f"“{c.text[:200]}” will no longer be tracked or reminded.",
@@ -331,6 +335,16 @@ def changed(c: Commitment, *, action: str, kb: KnowledgeBase, tz: ZoneInfo, now:
     elif action == "done":
         parts.append(Note(f"No more reminders for it. `/wg reopen {c.id}` if that was a mistake."))
     return Reply(parts=tuple(parts), text=text)
+
+
+def edited(c: Commitment, *, fields: tuple[str, ...], kb: KnowledgeBase, tz: ZoneInfo,
+           now: datetime) -> Reply:
+    """The answer to the Edit modal: what changed, and the commitment as it is now."""
+    text = md("✏️ Updated *#{}* ({}): “{}” — due {} ({}) · {}", c.id, ", ".join(fields), c.text,
+              format_moment(c.due_at, tz), until(c.due_at, now), owners_text(c.owner_ids))
+    if c.rec_ids:
+        text += md(" · for {}", ", ".join(_rec_label(kb, r) for r in c.rec_ids))
+    return Reply(parts=(Section(text),), text=f"Updated #{c.id} ({', '.join(fields)})")
 
 
 def not_found(commitment_id: int) -> Reply:

@@ -11,6 +11,7 @@ MEMBER = """*The report*
 `/wg commit Draft guidelines by 30 June for L6` — add `owner @someone` to assign it
 `/wg list` yours · `/wg list all` · `/wg list overdue` · `/wg list @someone` · `/wg list L6`
 `/wg show 12` · `/wg done 12` · `/wg reopen 12` · `/wg cancel 12` · `/wg move 12 to next Friday`
+`/wg edit 12 <text>` · `/wg assign 12 @anna` · `/wg link 12 S2 L4` · `/wg note 12 <text>` · `/wg find <words>`
 `/wg export csv` · `/wg export ics` (a calendar file of your deadlines and the session)
 
 *The special session*
@@ -71,6 +72,24 @@ PAGES: dict[str, tuple[str, tuple[str, str, str], str]] = {
              ("`/wg move 12 to next Friday`", "`/wg move 12 to 15 Jan 10:00`",
               "`/wg move 12 to the session`"),
              "Reminders follow the new date; digests show how often and how far a deadline moved."),
+    "edit": ("Change what a commitment says; its *Edit* button changes every field at once.",
+             ("`/wg edit 12 Draft guidelines with the Chair's comments`",
+              "the *Edit* button on `/wg show 12`", "the *Edit* button on `/wg list`"),
+             "The form holds the text, owners, deadline and recommendations; a wrong field is "
+             "named under it and nothing is changed."),
+    "assign": ("Give a commitment to other owners, one or several.",
+               ("`/wg assign 12 @anna`", "`/wg assign 12 @anna @marco`", "`/wg assign 12 me`"),
+               "The new and the previous owners get one DM each; any owner can update it."),
+    "link": ("Link a commitment to the recommendations it serves (or unlink one).",
+             ("`/wg link 12 S2 L4`", "`/wg unlink 12 L4`", "`/wg commit … for S2 and L4`"),
+             "A commitment counts under each recommendation it serves."),
+    "note": ("Add a dated progress note to a commitment.",
+             ("`/wg note 12 Draft sent to the Chair`", "`/wg show 12` to read the notes",
+              "`/wg find Chair` to find it by its notes"),
+             "The latest note rides along in reminders and in the coordinators' digest."),
+    "find": ("Find commitments by the words of their text and notes.",
+             ("`/wg find guidelines`", "`/wg find Malta visit`", "`/wg find guidelines page 2`"),
+             "Most words matched first, open before done; ten to a page."),
     "export": ("Download commitments as a spreadsheet or a calendar.",
                ("`/wg export csv`", "`/wg export ics`", "`wgbot export csv --out wg.csv` (admins)"),
                "The calendar holds your own deadlines and the session; re-importing updates them."),
@@ -84,6 +103,8 @@ PAGES: dict[str, tuple[str, tuple[str, str, str], str]] = {
               ("`by Friday`", "`by 15 Jan 10:00`", "`by the session`"),
               DATES),
 }
+
+PAGES["unlink"] = PAGES["link"]
 
 
 def page(topic: str) -> Reply | None:

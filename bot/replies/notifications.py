@@ -29,7 +29,7 @@ from bot.domain.reply import (
 from bot.replies.commitments import buttons, until
 from bot.replies.session import COUNTING_NOTE, area_lines, delegation_lines, rec_lines
 from bot.replies.session import countdown as countdown_line
-from bot.store.models import Commitment
+from bot.store.models import AuditEntry, Commitment
 
 DIGEST_ITEMS = 15
 LIST_BUDGET = 1300  # characters per listed section: the whole digest stays one Slack message
@@ -89,9 +89,15 @@ def _chunks(text: Mrkdwn, size: int) -> list[Mrkdwn]:
     return out[:20]
 
 
+def latest_note(note: AuditEntry, tz: ZoneInfo) -> Note:
+    """The newest progress note on a commitment: when, by whom, what."""
+    return Note(md("📝 Latest note, {} by {}: “{}”", _when(note.at, tz), mention(note.actor_id),
+                   str((note.changes or {}).get("note", ""))[:300]))
+
+
 def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
-             offset: timedelta) -> Reply:
-    """The DM to an owner before a deadline, with Done and Move buttons."""
+             offset: timedelta, note: AuditEntry | None = None) -> Reply:
+    """The DM to an owner before a deadline, with its latest note and Done and Move buttons."""
     rec = config.knowledge.get(c.rec_id) if c.rec_id else None
     # on time: exactly the planned offset
     left = f"in {time_left(c.due_at - now, offset, poll=timedelta(seconds=config.poll_seconds))}"
@@ -99,15 +105,19 @@ def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
     parts: list[Part] = [Section(text)]
     if rec:
         parts.append(Note(f"For {rec.id} · {rec.title}"))
+    if note is not None:
+        parts.append(latest_note(note, tz))
     parts.append(buttons(c, origin="msg"))
     return Reply(parts=tuple(parts), text=f"Reminder: #{c.id} is due {left}")
 
 
-def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge: int) -> Reply:
-    """The working-day nudge to an owner after a deadline passed."""
+def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge: int,
+            note: AuditEntry | None = None) -> Reply:
+    """The working-day nudge to an owner after a deadline passed, with its latest note."""
     text = (f"⚠️ *#{c.id}* “{c.text}” was due {format_moment(c.due_at, tz)} "
             f"({until(c.due_at, now)}). Done, or does it need a new date?")
-    parts: list[Part] = [Section(text), buttons(c, origin="msg"),
+    parts: list[Part] = [Section(text), *((latest_note(note, tz),) if note is not None else ()),
+                         buttons(c, origin="msg"),
                          Note(f"Nudge {nudge} of {config.reminders.overdue_max}; "
                               f"coordinators see overdue items in their digest.")]
     return Reply(parts=tuple(parts), text=f"#{c.id} is overdue")
@@ -230,7 +240,8 @@ def _when(at: datetime, tz: ZoneInfo) -> str:
 
 def _verb(action: str) -> str:
     return {"created": "recorded", "done": "completed", "reopened": "reopened",
-            "cancelled": "cancelled", "moved": "moved"}.get(action, action)
+            "cancelled": "cancelled", "moved": "moved", "note": "noted on", "edited": "edited",
+            "reassigned": "reassigned", "linked": "linked"}.get(action, action)
 
 
 def digest_csv(d: Digest, *, tz: ZoneInfo) -> Attachment:

@@ -1,9 +1,23 @@
 """Replies about the report: overview, short- and long-term recommendations, key areas, one id, search."""
 from __future__ import annotations
 
+import re
+
 from bot.config.knowledge import KnowledgeBase, Recommendation
-from bot.domain.search import rank, suggestions
-from bot.domain.reply import Actions, Button, Divider, Header, Note, Part, Reply, Section, md
+from bot.domain.reply import (
+    Actions,
+    Button,
+    Divider,
+    Header,
+    Mrkdwn,
+    Note,
+    Part,
+    Reply,
+    Section,
+    escape,
+    md,
+)
+from bot.domain.search import rank, search_report, suggestions
 
 TERM_TITLE = {"short": "Recommendations for the OSCE in the short term",
               "long": "Recommendations for the OSCE in the long term"}
@@ -137,20 +151,48 @@ def _neighbours(kb: KnowledgeBase, rec: Recommendation) -> list[tuple[str, Recom
 
 
 def search(kb: KnowledgeBase, words: str) -> Reply:
-    """`/wg recs search <words>`: ranked matches, or a suggestion when nothing matches."""
-    hits = rank(kb, words)
+    """`/wg recs search <words>`: the whole report, recommendations first, then up to three
+    passages with their place and the matched words in bold; a corrected typo is said so."""
+    found = search_report(kb, words)
     shown = words[:100]
-    if not hits:
+    if not found:
         ideas = suggestions(kb, words)
         tip = ("Try " + ", ".join(f"`/wg recs search {w}`" for w in ideas[:3]) + ".") if ideas else ""
-        text = f"No recommendation mentions *{shown}*. {tip}".strip()
+        text = (f"No recommendation mentions *{shown}*, and no passage of the report does "
+                f"either. {tip}").strip()
         return Reply(parts=(Section(text), Note("`/wg recs` lists all sixteen.")), text=text)
-    parts: list[Part] = [Header(f"Recommendations about “{words[:80]}”")]
-    for hit in hits:
+    title = "Recommendations about" if found.recommendations else "The report about"
+    parts: list[Part] = [Header(f"{title} “{words[:80]}”")]
+    if found.corrected:
+        parts.append(Section(md("Showing results for *{}*", found.corrected)))
+    for hit in found.recommendations:
         parts.append(Section(_line(hit.recommendation)))
-    parts.append(Note(f"{len(hits)} match{'es' if len(hits) != 1 else ''}, best first · "
-                      f"`/wg recs {hits[0].recommendation.id}` shows the full wording."))
-    return Reply(parts=tuple(parts), text=f"Recommendations about {words[:80]}", shareable=True)
+    if found.passages:
+        parts.append(Section(f"*In the report* ({len(found.passages)})"))
+    for p in found.passages:
+        parts.append(Section(md("_{}_\n{}", p.passage.place, bolded(p.snippet, p.words))))
+    counts = []
+    if found.recommendations:
+        n = len(found.recommendations)
+        counts.append(f"{n} recommendation{'s' if n != 1 else ''}")
+    if found.passages:
+        n = len(found.passages)
+        counts.append(f"{n} passage{'s' if n != 1 else ''}")
+    hint = (f" · `/wg recs {found.recommendations[0].recommendation.id}` shows the full wording."
+            if found.recommendations else "")
+    parts.append(Note(" and ".join(counts) + ", best first" + hint))
+    return Reply(parts=tuple(parts), text=f"{title} {words[:80]}", shareable=True)
+
+
+def bolded(text: str, words: tuple[str, ...]) -> Mrkdwn:
+    """The text with each of the words (whole words, as written there) in bold; the rest escaped."""
+    wanted = sorted({w for w in words if w}, key=len, reverse=True)
+    if not wanted:
+        return escape(text)
+    pattern = re.compile(r"(?<![\w\-'])(" + "|".join(map(re.escape, wanted)) + r")(?![\w\-'])")
+    pieces = pattern.split(text)
+    return Mrkdwn("").join(md("*{}*", piece) if i % 2 else piece
+                           for i, piece in enumerate(pieces))
 
 
 RELATED_SCORE = 8.0

@@ -75,12 +75,13 @@ def compose(session: Session, d: Delivery | Planned, *, config: Config, now: dat
     if kind in ("deadline", "overdue"):
         c, _ = relevance.commitment_of(session, subject)
         assert c is not None  # skip_reason checked it
+        note = commitments.latest_notes(session, commitment_ids=[c.id]).get(c.id)
         if kind == "deadline":
             moment = d.moment if isinstance(d, Planned) else d.due_at
             return Composed(notifications.deadline(c, config=config, tz=tz, now=now,
-                                                   offset=c.due_at - moment))
+                                                   offset=c.due_at - moment, note=note))
         return Composed(notifications.overdue(c, config=config, tz=tz, now=now,
-                                              nudge=max(1, c.nudges)))
+                                              nudge=max(1, c.nudges), note=note))
     if kind == "digest" and subject == planning.SUMMARY_SUBJECT:
         memo = memo or digests.FiguresMemo()
         return Composed(notifications.digest_summary(

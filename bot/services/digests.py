@@ -189,6 +189,8 @@ def _detail(action: str, changes: dict[str, Any], config: Config) -> str:
             b = datetime.fromisoformat(str(before)).astimezone(tz)
             a = datetime.fromisoformat(str(after)).astimezone(tz)
             return f"from {b:%a} {b.day} {b:%b} to {a:%a} {a.day} {a:%b %Y}"
+    if action == "note":  # a progress note: what it says
+        return f"— “{str(changes.get('note', ''))[:120]}”"
     return ""
 
 

@@ -77,9 +77,14 @@ def _within(text: str, limit: int, what: str) -> str:
     return text
 
 
-def _plain(text: str, limit: int, what: str) -> dict[str, Any]:
-    """A plain_text object (emoji on), written as slack_sdk's PlainTextObject writes it."""
-    return {"type": "plain_text", "text": _within(text, limit, what), "emoji": True}
+def _plain(text: str, limit: int, what: str, *, emoji: bool = True) -> dict[str, Any]:
+    """A plain_text object, written as slack_sdk's PlainTextObject writes it. Buttons leave the
+    ``emoji`` flag out (Slack shows emoji by default), so a listing's ten rows of buttons stay
+    inside the message budget."""
+    out = {"type": "plain_text", "text": _within(text, limit, what)}
+    if emoji:
+        out["emoji"] = True
+    return out
 
 
 def _mrkdwn(text: str, limit: int, what: str) -> dict[str, Any]:
@@ -90,7 +95,8 @@ def _mrkdwn(text: str, limit: int, what: str) -> dict[str, Any]:
 def _button(b: Button) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": "button",
-        "text": _plain(slack_text(b.label, MAX_BUTTON_LABEL), MAX_BUTTON_LABEL, "button text"),
+        "text": _plain(slack_text(b.label, MAX_BUTTON_LABEL), MAX_BUTTON_LABEL, "button text",
+                       emoji=False),
         "action_id": _within(b.action_id, MAX_ACTION_ID, "action_id"),
         "value": _within(_cut(b.value, MAX_VALUE), MAX_VALUE, "button value"),
     }
@@ -102,13 +108,13 @@ def _button(b: Button) -> dict[str, Any]:
         c = b.confirm
         out["confirm"] = {
             "title": _plain(slack_text(c.title, MAX_CONFIRM_TITLE), MAX_CONFIRM_TITLE,
-                            "confirm title"),
+                            "confirm title", emoji=False),
             "text": _mrkdwn(slack_text(c.text, MAX_CONFIRM_TEXT), MAX_CONFIRM_TEXT,
                             "confirm text"),
             "confirm": _plain(slack_text(c.confirm, MAX_CONFIRM_BUTTON), MAX_CONFIRM_BUTTON,
-                              "confirm button"),
+                              "confirm button", emoji=False),
             "deny": _plain(slack_text(c.deny, MAX_CONFIRM_BUTTON), MAX_CONFIRM_BUTTON,
-                           "deny button"),
+                           "deny button", emoji=False),
         }
     return out
 

@@ -74,11 +74,15 @@ def test_share_button_only_on_shareable_replies() -> None:
 def _model_button(b: Button) -> ButtonElement:
     confirm = None
     if b.confirm:
-        confirm = ConfirmObject(title=render.slack_text(b.confirm.title, 100),
+        # buttons and their dialogs carry no emoji flag (Slack shows emoji by default), which
+        # keeps a listing's ten rows of buttons inside the message budget
+        confirm = ConfirmObject(title=PlainTextObject(text=render.slack_text(b.confirm.title, 100)),
                                 text=render.slack_text(b.confirm.text, 300),
-                                confirm=render.slack_text(b.confirm.confirm, 30),
-                                deny=render.slack_text(b.confirm.deny, 30))
-    return ButtonElement(text=render.slack_text(b.label, render.MAX_BUTTON_LABEL),
+                                confirm=PlainTextObject(
+                                    text=render.slack_text(b.confirm.confirm, 30)),
+                                deny=PlainTextObject(text=render.slack_text(b.confirm.deny, 30)))
+    return ButtonElement(text=PlainTextObject(text=render.slack_text(b.label,
+                                                                     render.MAX_BUTTON_LABEL)),
                          action_id=b.action_id, value=render._cut(b.value, render.MAX_VALUE),
                          style=b.style, confirm=confirm)
 

@@ -99,6 +99,10 @@ def _element_state(element: Mapping[str, Any], value: Any) -> dict[str, Any]:
         return checkboxes(list(value or []))
     if kind == "multi_users_select":
         return {"type": kind, "selected_users": list(value or [])}
+    if kind == "multi_static_select":
+        return {"type": kind, "selected_options": [
+            next((dict(o) for o in element.get("options") or [] if o.get("value") == v),
+                 option(str(v))) for v in value or []]}
     if kind == "conversations_select":
         return {"type": kind, "selected_conversation": value}
     if kind == "channels_select":
@@ -118,8 +122,10 @@ def _initial(element: Mapping[str, Any]) -> Any:
         return element.get("initial_user")
     if kind in ("static_select", "external_select", "radio_buttons"):
         return (element.get("initial_option") or {}).get("value")
-    if kind == "checkboxes":
+    if kind in ("checkboxes", "multi_static_select"):
         return [o.get("value") for o in element.get("initial_options") or []]
+    if kind == "multi_users_select":
+        return list(element.get("initial_users") or [])
     return element.get("initial_value")
 
 

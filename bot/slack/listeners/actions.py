@@ -1,4 +1,5 @@
-"""Buttons: Done, Cancel, Reopen, paging, neighbours, Share in channel, and Move (opens a modal)."""
+"""Buttons: Done, Cancel, Reopen, paging, neighbours, Share in channel, and Move and Edit (each
+opens a modal)."""
 from __future__ import annotations
 
 import re
@@ -8,12 +9,13 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.conversation import Caller, apology
+from bot.domain.reply import EditForm, MoveForm
 from bot.domain import values
-from bot.domain.reply import MoveForm, Note, Reply, md, mention
+from bot.domain.reply import Note, Reply, md, mention
 from bot.replies import help as help_replies
 from bot.slack import render
 from bot.slack.listeners import SlackDeps, deliver_followups, log
-from bot.slack.views_build import move_modal
+from bot.slack.views_build import edit_modal, move_modal
 
 ACTIONS = re.compile(r"^wg_(done|cancel|reopen|snooze_tomorrow|snooze_week|page|rec_previous|"
                      r"rec_next|record_anyway|show|session_date|link)$")
@@ -93,3 +95,27 @@ def register(app: App, deps: SlackDeps) -> None:
         except Exception:
             respond(response_type="ephemeral", replace_original=False,
                     **render.message(apology(log, "move button")))
+
+    @app.action("wg_edit")
+    def handle_edit_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                           client: WebClient, respond: Respond) -> None:
+        ack()
+        deps.later(lambda: _open_edit(body, action, client, respond))
+
+    def _open_edit(body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                   respond: Respond) -> None:
+        caller = _caller(body)
+        target = values.parse_target(str(action.get("value") or ""))
+        try:
+            form = deps.conversation.edit_form(caller, target.commitment_id) if target else None
+            if not isinstance(form, EditForm) or target is None:
+                reply = form if isinstance(form, Reply) else help_replies.out_of_date()
+                respond(response_type="ephemeral", replace_original=False, **render.message(reply))
+                return
+            meta = values.move_metadata(values.MoveMetadata(
+                target.commitment_id, target.origin, str(body.get("response_url") or "") or None))
+            client.views_open(trigger_id=body["trigger_id"], view=edit_modal(
+                form, kb=deps.conversation.config.knowledge, private_metadata=meta))
+        except Exception:
+            respond(response_type="ephemeral", replace_original=False,
+                    **render.message(apology(log, "edit button")))

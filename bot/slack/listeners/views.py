@@ -1,4 +1,4 @@
-"""Modals and the message shortcut: Move submissions and Record as commitment."""
+"""Modals and the message shortcut: Move and Edit submissions, and Record as commitment."""
 from __future__ import annotations
 
 import json
@@ -10,22 +10,27 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.conversation import Caller, apology
+from bot.domain.reply import FormProblems
 from bot.domain import grammar, values
 from bot.domain.dates import DateProblem, DueDate
 from bot.slack import render
 from bot.slack.listeners import SlackDeps, deliver_followups, log
 from bot.slack.views_build import (
+    EDIT_CALLBACK,
     MOVE_CALLBACK,
     RECORD_CALLBACK,
     RECORD_SHORTCUT,
     record_modal,
     value_of,
+    values_of,
 )
 
 
 # Where Slack's response_urls point (the Web API's own host is added: GovSlack, the tests).
 HOOKS_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 PICK_A_DATE = "Pick a date from the calendar (and a time, if you like)."
+# The Edit modal's inputs, by the field names the conversation reports problems under.
+EDIT_BLOCKS = {"text": "what", "owners": "owners", "due": "due_date", "recs": "recs"}
 
 
 def _picked_due(deps: SlackDeps, user_id: str, state: dict[str, Any]) -> DueDate | DateProblem:
@@ -77,6 +82,48 @@ def register(app: App, deps: SlackDeps) -> None:
             ack(response_action="errors", errors={"due_date": _error(apology(log, "move modal").text)})
             return
         url = meta.response_url
+
+        def after() -> None:
+            if url:
+                _respond(url, replace=outcome.reply.replace_original,
+                         payload=render.message(outcome.reply))
+            else:
+                deps.notifier.post(channel=user_id, reply=outcome.reply)
+            deliver_followups(deps, outcome)
+
+        deps.later(after)
+
+    @app.view(EDIT_CALLBACK)
+    def handle_edit_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                               client: WebClient) -> None:
+        user_id = str((body.get("user") or {}).get("id", ""))
+        state = (view.get("state") or {}).get("values") or {}
+        try:
+            meta = values.parse_move_metadata(str(view.get("private_metadata") or ""),
+                                              hooks_hosts=_hooks_hosts(client))
+            if meta is None:
+                ack(response_action="errors", errors={"what": _error(
+                    "This form is out of date, so nothing was changed; close it and press Edit "
+                    "again.")})
+                return
+            result = deps.conversation.edit(
+                Caller(user_id, request_id=body.get("trigger_id") or None), meta.commitment_id,
+                text=value_of(state, "what", "text") or "",
+                owner_ids=values.picked_users(values_of(state, "owners", "users")),
+                due=_picked_due(deps, user_id, state),
+                rec_ids=values.picked_recs(values_of(state, "recs", "recs")), origin=meta.origin)
+            if isinstance(result, FormProblems):
+                ack(response_action="errors", errors={
+                    EDIT_BLOCKS[name]: _error(problem) for name, problem in result.fields.items()})
+                return
+            if not result.changed:
+                ack(response_action="errors", errors={"what": _error(result.reply.text)})
+                return
+            ack()
+        except Exception:
+            ack(response_action="errors", errors={"what": _error(apology(log, "edit modal").text)})
+            return
+        outcome, url = result, meta.response_url
 
         def after() -> None:
             if url:
