@@ -94,10 +94,15 @@ class Figures:
     slipped: tuple[Slip, ...]  # most moves first, at most a page
     slipped_count: int
     nobody: tuple[str, ...]
+    # every commitment once (by its first recommendation), when some serve several
+    counted_once: Readiness | None = None
 
     @property
     def totals(self) -> Readiness:
-        """All commitments, each once: the recommendations' lines plus the unlinked line."""
+        """All commitments, each once: the recommendations' lines plus the unlinked line (a
+        commitment serving several recommendations is in each of their lines, once in here)."""
+        if self.counted_once is not None:
+            return self.counted_once
         total = self.unlinked
         for r in self.per_rec.values():
             total = total + r
@@ -149,9 +154,20 @@ def tally(rows: Iterable[GroupCount]) -> dict[str | None, Readiness]:
 def figures(kb: KnowledgeBase, *, now: datetime, by_rec: Iterable[GroupCount],
             by_owner: Iterable[GroupCount], delegation_of: Mapping[str, str | None],
             overdue: Iterable[Item], due_soon: Iterable[Item], due_soon_count: int,
-            slipped: Iterable[Slip], slipped_count: int) -> Figures:
-    """Assemble the figures from grouped counts and the (short) lists."""
+            slipped: Iterable[Slip], slipped_count: int,
+            also_by_rec: Iterable[GroupCount] = ()) -> Figures:
+    """Assemble the figures from grouped counts and the (short) lists.
+
+    by_rec counts each commitment once, under its first recommendation; also_by_rec counts it
+    again under each further recommendation it serves, so every recommendation's line holds all
+    the commitments serving it while the totals still count each commitment once.
+    """
     counted = tally(by_rec)
+    once = Readiness()
+    for readiness in counted.values():
+        once = once + readiness
+    for key, extra in tally(also_by_rec).items():
+        counted[key] = counted.get(key, Readiness()) + extra
     per_rec = {r.id: counted.pop(r.id, Readiness()) for r in kb.recommendations}
     unlinked = Readiness()
     for other in counted.values():  # None, and ids no longer in the report
@@ -179,4 +195,5 @@ def figures(kb: KnowledgeBase, *, now: datetime, by_rec: Iterable[GroupCount],
                    per_delegation=ordered, per_owner=per_owner, overdue=tuple(overdue),
                    due_soon=tuple(due_soon), due_soon_count=due_soon_count,
                    slipped=tuple(slipped), slipped_count=slipped_count,
-                   nobody=tuple(r.id for r in kb.recommendations if per_rec[r.id].total == 0))
+                   nobody=tuple(r.id for r in kb.recommendations if per_rec[r.id].total == 0),
+                   counted_once=once)

@@ -12,14 +12,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
 from bot.domain import digest as digest_domain
 from bot.domain.digest import Change, GroupCount, Item, Row, Slip
 from bot.services import delegations, outbox
-from bot.store.models import AuditEntry, Commitment, Member
+from bot.store.models import AuditEntry, Commitment, CommitmentLink, Member
 
 MAX_CHANGES = 200
 MAX_CSV_ROWS = 1000
@@ -40,6 +40,19 @@ def _grouped(session: Session, key: Any, *, now: datetime) -> list[GroupCount]:
     stmt = select(key, Commitment.status, func.count()).group_by(key, Commitment.status)
     return [GroupCount(k, st, int(n), int(late.get(k) or 0) if st == "open" else 0)
             for k, st, n in session.execute(stmt) if st in COUNTED]
+
+
+def _further_links(session: Session, *, now: datetime) -> list[GroupCount]:
+    """Counts per (recommendation, status) of the links after a commitment's first (the first is
+    Commitment.rec_id, counted by _grouped): few rows, read from the links table alone."""
+    overdue = func.sum(case(((Commitment.status == "open") & (Commitment.due_at <= now), 1),
+                            else_=0))
+    stmt = (select(CommitmentLink.rec_id, Commitment.status, func.count(), overdue)
+            .join(Commitment, Commitment.id == CommitmentLink.commitment_id)
+            .where(CommitmentLink.position > 0, Commitment.status.in_(COUNTED))
+            .group_by(CommitmentLink.rec_id, Commitment.status))
+    return [GroupCount(rec, st, int(n), int(late or 0) if st == "open" else 0)
+            for rec, st, n, late in session.execute(stmt)]
 
 
 def _items(session: Session, *, config: Config, where: Sequence[Any], limit: int) -> list[Item]:
@@ -122,6 +135,7 @@ def figures(session: Session, *, config: Config, now: datetime,
     return digest_domain.figures(
         config.knowledge, now=now,
         by_rec=_grouped(session, Commitment.rec_id, now=now),
+        also_by_rec=_further_links(session, now=now),
         by_owner=_grouped(session, Commitment.owner_id, now=now) if per_owner else (),
         delegation_of=delegation_of,
         overdue=_items(session, config=config, where=(Commitment.due_at <= now,), limit=PAGE),
