@@ -27,7 +27,7 @@ from tests.conftest import ADMIN, COORDINATOR, MEMBER
 from tests.scenario.test_recs_http import _reply, _text
 from tests.slack_fake.process import BotProcess, wgbot_executable
 from tests.slack_fake.server import FakeSlack
-from tests.test_digest import NOW, Spec, core, plant, say
+from tests.services.test_digests import NOW, Spec, core, plant, say
 
 __all__ = ["core"]  # the fixture, shared with the digest tests
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.console.render import render as console
-from bot.domain.digest import Change, Item, build
+from bot.domain.digest import Change, Digest, GroupCount, Item, Slip, figures
 from bot.domain.reply import Mrkdwn, Reply, Section, escape, md, mention
 from bot.replies import commitments as c_replies
 from bot.replies import notifications, recs, session
@@ -37,13 +37,20 @@ def config():  # type: ignore[no-untyped-def]
 
 
 def _digest():  # type: ignore[no-untyped-def]
-    item = Item(id=7, text=HOSTILE, owner_id="U0OWNER", rec_id="L6", due_at=NOW + timedelta(days=2),
-                status="open")
-    late = Item(id=8, text=HOSTILE, owner_id="U0LATE", rec_id=None, due_at=NOW - timedelta(days=2),
-                status="open")
-    change = Change(commitment_id=7, actor_id="U0ACTOR", action="created", at=NOW, text=HOSTILE)
-    return build(factories.knowledge(), now=NOW, since=None, counts={"L6": {"open": 2}},
-                 open_items=[item, late], changes=[change])
+    item = Item(id=7, text=HOSTILE, owner_id="U0OWNER", owner_name=HOSTILE, delegation=HOSTILE,
+                rec_id="L6", due_at=NOW + timedelta(days=2))
+    late = Item(id=8, text=HOSTILE, owner_id="U0LATE", owner_name=HOSTILE, delegation=None,
+                rec_id=None, due_at=NOW - timedelta(days=2))
+    slip = Slip(commitment_id=7, text=HOSTILE, owner_id="U0OWNER", delegation=HOSTILE, moves=3,
+                days=9)
+    change = Change(commitment_id=7, actor_id="U0ACTOR", action="created", at=NOW, text=HOSTILE,
+                    detail=HOSTILE)
+    f = figures(factories.knowledge(), now=NOW,
+                by_rec=[GroupCount("L6", "open", 2, 0), GroupCount(None, "open", 1, 1)],
+                by_owner=[GroupCount("U0OWNER", "open", 2, 0), GroupCount("U0LATE", "open", 1, 1)],
+                delegation_of={"U0OWNER": HOSTILE, "U0LATE": None}, overdue=[late],
+                due_soon=[item], due_soon_count=1, slipped=[slip], slipped_count=1)
+    return Digest(figures=f, since=None, changes=(change,), changes_count=1)
 
 
 def replies() -> dict[str, Reply]:
@@ -69,7 +76,7 @@ def replies() -> dict[str, Reply]:
                                                         ("countdown", "C0WG", HOSTILE)]),
         "config_problems": notifications.config_problems([f"settings.yaml:1:1: {HOSTILE}"]),
         "config_changes": notifications.config_changes([f"session place: {HOSTILE}"]),
-        "readiness": session.readiness(config=cfg, counts={}, mine=[c], tz=TZ, now=NOW),
+        "readiness": session.readiness(config=cfg, figures=_digest().figures, mine=[c], tz=TZ, now=NOW),
         "home": session.home(config=cfg, items=[c], total=1, tz=TZ, now=NOW),
         "search": recs.search(kb, f"youth {HOSTILE}"),
         "search_nothing": recs.search(kb, HOSTILE),
