@@ -24,7 +24,8 @@ from bot.services import briefs
 from bot.store.db import unit_of_work
 from bot.store.models import Commitment
 from tests.conftest import ADMIN, COORDINATOR, MEMBER
-from tests.scenario.test_recs_http import _reply, _text
+from tests.slack_fake.client import reply_body as _reply
+from tests.slack_fake.client import reply_text as _text
 from tests.slack_fake.process import BotProcess, wgbot_executable
 from tests.slack_fake.server import FakeSlack
 from tests.services.test_digests import NOW, Spec, core, plant, say

@@ -8,7 +8,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.conftest import MEMBER
-from tests.scenario.test_recs_http import _reply, _text
+from tests.slack_fake.client import reply_body as _reply
+from tests.slack_fake.client import reply_text as _text
 from tests.slack_fake.process import BotProcess
 
 

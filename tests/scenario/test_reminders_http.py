@@ -112,7 +112,8 @@ def test_sigterm_finishes_and_records_the_delivery_in_flight(fake: FakeSlack, co
 
 def test_admin_digest_now_and_status(fake: FakeSlack, config_dir: Path, tmp_path: Path) -> None:
     from tests.conftest import ADMIN, COORDINATOR, MEMBER
-    from tests.scenario.test_recs_http import _reply, _text
+    from tests.slack_fake.client import reply_body as _reply
+    from tests.slack_fake.client import reply_text as _text
 
     with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p") as bot:
         _reply(bot.client.command("commit Draft guidelines by 2030-06-28 for L6"))
