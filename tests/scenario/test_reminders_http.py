@@ -110,27 +110,6 @@ def test_sigterm_finishes_and_records_the_delivery_in_flight(fake: FakeSlack, co
     assert len(rows) == 1 and rows[0][0] == "sent" and rows[0][1], rows
 
 
-def test_admin_digest_now_and_status(fake: FakeSlack, config_dir: Path, tmp_path: Path) -> None:
-    from tests.conftest import ADMIN, COORDINATOR, MEMBER
-    from tests.slack_fake.client import reply_body as _reply
-    from tests.slack_fake.client import reply_text as _text
-
-    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p") as bot:
-        _reply(bot.client.command("commit Draft guidelines by 2030-06-28 for L6"))
-        refused = _text(_reply(bot.client.command("admin digest now", user_id=MEMBER)))
-        assert "Only admins" in refused
-        sent = _text(_reply(bot.client.command("admin digest now", user_id=ADMIN)))
-        assert f"Digest sent to <@{COORDINATOR}>" in sent
-        dm = fake.wait_for("chat.postMessage",
-                           predicate=lambda c: c.params.get("channel") == COORDINATOR)[-1]
-        blob = json.dumps(dm.params["blocks"], ensure_ascii=False)
-        assert "Progress per recommendation" in blob and "Draft guidelines" in blob
-        status = _text(_reply(bot.client.command("admin status", user_id=ADMIN)))
-        assert "1 sent" in status and "Config* — OK" in status
-        config = _text(_reply(bot.client.command("admin config", user_id=ADMIN)))
-        assert "16 recommendations" in config
-
-
 def _heads(fake: FakeSlack) -> list[str]:
     return [c.params["blocks"][0]["text"]["text"] for c in fake.messages("C0WGMIGRATE")]
 
