@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config.types import QuietHours
 from bot.domain import planning
 from tests.factories import VIENNA, config
 
-UTC = timezone.utc
 
 
 def test_countdowns_fall_in_window_once() -> None:

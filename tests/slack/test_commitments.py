@@ -139,7 +139,7 @@ def test_move_button_opens_modal_and_submission_moves(bot: InProcessBot, fake: F
     view = opened.response["view"]
     assert view["callback_id"] == "wg_move_modal"
     r = bot.client.view_submission(view=view, values={"due_date": {"date": "2030-02-14"}})
-    assert r.status_code == 200 and r.text in ("", "null") or r.json() == {}, r.text
+    assert (r.status_code == 200 and r.text in ("", "null")) or r.json() == {}, r.text
     assert "Thu 14 Feb 2030" in _text(_reply(bot.client.command(f"show {cid}")))
     # a date in the past is refused inline
     r = bot.client.view_submission(view=view, values={"due_date": {"date": "2001-02-14"}})
@@ -226,7 +226,7 @@ def test_exports(bot: InProcessBot, fake: FakeSlack) -> None:
     _reply(bot.client.command("export ics"))
     fake.wait_for("files.completeUploadExternal", count=3)
     cal2 = Calendar.from_ical(fake.uploaded_files()[-1].content)
-    ev = [e for e in cal2.walk("VEVENT") if str(e["uid"]).startswith(f"commitment-{a}@")][0]
+    ev = next(e for e in cal2.walk("VEVENT") if str(e["uid"]).startswith(f"commitment-{a}@"))
     assert ev.decoded("dtend").date() == date(2030, 1, 25)
 
 
