@@ -1,17 +1,21 @@
 """Shared fixtures: a copy of the shipped config, databases (SQLite always, PostgreSQL when given),
-the fake Slack Web API, and the real `wgbot serve` process."""
+the fake Slack Web API, the bot's Bolt app in this process (with a clock fixed on a working-day
+morning, outside quiet hours), and the real `wgbot serve` process."""
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from bot.clock import FixedClock
+from tests.slack_fake.inprocess import InProcessBot
 from tests.slack_fake.process import BotProcess
 from tests.slack_fake.server import FakeSlack
 
@@ -22,6 +26,8 @@ ADMIN = "U0ADMIN01"
 COORDINATOR = "U0COORD01"
 MEMBER = "U0MEMBER1"
 OTHER = "U0MEMBER2"
+# Tuesday 1 Dec 2026, 11:00 in Vienna: before the session (4 Mar 2027), outside quiet hours.
+MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
 def edit_settings(config_dir: Path, changes: dict[str, Any]) -> None:
@@ -98,3 +104,18 @@ def bot(fake: FakeSlack, config_dir: Path, tmp_path: Path) -> Iterator[BotProces
         yield proc
     finally:
         proc.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The injected clock."""
+    return FixedClock(MORNING)
+
+
+@pytest.fixture
+def inproc(fake: FakeSlack, config_dir: Path, tmp_path: Path, clock: FixedClock
+           ) -> Iterator[InProcessBot]:
+    """The bot's Bolt app in this process, on SQLite: signed requests, no `wgbot serve`."""
+    with InProcessBot(fake=fake, config_dir=config_dir, clock=clock,
+                      database_url=f"sqlite:///{tmp_path / 'wgbot.db'}") as bot:
+        yield bot

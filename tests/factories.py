@@ -54,8 +54,7 @@ def config(**overrides: Any) -> Config:
         channels=Channels(working_group="C0WG", coordinators="C0CO"),
         admins=(Person("U0ADMIN", "Admin"),),
         coordinators=(Person("U0COORD", "Coordinator"),),
-        reminders=Reminders(session=tuple(timedelta(days=d) for d in (30, 14, 7, 1)) +
-                            (timedelta(hours=2),),
+        reminders=Reminders(session=(*tuple(timedelta(days=d) for d in (30, 14, 7, 1)), timedelta(hours=2)),
                             deadline=(timedelta(days=7), timedelta(days=1), timedelta(hours=2)),
                             overdue_max=3),
         digest=Digest(cron="0 9 * * mon", before_session=timedelta(days=3)),

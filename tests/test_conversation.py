@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,6 @@ from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry, Commitment
 from tests.conftest import ADMIN, MEMBER, OTHER
 
-UTC = timezone.utc
 THURSDAY = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 

@@ -1,6 +1,7 @@
 """Config loading: the shipped files load, and every mistake an admin can make is located and explained."""
 from __future__ import annotations
 
+import itertools
 import hashlib
 import shutil
 from dataclasses import replace
@@ -566,8 +567,9 @@ def test_token_like_strings_warn_without_echoing_them(tmp_path: Path) -> None:
 
 def test_warnings_travel_with_errors(tmp_path: Path) -> None:
     text = edit(SETTINGS, "  poll_seconds: 30", "  poll_seconds: 0\n  # xoxp-123-456")
-    assert [p.severity for p in pytest.raises(ConfigError, load_config, write(tmp_path, text),
-                                              now=NOW).value.problems] == ["error", "warning"]
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), now=NOW)
+    assert [p.severity for p in info.value.problems] == ["error", "warning"]
 
 
 def test_a_session_in_the_past_is_a_warning_not_an_error(tmp_path: Path) -> None:
@@ -678,8 +680,8 @@ def test_edits_that_do_not_affect_reminders(base: Config) -> None:
     kb = base.knowledge
     rec = replace(kb.recommendations[0], title="Another title")
     new = replace(base, poll_seconds=10.0,
-                  admins=base.admins + (Person("U0TWO", "Two"),),
-                  knowledge=replace(kb, recommendations=(rec,) + kb.recommendations[1:]))
+                  admins=(*base.admins, Person("U0TWO", "Two")),
+                  knowledge=replace(kb, recommendations=(rec, *kb.recommendations[1:])))
     assert changes(base, new) == ["admin U0TWO (Two) added",
                                   "checks now every 10 seconds (was 30)",
                                   "recommendation S1 title edited"]
@@ -728,7 +730,7 @@ def billion_laughs(levels: int = 9) -> str:
     """The classic alias bomb: each level repeats the one above nine times."""
     names = "abcdefghijklmnopqrstuvwxyz"[:levels]
     lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    for prev, name in zip(names, names[1:]):
+    for prev, name in itertools.pairwise(names):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
     return "\n".join(lines) + "\n"
 
@@ -785,7 +787,7 @@ def test_a_token_in_a_refused_value_is_not_echoed(tmp_path: Path, token: str) ->
                for line in lines), lines
     assert any("unknown key" in line for line in lines), lines
     assert any("coordinators[0].id" in line for line in lines), lines
-    assert not any(token in line for line in lines + [str(info.value)]), lines
+    assert not any(token in line for line in [*lines, str(info.value)]), lines
     assert not any(token in p.path or token in p.message for p in info.value.problems)
 
 
@@ -810,7 +812,7 @@ def test_summary_and_changes_hide_tokens(base: Config) -> None:
     token = TOKENS[0]
     new = replace(base, session=replace(base.session, title=f"Session {token}",
                                         place=f"Vienna {token}"),
-                  admins=base.admins + (Person(token, token),))
+                  admins=(*base.admins, Person(token, token)))
     lines = changes(base, new)
     assert len(lines) == 3 and not any(token in line for line in lines), lines
     assert token not in summary(new)

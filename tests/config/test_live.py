@@ -9,7 +9,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from tests.config.test_config import billion_laughs
 from tests.conftest import ADMIN, MEMBER, edit_settings
 from tests.slack_fake.server import FakeSlack
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def settle(live: LiveConfig, clock: FixedClock) -> ReloadResult | None:
@@ -306,7 +306,7 @@ def test_commands_are_answered_while_an_admin_reload_is_reading(running: Running
     running.clock.advance(timedelta(seconds=running.live.current().poll_seconds + 1))
     for command in ("session", "list", "admin config", "admin status"):
         out: list[str] = []
-        t = threading.Thread(target=lambda c=command: out.append(running.say(c)), daemon=True)
+        t = threading.Thread(target=lambda c=command, o=out: o.append(running.say(c)), daemon=True)
         t.start()
         t.join(20)
         assert out, f"/wg {command} waited for the reload"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config.types import QuietHours
@@ -11,7 +11,6 @@ from bot.domain.dates import at_local
 from bot.moments import format_duration
 from tests.factories import VIENNA, config
 
-UTC = timezone.utc
 
 
 def test_countdowns_fall_in_window_once() -> None:

@@ -39,16 +39,18 @@ def config():  # type: ignore[no-untyped-def]
 def _digest():  # type: ignore[no-untyped-def]
     item = Item(id=7, text=HOSTILE, owner_id="U0OWNER", owner_name=HOSTILE, delegation=HOSTILE,
                 rec_id="L6", due_at=NOW + timedelta(days=2))
-    late = Item(id=8, text=HOSTILE, owner_id="U0LATE", owner_name="Late", delegation=None,
+    late = Item(id=8, text=HOSTILE, owner_id="U0LATE", owner_name=HOSTILE, delegation=None,
                 rec_id=None, due_at=NOW - timedelta(days=2))
-    change = Change(commitment_id=7, actor_id="U0ACTOR", action="created", at=NOW, text=HOSTILE)
-    figs = figures(factories.knowledge(), now=NOW,
-                   by_rec=[GroupCount("L6", "open", 1, 0), GroupCount(None, "open", 1, 1)],
-                   by_owner=[GroupCount("U0OWNER", "open", 1, 0), GroupCount("U0LATE", "open", 1, 1)],
-                   delegation_of={"U0OWNER": HOSTILE}, overdue=[late], due_soon=[item],
-                   due_soon_count=1, slipped=[Slip(7, HOSTILE, "U0OWNER", HOSTILE, 2, 5)],
-                   slipped_count=1)
-    return Digest(figures=figs, since=None, changes=(change,), changes_count=1)
+    slip = Slip(commitment_id=7, text=HOSTILE, owner_id="U0OWNER", delegation=HOSTILE, moves=3,
+                days=9)
+    change = Change(commitment_id=7, actor_id="U0ACTOR", action="created", at=NOW, text=HOSTILE,
+                    detail=HOSTILE)
+    f = figures(factories.knowledge(), now=NOW,
+                by_rec=[GroupCount("L6", "open", 2, 0), GroupCount(None, "open", 1, 1)],
+                by_owner=[GroupCount("U0OWNER", "open", 2, 0), GroupCount("U0LATE", "open", 1, 1)],
+                delegation_of={"U0OWNER": HOSTILE, "U0LATE": None}, overdue=[late],
+                due_soon=[item], due_soon_count=1, slipped=[slip], slipped_count=1)
+    return Digest(figures=f, since=None, changes=(change,), changes_count=1)
 
 
 def replies() -> dict[str, Reply]:

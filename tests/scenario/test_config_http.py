@@ -7,7 +7,8 @@ from pathlib import Path
 
 from tests.config.test_config import billion_laughs
 from tests.conftest import ADMIN, MEMBER, edit_settings
-from tests.scenario.test_recs_http import _reply, _text
+from tests.slack_fake.client import reply_body as _reply
+from tests.slack_fake.client import reply_text as _text
 from tests.slack_fake.process import BotProcess
 from tests.slack_fake.server import FakeSlack
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import MEMBER
-from tests.scenario.test_recs_http import _text
+from tests.slack_fake.client import reply_text as _text
 from tests.slack_fake.server import FakeSlack, validate_blocks
 from tests.slack_fake.socket_server import APP_TOKEN, Ack, FakeSocketMode, SocketBotProcess
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,10 +10,9 @@ from bot.domain.planning import time_left
 from bot.store.db import unit_of_work
 from bot.store.models import Commitment
 from tests.factories import config
-from tests.scheduling.test_sweep import OWNER, World, make_world, world  # noqa: F401 (fixture)
+from tests.scheduling.test_sweep import OWNER, World, make_world
 from tests.slack_fake.server import FakeSlack
 
-UTC = timezone.utc
 START = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
 SESSION = datetime(2027, 3, 4, 9, 0, tzinfo=UTC)  # 10:00 Vienna, the factory's session
 

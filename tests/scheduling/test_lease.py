@@ -1,7 +1,7 @@
 """On SQLite one scheduler sweeps at a time: a lease row, renewed while alive, taken over when it lapses."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ def test_second_scheduler_waits_for_the_lease(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'l.db'}"
     migrate.upgrade(url)
     sessions = make_session_factory(make_engine(url))
-    clock = FixedClock(datetime(2027, 1, 1, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2027, 1, 1, tzinfo=UTC))
     a = Lease(sessions=sessions, clock=clock, holder="a", ttl=timedelta(seconds=30))
     b = Lease(sessions=sessions, clock=clock, holder="b", ttl=timedelta(seconds=30))
     assert a.acquire() and not b.acquire()
@@ -34,7 +34,7 @@ def test_second_scheduler_waits_for_the_lease(tmp_path: Path) -> None:
 
 def _long_sweep_world(tmp_path: Path, fake: FakeSlack) -> tuple[World, Lease, Lease, ReminderScheduler]:
     """Six deadline reminders due at once; scheduler a holds a 10 s lease, b waits for it."""
-    start = datetime(2027, 1, 1, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
     w = make_world(f"sqlite:///{tmp_path / 'w.db'}", fake, config(quiet_hours=None, coordinators=()),
                    start)
     w.sweeper.holder = "a"

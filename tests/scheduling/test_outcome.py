@@ -6,7 +6,7 @@ agree the way they do in production.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +20,6 @@ from tests.factories import config
 from tests.scheduling.test_sweep import World, make_world
 from tests.slack_fake.server import FakeSlack
 
-UTC = timezone.utc
 START = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
 
 

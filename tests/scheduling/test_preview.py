@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,6 @@ from tests.factories import config
 from tests.scheduling.test_sweep import World, make_world
 from tests.slack_fake.server import FakeSlack
 
-UTC = timezone.utc
 START = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
 AT = datetime(2027, 3, 3, 12, 0, tzinfo=UTC)  # the day before the session (Mar 4, 10:00 Vienna)
 
@@ -61,7 +60,7 @@ def test_a_restart_preview_shows_what_one_sweep_would_send(database_url: str,
         lines = restart(s, config=w.config, at=AT, start=w.clock.now())
     sent = lines[1:lines.index("and skip, as superseded:")]
     skipped = lines[lines.index("and skip, as superseded:") + 1:]
-    assert [ln for ln in sent if " countdown " in ln][0].endswith("21 hours to the special session")
+    assert next(ln for ln in sent if " countdown " in ln).endswith("21 hours to the special session")
     assert len([ln for ln in sent if " countdown " in ln]) == 1
     assert len([ln for ln in sent if " digest " in ln and "@U0COORD" in ln]) == 1
     assert len([ln for ln in sent if " digest " in ln and "#C0CO" in ln]) <= 1  # the summary

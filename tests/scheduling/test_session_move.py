@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.config.live import ReloadResult
 from bot.config.report import affects_reminders, changes
@@ -13,7 +13,6 @@ from tests.factories import VIENNA, config
 from tests.scheduling.test_sweep import World, make_world
 from tests.slack_fake.server import FakeSlack
 
-UTC = timezone.utc
 START = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
 SESSION = datetime(2027, 3, 4, 9, 0, tzinfo=UTC)  # 10:00 Vienna, the factory's session
 

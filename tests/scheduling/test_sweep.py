@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -24,7 +24,6 @@ from tests.factories import VIENNA, config
 from tests.slack_fake.server import FakeSlack
 from tests.support.static_config import StaticConfig
 
-UTC = timezone.utc
 OWNER = "U0OWNER1"
 
 

@@ -1,22 +1,39 @@
 """The HTTP edge of the real `wgbot serve` on the open internet: slow clients, big bodies,
 malformed and forged requests. Raw sockets on 127.0.0.1 play the attacker; every test is bounded
-in connections and time and closes what it opened."""
+in connections and time and closes what it opened. One server serves the whole module (each test
+also checks that it still answers afterwards), so the server is started once, not per test."""
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 import time
+from collections.abc import Iterator
 
 import pytest
 import requests
 
 from tests.slack_fake.client import SlackClient, sign
+from tests.conftest import REPO
 from tests.slack_fake.process import BotProcess
+from tests.slack_fake.server import FakeSlack
 from tests.slack_fake.slow_clients import SlowClients
 
 SLOW_CLIENTS = 200
 EVENTS = "/slack/events"
+# The tests share one server (below): kept on one worker, it is started once.
+pytestmark = pytest.mark.xdist_group("http_edge")
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    """The real `wgbot serve` on SQLite with its own fake Slack, shared by this module's tests."""
+    tmp = tmp_path_factory.mktemp("edge")
+    shutil.copytree(REPO / "config", tmp / "config")
+    with FakeSlack() as fake, BotProcess(fake=fake, config_dir=tmp / "config",
+                                         tmp_dir=tmp / "proc") as proc:
+        yield proc
 
 
 def connect(bot: BotProcess) -> socket.socket:

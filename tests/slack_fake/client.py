@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from .server import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+from .server import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, validate_blocks
 
 DEFAULT_USER = "U0MEMBER1"
 DEFAULT_CHANNEL = "C0WGMIGRATE"
@@ -593,3 +593,30 @@ class SlackClient:
     def ssl_check(self) -> requests.Response:
         """Slack's SSL check for slash command URLs (form-encoded ssl_check=1)."""
         return self._form({"ssl_check": "1", "token": self.verification_token})
+
+
+# ---------------------------------------------------------------- reading the bot's answers
+
+
+def reply_body(resp: Any) -> dict[str, Any]:
+    """The JSON answer to a slash command: 200, valid blocks, under Slack's size limits."""
+    assert resp.status_code == 200, resp.text
+    body: dict[str, Any] = resp.json()
+    assert validate_blocks(body.get("blocks", []), max_blocks=50) == []
+    assert len(json.dumps(body["blocks"])) < 12000
+    return body
+
+
+def reply_text(body: dict[str, Any]) -> str:
+    """Every text a reply shows: sections, fields and context elements, one per line."""
+    out = []
+    for b in body.get("blocks", []):
+        if isinstance(b.get("text"), dict):
+            out.append(b["text"]["text"])
+        for f in b.get("fields", []) or []:
+            out.append(f["text"])
+        for e in b.get("elements", []) or []:
+            if isinstance(e, dict) and "text" in e:
+                t = e["text"]
+                out.append(t["text"] if isinstance(t, dict) else t)
+    return "\n".join(out)

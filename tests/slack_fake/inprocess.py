@@ -10,6 +10,7 @@ this where the process is not the subject of the test.
 """
 from __future__ import annotations
 
+import contextvars
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -57,7 +58,9 @@ class InProcessClient(SlackClient):
         self.last_body = body
         request = BoltRequest(body=body.decode("utf-8"),
                               headers={k.lower(): [v] for k, v in all_headers.items()})
-        response = self._app.dispatch(request)
+        # A server handles each request in a context of its own: what the request sets in
+        # context variables (the bot's lock budget) must not outlive it into the test.
+        response = contextvars.copy_context().run(self._app.dispatch, request)
         return DispatchResponse(response.status, response.body or "",
                                 {k: v for k, v in response.headers.items()})
 

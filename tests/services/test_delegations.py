@@ -13,7 +13,7 @@ from bot.conversation import Caller
 from bot.store.db import unit_of_work
 from bot.store.models import Member
 from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER, edit_settings
-from tests.test_digest import core, say
+from tests.services.test_digests import core, say
 
 __all__ = ["core"]
 

@@ -24,10 +24,12 @@ from bot.services import briefs
 from bot.store.db import unit_of_work
 from bot.store.models import Commitment
 from tests.conftest import ADMIN, COORDINATOR, MEMBER
-from tests.scenario.test_recs_http import _reply, _text
-from tests.slack_fake.process import BotProcess, wgbot_executable
+from tests.slack_fake.client import reply_body as _reply
+from tests.slack_fake.client import reply_text as _text
+from tests.slack_fake.inprocess import InProcessBot
+from tests.slack_fake.process import wgbot_executable
 from tests.slack_fake.server import FakeSlack
-from tests.test_digest import NOW, Spec, core, plant, say
+from tests.services.test_digests import NOW, Spec, core, plant, say
 
 __all__ = ["core"]  # the fixture, shared with the digest tests
 
@@ -167,7 +169,8 @@ def test_brief_in_the_conversation(core: Core) -> None:
     assert core.conversation.answer(Caller(ADMIN), "brief").uploads
 
 
-def test_brief_over_slack_uploads_to_the_callers_dm(bot: BotProcess, fake: FakeSlack) -> None:
+def test_brief_over_slack_uploads_to_the_callers_dm(inproc: InProcessBot, fake: FakeSlack) -> None:
+    bot = inproc
     _reply(bot.client.command("commit Draft border guidelines by 2030-01-20 for S3",
                               user_id=MEMBER))
     # Slack refuses the upload: the summary still answers, nothing half-sent, no error shown

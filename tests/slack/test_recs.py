@@ -1,50 +1,29 @@
-"""/wg recs and help through signed HTTP against the real `wgbot serve`; signatures; health; errors."""
+"""/wg recs and help over signed requests dispatched to the Bolt app in process; signatures;
+event retries; a failing handler's apology."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import time
-from typing import Any
 
 import pytest
-import requests
 
 from tests.conftest import MEMBER
-from tests.slack_fake.process import BotProcess
-from tests.slack_fake.server import FakeSlack, validate_blocks
+from tests.slack_fake.client import reply_body as _reply
+from tests.slack_fake.client import reply_text as _text
+from tests.slack_fake.inprocess import InProcessBot
+from tests.slack_fake.server import FakeSlack
 
 
-def _reply(resp: requests.Response) -> dict[str, Any]:
-    assert resp.status_code == 200, resp.text
-    body = resp.json()
-    assert validate_blocks(body.get("blocks", []), max_blocks=50) == []
-    assert len(json.dumps(body["blocks"])) < 12000
-    return body
+@pytest.fixture
+def bot(inproc: InProcessBot) -> InProcessBot:
+    """Here the bot is the Bolt app in this process (the process is not the subject)."""
+    return inproc
 
 
-def _text(body: dict[str, Any]) -> str:
-    out = []
-    for b in body.get("blocks", []):
-        for key in ("text",):
-            if isinstance(b.get(key), dict):
-                out.append(b[key]["text"])
-        for f in b.get("fields", []) or []:
-            out.append(f["text"])
-        for e in b.get("elements", []) or []:
-            if isinstance(e, dict) and "text" in e:
-                t = e["text"]
-                out.append(t["text"] if isinstance(t, dict) else t)
-    return "\n".join(out)
-
-
-def test_healthz(bot: BotProcess) -> None:
-    r = requests.get(bot.url + "/healthz", timeout=5)
-    assert r.status_code == 200
-    assert r.json()["ok"] is True and r.json()["database"] == "ok"
-
-
-def test_every_recs_form(bot: BotProcess) -> None:
+def test_every_recs_form(bot: InProcessBot) -> None:
     c = bot.client
     overview = _reply(c.command("recs"))
     assert overview["response_type"] == "ephemeral"
@@ -63,7 +42,7 @@ def test_every_recs_form(bot: BotProcess) -> None:
     assert re.search(r"\*S6\*", _text(found))
 
 
-def test_share_button_posts_visibly(bot: BotProcess, fake: FakeSlack) -> None:
+def test_share_button_posts_visibly(bot: InProcessBot, fake: FakeSlack) -> None:
     c = bot.client
     body = _reply(c.command("recs S3"))
     r = c.block_action("wg_share", blocks=body["blocks"])
@@ -80,19 +59,19 @@ def test_share_button_posts_visibly(bot: BotProcess, fake: FakeSlack) -> None:
     ("", "commit"),
     ("commit <!channel> by never", "couldn"),
 ])
-def test_unknown_input_gets_a_helpful_reply(bot: BotProcess, text: str, fragment: str) -> None:
+def test_unknown_input_gets_a_helpful_reply(bot: InProcessBot, text: str, fragment: str) -> None:
     body = _reply(bot.client.command(text))
     assert fragment in _text(body)
 
 
-def test_bad_signature_and_stale_timestamp_are_refused(bot: BotProcess) -> None:
+def test_bad_signature_and_stale_timestamp_are_refused(bot: InProcessBot) -> None:
     c = bot.client
     assert c.command("recs", bad_signature=True).status_code == 401
     assert c.command("recs", age=6 * 60).status_code == 401
     assert c.command("recs", age=4 * 60).status_code == 200
 
 
-def test_event_retry_does_not_repeat_side_effect(bot: BotProcess, fake: FakeSlack) -> None:
+def test_event_retry_does_not_repeat_side_effect(bot: InProcessBot, fake: FakeSlack) -> None:
     c = bot.client
     event = {"type": "app_home_opened", "user": MEMBER, "channel": "D0X", "tab": "home",
              "event_ts": f"{time.time():.6f}"}
@@ -104,14 +83,16 @@ def test_event_retry_does_not_repeat_side_effect(bot: BotProcess, fake: FakeSlac
     assert len(fake.calls("views.publish")) == 1
 
 
-def test_handler_failure_is_an_apology_with_reference(bot: BotProcess) -> None:
-    db = bot.env["DATABASE_URL"].split("///", 1)[1]
+def test_handler_failure_is_an_apology_with_reference(bot: InProcessBot,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    db = bot.core.settings.database_url.split("///", 1)[1]
     with sqlite3.connect(db) as conn:  # break the database under the running bot
         conn.execute("ALTER TABLE commitments RENAME TO commitments_gone")
-    body = _reply(bot.client.command("list all"))
+    with caplog.at_level(logging.ERROR):
+        body = _reply(bot.client.command("list all"))
     text = _text(body)
     assert "Sorry" in text
     ref = re.search(r"reference \*?([0-9a-f]{8})", text)
     assert ref, text
-    log = bot.wait_for_log(f"ref={ref.group(1)}")
-    assert "Traceback" in log.split(f"ref={ref.group(1)}", 1)[1][:4000]
+    logged = [r for r in caplog.records if f"ref={ref.group(1)}" in r.getMessage()]
+    assert logged and logged[0].exc_info, caplog.text  # the traceback goes to the log

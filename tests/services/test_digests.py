@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,6 @@ from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER
 from tests.scheduling.test_sweep import make_world
 from tests.slack_fake.server import FakeSlack, SlackError
 
-UTC = timezone.utc
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 OWNERS = (MEMBER, OTHER, "U0MEMBER3")
 

@@ -26,7 +26,7 @@ from bot.config.knowledge import (
 )
 from bot.domain.search import rank, suggestions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KB_PATH = ROOT / "config" / "recommendations.yaml"
 BUNDLED_REPORT = ROOT / "config" / "report.txt"
 SHORT_HEADING = "Recommendations for the OSCE in the short term"

@@ -1,5 +1,5 @@
-"""Commitments end to end over signed HTTP: every command, buttons, modals, shortcut, App Home,
-permissions, concurrency and exports."""
+"""Commitments over signed requests dispatched to the Bolt app in process: every command,
+buttons, modals, shortcut, App Home, permissions, concurrency and exports."""
 from __future__ import annotations
 
 import csv
@@ -7,29 +7,34 @@ import io
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from icalendar import Calendar
 
-from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER, edit_settings
-from tests.scenario.test_recs_http import _reply, _text
-from tests.slack_fake.process import BotProcess
+from bot.clock import FixedClock
+from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER
+from tests.slack_fake.client import reply_body as _reply
+from tests.slack_fake.client import reply_text as _text
+from tests.slack_fake.inprocess import InProcessBot
 from tests.slack_fake.server import FakeSlack
 
 
-def commit(bot: BotProcess, text: str, user: str = MEMBER) -> int:
+@pytest.fixture
+def bot(inproc: InProcessBot) -> InProcessBot:
+    """Here the bot is the Bolt app in this process (the process is not the subject)."""
+    return inproc
+
+
+def commit(bot: InProcessBot, text: str, user: str = MEMBER) -> int:
     body = _reply(bot.client.command(f"commit {text}", user_id=user))
     m = re.search(r"Recorded \*#(\d+)\*", _text(body))
     assert m, _text(body)
     return int(m.group(1))
 
 
-def test_commit_replies_with_id_due_and_recommendation(bot: BotProcess) -> None:
+def test_commit_replies_with_id_due_and_recommendation(bot: InProcessBot) -> None:
     body = _reply(bot.client.command("commit Draft guidelines by 2030-06-28 for l6"))
     text = _text(body)
     assert "Recorded *#1*" in text
@@ -42,14 +47,14 @@ def test_commit_replies_with_id_due_and_recommendation(bot: BotProcess) -> None:
     ("by 2001-01-01", "past"),
     ("", "deadline"),
 ])
-def test_bad_dates_record_nothing(bot: BotProcess, words: str, fragment: str) -> None:
+def test_bad_dates_record_nothing(bot: InProcessBot, words: str, fragment: str) -> None:
     body = _reply(bot.client.command(f"commit Something {words}".strip()))
     assert fragment in _text(body)
     listing = _text(_reply(bot.client.command("list all")))
     assert "Something" not in listing
 
 
-def test_unknown_recommendation_and_long_text_refused(bot: BotProcess) -> None:
+def test_unknown_recommendation_and_long_text_refused(bot: InProcessBot) -> None:
     assert "no recommendation *S9*" in _text(_reply(bot.client.command("commit X by tomorrow for S9")))
     long = "x" * 501
     assert "limit is 500" in _text(_reply(bot.client.command(f"commit {long} by tomorrow")))
@@ -57,36 +62,23 @@ def test_unknown_recommendation_and_long_text_refused(bot: BotProcess) -> None:
         "no open" in _text(_reply(bot.client.command("list all"))).lower()
 
 
-def test_mrkdwn_is_escaped(bot: BotProcess) -> None:
+def test_mrkdwn_is_escaped(bot: InProcessBot) -> None:
     cid = commit(bot, "Tell <!channel> & <@U0EVIL> by 2030-01-10")
     shown = _text(_reply(bot.client.command(f"show {cid}")))
     assert "&lt;!channel&gt; &amp; &lt;@U0EVIL&gt;" in shown
     assert "<!channel>" not in shown
 
 
-@pytest.fixture
-def quick_bot(fake: FakeSlack, config_dir: Path, tmp_path: Path) -> Iterator[BotProcess]:
-    """The real server with owner notices batched for 1 s, swept every second, no quiet hours."""
-    edit_settings(config_dir, {"limits": {"notice_batch": "1s"},
-                               "scheduler": {"poll_seconds": 1}, "quiet_hours": None})
-    proc = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc")
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.close()
-
-
-def test_assigning_dms_the_owner(quick_bot: BotProcess, fake: FakeSlack) -> None:
-    bot = quick_bot
+def test_assigning_dms_the_owner(bot: InProcessBot, fake: FakeSlack) -> None:
     cid = commit(bot, f"Brief the PC by 2030-02-01 owner <@{OTHER}|bob>")
+    bot.sweep()  # the owner notice's batch has closed
     dm = fake.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OTHER)
     assert dm[-1].params["metadata"]["event_payload"]["key"].startswith(f"owner_notice|{OTHER}|")
     assert f"#{cid}" in json.dumps(dm[-1].params["blocks"])
     assert f"<@{MEMBER}>" in dm[-1].params["text"] or MEMBER in json.dumps(dm[-1].params["blocks"])
 
 
-def test_list_show_done_reopen_move_cancel(bot: BotProcess) -> None:
+def test_list_show_done_reopen_move_cancel(bot: InProcessBot) -> None:
     c = bot.client
     a = commit(bot, "First by 2030-03-01 for S1")
     b = commit(bot, "Second by 2030-01-15")
@@ -108,7 +100,7 @@ def test_list_show_done_reopen_move_cancel(bot: BotProcess) -> None:
     assert "no commitment #999" in _text(_reply(c.command("show 999")))
 
 
-def test_list_overdue_and_paging(bot: BotProcess) -> None:
+def test_list_overdue_and_paging(bot: InProcessBot) -> None:
     for i in range(20):
         commit(bot, f"Item {i:02d} by 2030-05-{i + 1:02d}")
     body = _reply(bot.client.command("list"))
@@ -122,7 +114,7 @@ def test_list_overdue_and_paging(bot: BotProcess) -> None:
     assert "Nothing is overdue" in _text(_reply(bot.client.command("list overdue")))
 
 
-def test_done_button_updates_message_in_place(bot: BotProcess, fake: FakeSlack) -> None:
+def test_done_button_updates_message_in_place(bot: InProcessBot, fake: FakeSlack) -> None:
     cid = commit(bot, "Press the button by 2030-01-20")
     body = _reply(bot.client.command("list"))
     bot.client.block_action("wg_done", blocks=body["blocks"], value=f"{cid}|list:mine::1")
@@ -131,7 +123,7 @@ def test_done_button_updates_message_in_place(bot: BotProcess, fake: FakeSlack) 
     assert "You have no open commitments" in json.dumps(upd[-1].params["blocks"])
 
 
-def test_cancel_button_has_confirmation(bot: BotProcess) -> None:
+def test_cancel_button_has_confirmation(bot: InProcessBot) -> None:
     commit(bot, "Confirm me by 2030-01-20")
     body = _reply(bot.client.command("list"))
     cancel = [e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]
@@ -139,7 +131,7 @@ def test_cancel_button_has_confirmation(bot: BotProcess) -> None:
     assert cancel and "confirm" in cancel[0]
 
 
-def test_move_button_opens_modal_and_submission_moves(bot: BotProcess, fake: FakeSlack) -> None:
+def test_move_button_opens_modal_and_submission_moves(bot: InProcessBot, fake: FakeSlack) -> None:
     cid = commit(bot, "Move me by 2030-01-20")
     body = _reply(bot.client.command("list"))
     bot.client.block_action("wg_move", blocks=body["blocks"], value=f"{cid}|list:mine::1")
@@ -147,20 +139,21 @@ def test_move_button_opens_modal_and_submission_moves(bot: BotProcess, fake: Fak
     view = opened.response["view"]
     assert view["callback_id"] == "wg_move_modal"
     r = bot.client.view_submission(view=view, values={"due_date": {"date": "2030-02-14"}})
-    assert r.status_code == 200 and r.text in ("", "null") or r.json() == {}, r.text
+    assert (r.status_code == 200 and r.text in ("", "null")) or r.json() == {}, r.text
     assert "Thu 14 Feb 2030" in _text(_reply(bot.client.command(f"show {cid}")))
     # a date in the past is refused inline
     r = bot.client.view_submission(view=view, values={"due_date": {"date": "2001-02-14"}})
     assert r.json()["response_action"] == "errors"
 
 
-def test_message_shortcut_records_commitment(bot: BotProcess, fake: FakeSlack) -> None:
+def test_message_shortcut_records_commitment(bot: InProcessBot, fake: FakeSlack,
+                                             clock: FixedClock) -> None:
     r = bot.client.message_shortcut("wg_record_commitment", "Prepare the OSCE field briefing")
     assert r.status_code == 200
     view = fake.wait_for("views.open")[-1].response["view"]
     assert view["callback_id"] == "wg_record_modal"
     assert "Prepare the OSCE field briefing" in json.dumps(view["blocks"])
-    due = (date.today() + timedelta(days=10)).isoformat()
+    due = (clock.now().date() + timedelta(days=10)).isoformat()
     r = bot.client.view_submission(view=view, values={"due_date": {"date": due},
                                                       "owner": {"user": OTHER},
                                                       "rec": {"rec": "S5"}})
@@ -169,7 +162,7 @@ def test_message_shortcut_records_commitment(bot: BotProcess, fake: FakeSlack) -
     assert "Prepare the OSCE field briefing" in listing and "S5" in listing
 
 
-def test_app_home_shows_open_commitments_and_countdown(bot: BotProcess, fake: FakeSlack) -> None:
+def test_app_home_shows_open_commitments_and_countdown(bot: InProcessBot, fake: FakeSlack) -> None:
     commit(bot, "Home item by 2030-01-20")
     bot.client.app_home_opened(MEMBER)
     fake.wait_for("views.publish")
@@ -183,7 +176,7 @@ def test_app_home_shows_open_commitments_and_countdown(bot: BotProcess, fake: Fa
 @pytest.mark.parametrize("actor,allowed", [(MEMBER, True), (OTHER, False), (COORDINATOR, True),
                                            (ADMIN, True)])
 @pytest.mark.parametrize("action", ["done", "cancel", "move", "reopen"])
-def test_permission_matrix(bot: BotProcess, actor: str, allowed: bool, action: str) -> None:
+def test_permission_matrix(bot: InProcessBot, actor: str, allowed: bool, action: str) -> None:
     cid = commit(bot, "Guarded by 2030-01-20")
     if action == "reopen":
         _reply(bot.client.command(f"done {cid}"))
@@ -197,10 +190,10 @@ def test_permission_matrix(bot: BotProcess, actor: str, allowed: bool, action: s
         assert ("done" in shown) == (action == "reopen")  # unchanged
 
 
-def test_forty_concurrent_commits(bot: BotProcess) -> None:
+def test_forty_concurrent_commits(bot: InProcessBot) -> None:
     users = [f"U0LOAD{i:03d}" for i in range(8)]
 
-    def one(i: int) -> requests.Response:
+    def one(i: int) -> Any:
         return bot.client.command(f"commit Load {i} by 2030-06-01", user_id=users[i % 8])
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -219,14 +212,12 @@ def test_forty_concurrent_commits(bot: BotProcess) -> None:
         "40 in all" in _text(_reply(bot.client.command("list all")))
 
 
-def test_exports(bot: BotProcess, fake: FakeSlack) -> None:
+def test_exports(bot: InProcessBot, fake: FakeSlack) -> None:
     a = commit(bot, "Export me by 2030-01-20 for L6")
     _reply(bot.client.command("export csv"))
     _reply(bot.client.command("export ics"))
+    fake.wait_for("files.completeUploadExternal", count=2)
     files = fake.uploaded_files()
-    deadline = __import__("time").monotonic() + 10
-    while len(files) < 2 and __import__("time").monotonic() < deadline:
-        files = fake.uploaded_files()
     by_name = {f.filename.rsplit(".", 1)[1]: f for f in files}
     rows = list(csv.DictReader(io.StringIO(by_name["csv"].content.decode("utf-8-sig"))))
     assert rows[0]["id"] == str(a) and rows[0]["recommendation"] == "L6"
@@ -237,17 +228,16 @@ def test_exports(bot: BotProcess, fake: FakeSlack) -> None:
     # re-export after a move: same UID, new time
     _reply(bot.client.command(f"move {a} to 2030-01-25"))
     _reply(bot.client.command("export ics"))
-    while len(fake.uploaded_files()) < 3 and __import__("time").monotonic() < deadline:
-        pass
+    fake.wait_for("files.completeUploadExternal", count=3)
     cal2 = Calendar.from_ical(fake.uploaded_files()[-1].content)
-    ev = [e for e in cal2.walk("VEVENT") if str(e["uid"]).startswith(f"commitment-{a}@")][0]
+    ev = next(e for e in cal2.walk("VEVENT") if str(e["uid"]).startswith(f"commitment-{a}@"))
     assert ev.decoded("dtend").date() == date(2030, 1, 25)
 
 
-def test_done_on_an_assignment_dm_replaces_that_message(quick_bot: BotProcess,
+def test_done_on_an_assignment_dm_replaces_that_message(bot: InProcessBot,
                                                         fake: FakeSlack) -> None:
-    bot = quick_bot
     cid = commit(bot, f"Brief the PC by 2030-02-01 owner <@{OTHER}>")
+    bot.sweep()  # the owner notice's batch has closed
     dm = fake.wait_for("chat.postMessage", predicate=lambda c: c.params.get("channel") == OTHER)[-1]
     assert dm.response.get("ok"), dm.response
     message = {**dm.response["message"], "ts": dm.response["ts"]}
@@ -256,7 +246,7 @@ def test_done_on_an_assignment_dm_replaces_that_message(quick_bot: BotProcess,
     assert f"Marked *#{cid}* done" in json.dumps(upd.params["blocks"])
 
 
-def test_members_can_write_to_the_bot_in_its_dm(bot: BotProcess, fake: FakeSlack) -> None:
+def test_members_can_write_to_the_bot_in_its_dm(bot: InProcessBot, fake: FakeSlack) -> None:
     dm = "D" + MEMBER[1:]
     event = {"type": "message", "channel_type": "im", "channel": dm, "user": MEMBER,
              "text": "commit Talk to the Chair by 2030-01-20 for S1", "ts": "1700000000.000100"}

@@ -280,7 +280,7 @@ def test_wait_for_and_reset(fake: FakeSlack, web: WebClient) -> None:
     threading.Timer(0.2, lambda: web.chat_postMessage(channel="C1", text="later")).start()
     (call,) = fake.wait_for("chat.postMessage", timeout=5)
     assert call.params["text"] == "later"
-    with pytest.raises(AssertionError, match="chat.postMessage"):
+    with pytest.raises(AssertionError, match=r"chat\.postMessage"):
         fake.wait_for("chat.postMessage", count=2, timeout=0.2)
     fake.assert_no_call("views.open", within=0.1)
     fake.reset()
