@@ -56,6 +56,7 @@ from bot.services.commitments import CommitmentError
 from bot.services.delegations import DelegationError
 from bot.services.members import Directory
 from bot.store.db import DatabaseBusy, unit_of_work
+from bot.store.models import Commitment
 
 log = logging.getLogger("wgbot.conversation")
 
@@ -164,38 +165,36 @@ class Conversation:
         with unit_of_work(self._sessions, read_only=True) as s:
             return self._parse_due(s, user_id, words)
 
+    def _changeable(self, s: Session, caller: Caller, commitment_id: int,
+                    action: str) -> Commitment | Reply:
+        """The commitment the caller may `action`, or the reply that says why not (who can)."""
+        c = commitments.get(s, commitment_id=commitment_id)
+        if c is None:
+            return commitment_replies.not_found(commitment_id)
+        if not rules.may_change(self.config, user_id=caller.user_id, owner_ids=c.owner_ids,
+                                creator_id=c.creator_id):
+            return simple(rules.refusal(action, c.id), note=md(
+                "#{} belongs to {}.", c.id, commitment_replies.owners_text(c.owner_ids)))
+        problem = rules.transition_problem(action, status=c.status, commitment_id=c.id)
+        return simple(problem) if problem else c
+
     def move_form(self, caller: Caller, commitment_id: int) -> MoveForm | Reply:
         """The Move modal's contents, or the reply explaining why it cannot be moved."""
         self._refresh_member(caller.user_id)
-        config = self.config
         with unit_of_work(self._sessions, read_only=True) as s:
-            c = commitments.get(s, commitment_id=commitment_id)
-            if c is None:
-                return commitment_replies.not_found(commitment_id)
-            if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
-                                    creator_id=c.creator_id):
-                return simple(rules.refusal("move", c.id))
-            problem = rules.transition_problem("move", status=c.status, commitment_id=c.id)
-            if problem:
-                return simple(problem)
+            c = self._changeable(s, caller, commitment_id, "move")
+            if isinstance(c, Reply):
+                return c
             return MoveForm(commitment_id=c.id, text=c.text,
                             due_local=c.due_at.astimezone(self._tz(s, caller.user_id)))
 
     def edit_form(self, caller: Caller, commitment_id: int) -> EditForm | Reply:
         """The Edit modal's contents, or the reply explaining why it cannot be edited."""
         self._refresh_member(caller.user_id)
-        config = self.config
         with unit_of_work(self._sessions, read_only=True) as s:
-            c = commitments.get(s, commitment_id=commitment_id)
-            if c is None:
-                return commitment_replies.not_found(commitment_id)
-            if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
-                                    creator_id=c.creator_id):
-                return simple(rules.refusal("edit", c.id), note=md(
-                    "#{} belongs to {}.", c.id, commitment_replies.owners_text(c.owner_ids)))
-            problem = rules.transition_problem("edit", status=c.status, commitment_id=c.id)
-            if problem:
-                return simple(problem)
+            c = self._changeable(s, caller, commitment_id, "edit")
+            if isinstance(c, Reply):
+                return c
             return EditForm(commitment_id=c.id, text=c.text, owner_ids=c.owner_ids,
                             due_local=c.due_at.astimezone(self._tz(s, caller.user_id)),
                             rec_ids=c.rec_ids)
@@ -522,16 +521,9 @@ class Conversation:
         self._refresh_member(caller.user_id)
         messages: list[DirectMessage] = []
         with unit_of_work(self._sessions) as s:
-            c = commitments.get(s, commitment_id=cmd.commitment_id)
-            if c is None:
-                return Outcome(commitment_replies.not_found(cmd.commitment_id))
-            if not rules.may_change(config, user_id=caller.user_id, owner_ids=c.owner_ids,
-                                    creator_id=c.creator_id):
-                return Outcome(simple(rules.refusal(action, c.id), note=md(
-                    "#{} belongs to {}.", c.id, commitment_replies.owners_text(c.owner_ids))))
-            if c.status == "cancelled":
-                return Outcome(simple(rules.transition_problem("edit", status=c.status,
-                                                               commitment_id=c.id) or ""))
+            c = self._changeable(s, caller, cmd.commitment_id, action)
+            if isinstance(c, Reply):
+                return Outcome(c)
             refusal = self._before_write(s, caller, now)
             if refusal is not None:
                 return Outcome(refusal)
