@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.conversation import Caller, apology
+from bot.conversation import Caller, Outcome, apology
 from bot.domain.reply import FormProblems
 from bot.domain import grammar, values
 from bot.domain.dates import DateProblem, DueDate
@@ -81,17 +81,7 @@ def register(app: App, deps: SlackDeps) -> None:
         except Exception:
             ack(response_action="errors", errors={"due_date": _error(apology(log, "move modal").text)})
             return
-        url = meta.response_url
-
-        def after() -> None:
-            if url:
-                _respond(url, replace=outcome.reply.replace_original,
-                         payload=render.message(outcome.reply))
-            else:
-                deps.notifier.post(channel=user_id, reply=outcome.reply)
-            deliver_followups(deps, outcome)
-
-        deps.later(after)
+        deps.later(lambda: _answer_form(deps, user_id, meta.response_url, outcome))
 
     @app.view(EDIT_CALLBACK)
     def handle_edit_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -123,17 +113,7 @@ def register(app: App, deps: SlackDeps) -> None:
         except Exception:
             ack(response_action="errors", errors={"what": _error(apology(log, "edit modal").text)})
             return
-        outcome, url = result, meta.response_url
-
-        def after() -> None:
-            if url:
-                _respond(url, replace=outcome.reply.replace_original,
-                         payload=render.message(outcome.reply))
-            else:
-                deps.notifier.post(channel=user_id, reply=outcome.reply)
-            deliver_followups(deps, outcome)
-
-        deps.later(after)
+        deps.later(lambda: _answer_form(deps, user_id, meta.response_url, result))
 
     @app.shortcut(RECORD_SHORTCUT)
     def handle_record_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -191,6 +171,17 @@ def register(app: App, deps: SlackDeps) -> None:
 
 def _plain(text: str) -> str:
     return text.replace("*", "").replace("`", "")
+
+
+def _answer_form(deps: SlackDeps, user_id: str, url: str | None, outcome: Outcome) -> None:
+    """After a form was accepted: redraw the message its button sat on (or DM the answer when
+    there is none), then the outcome's follow-ups."""
+    if url:
+        _respond(url, replace=outcome.reply.replace_original,
+                 payload=render.message(outcome.reply))
+    else:
+        deps.notifier.post(channel=user_id, reply=outcome.reply)
+    deliver_followups(deps, outcome)
 
 
 def _respond(url: str, *, replace: bool, payload: dict[str, Any]) -> None:
