@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, SystemClock, process_clock
 from bot.config.live import LiveConfig
 from bot.conversation import Conversation
 from bot.operations import RunningOperations
@@ -108,7 +108,7 @@ def run_console(settings: Settings, *, as_user: str, tz: str | None, config: Liv
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     notifier = ConsoleNotifier(stdout, files_dir=Path("exports"))
-    core = build_core(settings, clock=SystemClock(), notifier=notifier,
+    core = build_core(settings, clock=process_clock(settings.clock_offset_file), notifier=notifier,
                       directory=ConsoleDirectory(tz=tz), config=config,
                       holder=holder_id() if interactive else "web")
     scheduler = build_scheduler(core) if interactive else None

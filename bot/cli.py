@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import shutil
@@ -12,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot.clock import SystemClock
+from bot.clock import Clock, process_clock
 from bot.settings import SettingError, Settings, database_url_problem
 
 log = logging.getLogger("wgbot")
@@ -184,12 +185,21 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
+@functools.cache
+def _clock_of(settings: Settings) -> Clock:
+    """The process's clock: the wall clock, or shifted by WGBOT_CLOCK_OFFSET_FILE (tests)."""
+    if settings.clock_offset_file is not None:
+        log.warning("the clock is shifted by the offset in %s (WGBOT_CLOCK_OFFSET_FILE)",
+                    settings.clock_offset_file)
+    return process_clock(settings.clock_offset_file)
+
+
 def _live_config(settings: Settings) -> Any:
     from bot.config.live import LiveConfig
     from bot.config.load import ConfigError
 
     try:
-        return LiveConfig(settings.config_dir, SystemClock(), settings.config_snapshot)
+        return LiveConfig(settings.config_dir, _clock_of(settings), settings.config_snapshot)
     except ConfigError as e:
         raise _ConfigFailure(f"wgbot: the config in {settings.config_dir} has problems:\n{e}\n"
                              f"Run `wgbot config check` after fixing them.") from e
@@ -201,7 +211,7 @@ def _config_check(directory: Path) -> int:
 
     files = read_config(directory)
     try:
-        loaded = load_files(files, now=SystemClock().now())
+        loaded = load_files(files, now=process_clock(None).now())
     except ConfigError as e:
         for p in e.problems:
             print(p)
@@ -250,7 +260,7 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
     _live_config(settings)
     open_database(settings).dispose()  # SQLite: upgrade once, before any worker starts
     clock_process = ClockProcess() if scheduler else None
-    started_at = SystemClock().now()
+    started_at = _clock_of(settings).now()
 
     def on_exit() -> None:
         if clock_process:
@@ -258,7 +268,7 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
         shutil.rmtree(snapshot, ignore_errors=True)
 
     def load() -> Any:
-        app, core = build_slack(settings, clock=SystemClock(), upgrade=False)
+        app, core = build_slack(settings, clock=_clock_of(settings), upgrade=False)
         edge = SlackEdge(app, signing_secret=settings.signing_secret or "")
         return asgi_app(edge, health=serving_health(core, started_at=started_at,
                                                     supervised=scheduler))
@@ -277,7 +287,7 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
     from bot.slack.socket import OnceSocketModeHandler, SocketModeRefused
 
     _live_config(settings)
-    app, core = build_slack(settings, clock=SystemClock(),
+    app, core = build_slack(settings, clock=_clock_of(settings),
                             holder=holder_id() if scheduler else "web")
     handler = OnceSocketModeHandler(app, settings.app_token or "")
     stop = threading.Event()
@@ -313,7 +323,7 @@ def _clock(settings: Settings, *, managed: bool = False) -> int:
     from bot.scheduling.scheduler import holder_id
 
     _live_config(settings)
-    _app, core = build_slack(settings, clock=SystemClock(), holder=holder_id())
+    _app, core = build_slack(settings, clock=_clock_of(settings), holder=holder_id())
     sched = build_scheduler(core)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -355,7 +365,7 @@ def _export(settings: Settings, fmt: str, out: Path) -> int:
     config = _live_config(settings).current()
     engine = open_database(settings)
     with unit_of_work(make_session_factory(engine), read_only=True) as s:
-        now = SystemClock().now()
+        now = _clock_of(settings).now()
         attachment = (exports.csv_file(s, config=config, now=now, tz=config.timezone)
                       if fmt == "csv" else exports.ics_file(s, config=config, now=now))
     out.write_bytes(attachment.content)
@@ -375,7 +385,7 @@ def _brief(settings: Settings, out: Path) -> int:
     engine = open_database(settings)
     try:
         with unit_of_work(make_session_factory(engine), read_only=True) as s:
-            brief = briefs.gather(s, config=config, now=SystemClock().now(), tz=config.timezone)
+            brief = briefs.gather(s, config=config, now=_clock_of(settings).now(), tz=config.timezone)
     finally:
         engine.dispose()
     try:

@@ -83,6 +83,7 @@ class Settings:
     port: int
     web_concurrency: int
     slack_timeout: float = 15.0  # seconds a Web API call may take (WGBOT_SLACK_TIMEOUT)
+    clock_offset_file: Path | None = None  # shifts the process's clock (WGBOT_CLOCK_OFFSET_FILE)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,6 +100,8 @@ class Settings:
             slack_timeout = 15.0
         return cls(
             slack_timeout=slack_timeout,
+            clock_offset_file=Path(env["WGBOT_CLOCK_OFFSET_FILE"])
+            if env.get("WGBOT_CLOCK_OFFSET_FILE") else None,
             bot_token=env.get("SLACK_BOT_TOKEN") or None,
             signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             app_token=env.get("SLACK_APP_TOKEN") or None,

@@ -3,26 +3,31 @@ sharing PostgreSQL never send the same notification twice."""
 from __future__ import annotations
 
 import collections
+import os
 import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import OperationalError
+
+from bot.services.health import last_sweep_completed
+from bot.store.db import make_engine, make_session_factory, unit_of_work
 from tests.conftest import edit_settings
 from tests.slack_fake.process import BOT_TOKEN, BotProcess
 from tests.slack_fake.server import FakeSlack
+from tests.slack_fake.travel import Travel
 
 VIENNA = ZoneInfo("Europe/Vienna")
 
 
-def _session_soon(config_dir: Path, seconds: int, offsets: list[str]) -> None:
-    """Put the special session `seconds` from now (second precision) and poll every second."""
-    at = datetime.now(VIENNA).replace(microsecond=0) + timedelta(seconds=seconds)
+def _session_at(config_dir: Path, at: datetime, offsets: list[str]) -> None:
+    """Put the special session at `at` (second precision) and poll every second."""
     edit_settings(config_dir, {
-        "session": {"starts_at": at.strftime("%Y-%m-%dT%H:%M:%S")},
+        "session": {"starts_at": at.astimezone(VIENNA).strftime("%Y-%m-%dT%H:%M:%S")},
         "reminders": {"session": offsets},
         "scheduler": {"poll_seconds": 1},
         "quiet_hours": None,
@@ -31,25 +36,61 @@ def _session_soon(config_dir: Path, seconds: int, offsets: list[str]) -> None:
     })
 
 
+def _a_day_ahead() -> datetime:
+    return (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+
+
 def _countdown_keys(fake: FakeSlack) -> list[str]:
     return [c.params["metadata"]["event_payload"]["key"] for c in fake.messages("C0WGMIGRATE")
             if (c.params.get("metadata") or {}).get("event_type") == "wgbot_delivery"]
 
 
+def _countdowns(fake: FakeSlack, count: int, timeout: float = 20) -> None:
+    fake.wait_for("chat.postMessage", count=count, timeout=timeout,
+                  predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
+
+
+def _last_sweep(database_url: str) -> datetime | None:
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(make_session_factory(engine), read_only=True) as s:
+            return last_sweep_completed(s)
+    except OperationalError:  # not created yet
+        return None
+    finally:
+        engine.dispose()
+
+
+def _sweeps_after(database_url: str, moment: datetime | None, count: int = 2,
+                  timeout: float = 20) -> None:
+    """Wait until `count` sweeps completed after `moment` (None: since the database began)."""
+    deadline = time.monotonic() + timeout
+    seen: set[datetime] = set()
+    while len(seen) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} sweeps after {moment}"
+        last = _last_sweep(database_url)
+        if last is not None and (moment is None or last > moment):
+            seen.add(last)
+        time.sleep(0.1)
+
+
 def test_countdowns_exactly_once_across_a_restart(fake: FakeSlack, config_dir: Path,
                                                   tmp_path: Path) -> None:
-    # the session 30 s ahead; countdowns 12 s, 20 s and 26 s after the start
-    _session_soon(config_dir, 30, ["18s", "10s", "4s"])
-    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p")
+    session = _a_day_ahead()
+    _session_at(config_dir, session, ["3h", "2h", "1h"])
+    travel = Travel(tmp_path / "clock-offset")
+    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env)
     try:
         bot.start()
-        fake.wait_for("chat.postMessage", count=1, timeout=30,
-                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
-        assert bot.stop() == 0  # SIGTERM in the middle
+        _sweeps_after(bot.env["DATABASE_URL"], None, count=1)  # planning has begun
+        travel.to(session - timedelta(hours=3))
+        _countdowns(fake, 1)
+        assert bot.stop() == 0  # SIGTERM between two countdowns
         bot.start()
-        fake.wait_for("chat.postMessage", count=3, timeout=60,
-                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
-        time.sleep(3)
+        for n, hours in ((2, 2), (3, 1)):
+            travel.to(session - timedelta(hours=hours))
+            _countdowns(fake, n)
+        _sweeps_after(bot.env["DATABASE_URL"], travel.now())
         keys = _countdown_keys(fake)
         assert len(keys) == 3 and len(set(keys)) == 3, keys
     finally:
@@ -58,9 +99,11 @@ def test_countdowns_exactly_once_across_a_restart(fake: FakeSlack, config_dir: P
 
 def test_two_processes_on_postgresql_never_send_twice(fake: FakeSlack, config_dir: Path,
                                                       tmp_path: Path, pg_url: str) -> None:
-    _session_soon(config_dir, 40, ["25s", "20s", "15s", "10s", "5s"])
+    session = _a_day_ahead()
+    _session_at(config_dir, session, ["5h", "4h", "3h", "2h", "1h"])
+    travel = Travel(tmp_path / "clock-offset")
     web = BotProcess(fake=fake, config_dir=config_dir, database_url=pg_url,
-                     tmp_dir=tmp_path / "web")
+                     tmp_dir=tmp_path / "web", env=travel.env)
     env = dict(web.env)
     subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True,
                    capture_output=True)
@@ -69,9 +112,11 @@ def test_two_processes_on_postgresql_never_send_twice(fake: FakeSlack, config_di
                              stderr=subprocess.STDOUT)
     try:
         web.start()  # `wgbot serve` runs its own scheduler too: two schedulers, one database
-        fake.wait_for("chat.postMessage", count=5, timeout=90,
-                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
-        time.sleep(3)
+        _sweeps_after(pg_url, None, count=1)
+        for n, hours in enumerate((5, 4, 3, 2, 1), start=1):
+            travel.to(session - timedelta(hours=hours))  # leases lapse too: both compete
+            _countdowns(fake, n)
+        _sweeps_after(pg_url, travel.now(), count=3)
         keys = _countdown_keys(fake)
         dupes = [k for k, n in collections.Counter(keys).items() if n > 1]
         assert len(keys) == 5 and not dupes, keys
@@ -87,17 +132,21 @@ def test_sigterm_finishes_and_records_the_delivery_in_flight(fake: FakeSlack, co
                                                              tmp_path: Path) -> None:
     import sqlite3
 
-    _session_soon(config_dir, 25, ["15s"])
+    session = _a_day_ahead()
+    _session_at(config_dir, session, ["1h"])
     fake.delay("chat.postMessage", 3.0)  # Slack is slow: the message is in flight at SIGTERM
+    travel = Travel(tmp_path / "clock-offset")
     db = tmp_path / "clock.db"
-    env = {**{k: v for k, v in __import__("os").environ.items() if not k.startswith("SLACK_")},
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.url,
-           "DATABASE_URL": f"sqlite:///{db}", "WGBOT_CONFIG_DIR": str(config_dir)}
+           "DATABASE_URL": f"sqlite:///{db}", "WGBOT_CONFIG_DIR": str(config_dir), **travel.env}
     log = open(tmp_path / "clock.log", "wb")
     clock = subprocess.Popen([sys.executable, "-m", "bot", "clock"], env=env, stdout=log,
                              stderr=subprocess.STDOUT)
     try:
-        fake.wait_for("chat.postMessage", timeout=40)  # the request has arrived, not answered
+        _sweeps_after(env["DATABASE_URL"], None, count=1)
+        travel.to(session - timedelta(hours=1))
+        fake.wait_for("chat.postMessage", timeout=20)  # the request has arrived, not answered
         clock.send_signal(signal.SIGTERM)
         assert clock.wait(timeout=10) == 0
     finally:
@@ -117,52 +166,64 @@ def test_after_downtime_one_countdown_goes_out_worded_for_then(fake: FakeSlack, 
                                                                 tmp_path: Path) -> None:
     import sqlite3
 
-    # the session 50 s ahead; countdowns 12 s, 24 s, 27 s and 30 s after the start
+    # countdowns 38, 26, 23 and 20 minutes before the session
     offsets = [38, 26, 23, 20]
-    _session_soon(config_dir, 50, [f"{n}s" for n in offsets])
-    session_at = time.time() + 50
-    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p")
+    session = _a_day_ahead()
+    _session_at(config_dir, session, [f"{n}m" for n in offsets])
+    travel = Travel(tmp_path / "clock-offset")
+    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env)
     try:
         bot.start()
-        fake.wait_for("chat.postMessage", count=1, timeout=40,
-                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
+        _sweeps_after(bot.env["DATABASE_URL"], None, count=1)
+        travel.to(session - timedelta(minutes=offsets[0]))
+        _countdowns(fake, 1)
         assert bot.stop() == 0
-        while time.time() < session_at - offsets[-1] + 1:  # down across the next countdown moments
-            time.sleep(0.2)
+        # down across the next three countdown moments, back 90 s after the last of them
+        travel.to(session - timedelta(minutes=offsets[-1]) + timedelta(seconds=90))
         bot.start()
-        fake.wait_for("chat.postMessage", count=2, timeout=30,
-                      predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
-        time.sleep(3)
+        _countdowns(fake, 2)
+        _sweeps_after(bot.env["DATABASE_URL"], travel.now())
         heads = _heads(fake)
         assert len(heads) == 2, heads  # no burst: one countdown for those that fell due together
-        first = int(heads[0].split()[1])
-        assert first in offsets[:2], heads  # sent on time: exactly its offset
+        assert heads[0].split()[1] == str(offsets[0]), heads  # sent on time: exactly its offset
         sent = fake.messages("C0WGMIGRATE")[1]
-        left = int(session_at - sent.at)
+        left = session - travel.at(sent.at)
         claimed = int(heads[1].split()[1])
-        assert heads[1].endswith("seconds to the special session") and claimed <= left + 1, \
-            (heads[1], left)  # never more than remains (the session is set to the second)
+        assert heads[1].endswith("minutes to the special session") and \
+            claimed <= left / timedelta(minutes=1) and claimed < offsets[-1], (heads[1], left)
     finally:
         bot.close()
     with sqlite3.connect(tmp_path / "p" / "wgbot.db") as conn:
         reasons = [r for (r,) in conn.execute(
             "SELECT reason FROM deliveries WHERE kind='countdown' AND status='skipped'")]
-    assert reasons and set(reasons) == {f"superseded by the {offsets[-1]}-second countdown"}, \
+    assert reasons and set(reasons) == {f"superseded by the {offsets[-1]}-minute countdown"}, \
         reasons
 
 
-def test_a_post_that_times_out_after_posting_arrives_once(fake: FakeSlack, config_dir: Path,
+def test_a_post_that_times_out_after_posting_arrives_once(config_dir: Path,
                                                           tmp_path: Path) -> None:
-    _session_soon(config_dir, 45, ["30s"])  # due 15 s after the start
+    session = _a_day_ahead()
+    _session_at(config_dir, session, ["1h"])
+    travel = Travel(tmp_path / "clock-offset")
+    # Slack's clock agrees with the bot's: its message timestamps are read back from history
+    with FakeSlack(clock=lambda: travel.now().timestamp()) as fake:
+        _times_out_after_posting(fake, travel, config_dir, tmp_path, session)
+
+
+def _times_out_after_posting(fake: FakeSlack, travel: Travel, config_dir: Path, tmp_path: Path,
+                             session: datetime) -> None:
     fake.hang_after("chat.postMessage", seconds=4, times=1)  # posted, then no answer in time
     bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p",
-                     env={"WGBOT_SLACK_TIMEOUT": "1"})
+                     env={"WGBOT_SLACK_TIMEOUT": "1", **travel.env})
     try:
         bot.start()
-        fake.wait_for("conversations.history", timeout=60)  # looked before re-sending
-        time.sleep(3)
+        _sweeps_after(bot.env["DATABASE_URL"], None, count=1)
+        travel.to(session - timedelta(hours=1))
+        bot.wait_for_log("outcome unknown", timeout=20)
+        travel.forward(timedelta(minutes=1))  # past the wait before a look in the history
+        fake.wait_for("conversations.history", timeout=20)  # looked before re-sending
+        _sweeps_after(bot.env["DATABASE_URL"], travel.now())
         keys = _countdown_keys(fake)
         assert len(keys) == 1, (keys, bot.log_text()[-3000:])
-        assert "outcome unknown" in bot.log_text()
     finally:
         bot.close()
