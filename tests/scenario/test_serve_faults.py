@@ -9,13 +9,16 @@ import random
 import re
 import signal
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import requests
 
+from bot.scheduling.health import lease_seconds
 from tests.conftest import edit_settings
 from tests.slack_fake.process import BotProcess
 from tests.slack_fake.server import FakeSlack
+from tests.slack_fake.travel import Travel
 
 STARTED = re.compile(r"reminder scheduler started as process (\d+)")
 KILLS = 10
@@ -54,7 +57,9 @@ def test_a_killed_scheduler_always_comes_back(fake: FakeSlack, config_dir: Path,
                                               tmp_path: Path) -> None:
     edit_settings(config_dir, {"scheduler": {"poll_seconds": 1}})
     rng = random.Random(int.from_bytes(os.urandom(4)))
-    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc") as bot:
+    travel = Travel(tmp_path / "clock-offset")
+    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc",
+                    env=travel.env) as bot:
         pid = wait_for_new_clock(bot, 0, timeout=10)
         for n in range(1, KILLS + 1):
             time.sleep(rng.uniform(0.05, 1.5))  # "soon after start", at a random moment
@@ -64,9 +69,10 @@ def test_a_killed_scheduler_always_comes_back(fake: FakeSlack, config_dir: Path,
         log = bot.log_text()
         assert log.count("reminder scheduler (process") >= KILLS
         assert len(re.findall(r"reminder scheduler \(process \d+\) exited", log)) == KILLS
-        # and the last one sweeps (once the killed one's lease has lapsed)
+        # and the last one sweeps once the killed one's lease has lapsed (time moved past it)
+        travel.forward(timedelta(seconds=lease_seconds(1) + 1))
         kill_done = time.monotonic()
-        deadline = kill_done + 30
+        deadline = kill_done + 20
         while True:
             resp = health(bot)
             ago = resp.json()["scheduler"]["last_sweep_seconds_ago"]
@@ -79,7 +85,9 @@ def test_a_killed_scheduler_always_comes_back(fake: FakeSlack, config_dir: Path,
 def test_healthz_is_503_while_no_sweep_completes_and_200_after(fake: FakeSlack, config_dir: Path,
                                                                tmp_path: Path) -> None:
     edit_settings(config_dir, {"scheduler": {"poll_seconds": 1}})
-    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc") as bot:
+    travel = Travel(tmp_path / "clock-offset")
+    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc",
+                    env=travel.env) as bot:
         pid = wait_for_new_clock(bot, 0, timeout=10)
         deadline = time.monotonic() + 20
         while health(bot).json()["scheduler"]["last_sweep_seconds_ago"] is None:
@@ -90,9 +98,10 @@ def test_healthz_is_503_while_no_sweep_completes_and_200_after(fake: FakeSlack, 
         stale_after = ok["scheduler"]["stale_after_seconds"]
         os.kill(pid, signal.SIGSTOP)  # alive but sweeping nothing: the supervisor cannot tell
         try:
-            deadline = time.monotonic() + stale_after + 15
+            travel.forward(timedelta(seconds=stale_after))  # the time no sweep completes in
+            deadline = time.monotonic() + 15
             while (resp := health(bot)).status_code == 200:
-                assert time.monotonic() < deadline, f"still 200 after {stale_after + 15}s"
+                assert time.monotonic() < deadline, f"still 200 {stale_after + 15}s on"
                 time.sleep(0.5)
             assert resp.status_code == 503
             body = resp.json()
