@@ -144,10 +144,25 @@ def clock() -> FixedClock:
     return FixedClock(MORNING)
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database file at the newest schema, migrated once per test worker."""
+    from bot.store import migrate
+
+    path = tmp_path_factory.mktemp("template") / "wgbot.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def inproc(fake: FakeSlack, config_dir: Path, tmp_path: Path, clock: FixedClock
-           ) -> Iterator[InProcessBot]:
-    """The bot's Bolt app in this process, on SQLite: signed requests, no `wgbot serve`."""
+def inproc(fake: FakeSlack, config_dir: Path, tmp_path: Path, clock: FixedClock,
+           _migrated_sqlite: Path) -> Iterator[InProcessBot]:
+    """The bot's Bolt app in this process, on SQLite: signed requests, no `wgbot serve`.
+
+    The database starts as a copy of a freshly migrated one (the bot still checks its schema
+    on start, as it does on every start).
+    """
+    shutil.copyfile(_migrated_sqlite, tmp_path / "wgbot.db")
     with InProcessBot(fake=fake, config_dir=config_dir, clock=clock,
                       database_url=f"sqlite:///{tmp_path / 'wgbot.db'}") as bot:
         yield bot
