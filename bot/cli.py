@@ -306,7 +306,7 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
     log.info("wgbot socket connected; SIGTERM stops it")
     # A signal taken by another thread does not wake a wait without timeout in the main
     # thread; the handler runs when the wait times out.
-    while not stop.wait(0.5):
+    while not stop.wait(0.1):
         pass
     log.info("wgbot socket stopping")
     handler.close()
@@ -332,7 +332,7 @@ def _clock(settings: Settings, *, managed: bool = False) -> int:
         stop_when_orphaned(stop)
     sched.start()
     log.info("wgbot clock running; SIGTERM stops it")
-    while not stop.wait(0.5):  # see _socket: a signal taken by another thread
+    while not stop.wait(0.1):  # see _socket: a signal taken by another thread
         pass
     sched.stop()
     return 0

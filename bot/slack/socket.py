@@ -148,6 +148,7 @@ class OnceSocketModeHandler(BaseSocketModeHandler):
         client = self.client
         client.auto_reconnect_enabled = False
         client.closed = True  # the message processor stops taking queued envelopes
+        client.message_queue.put(None)  # and stops waiting (1 s) for the next one: nothing
         client.message_processor.shutdown()
         client.message_workers.shutdown(wait=True)
         # the reader and monitor threads are daemons: stop them without waiting out a select()
