@@ -13,22 +13,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bot.config.schema import (
-    Issue,
-    Path_,
-    build_config,
-    dotted,
-    session_moment,
-    shown,
-    validate_recommendations,
-    validate_settings,
-)
+from bot.config.build import build_config, session_moment
+from bot.config.fields import shown
+from bot.config.problems import ConfigError, Issue, Path_, Problem, dotted
+from bot.config.schema import validate_recommendations, validate_settings
 from bot.config.tokens import TOKEN_RE, redact
 from bot.config.types import Config, Person
 from bot.config.passages import passages_of
@@ -37,7 +31,6 @@ from bot.moments import format_moment
 SETTINGS_FILE = "settings.yaml"
 RECOMMENDATIONS_FILE = "recommendations.yaml"
 REPORT_FILE = "report.txt"  # the report itself, indexed for search when present
-Severity = Literal["error", "warning"]
 
 TOKEN_WARNING = ("this looks like a Slack token; secrets belong in the environment "
                  "(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN), not in YAML")
@@ -45,51 +38,6 @@ _MAX_MARKS = 200_000
 # How many values *aliases may repeat in one file, counted before anything is expanded: a few
 # shared lists are fine; an alias bomb (each level repeating the one above) is refused.
 ALIAS_BUDGET = 1000
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One located problem in a config file: an error that refuses the config, or a warning."""
-
-    file: str
-    line: int | None
-    column: int | None
-    path: str
-    message: str
-    severity: Severity = "error"
-
-    def __post_init__(self) -> None:
-        # Nothing that looks like a secret ever leaves a problem: not in its text, not in its path.
-        object.__setattr__(self, "message", redact(self.message))
-        object.__setattr__(self, "path", redact(self.path))
-
-    def __str__(self) -> str:
-        """``settings.yaml:14:3: reminders.session[2]: …`` (``warning:`` before the path for warnings)."""
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        parts = [where]
-        if self.severity == "warning":
-            parts.append("warning")
-        if self.path:
-            parts.append(self.path)
-        parts.append(self.message)
-        return ": ".join(parts)
-
-
-class ConfigError(Exception):
-    """The config was refused; ``problems`` holds every error (and any warnings), in file order."""
-
-    def __init__(self, problems: Iterable[Problem], *, fingerprint: str = "") -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        self.fingerprint = fingerprint  # of the bytes that were judged
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-    def __str__(self) -> str:
-        """One located line per problem."""
-        return "\n".join(str(p) for p in self.problems)
 
 
 @dataclass(frozen=True)
