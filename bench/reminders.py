@@ -43,7 +43,7 @@ from bench._common import (
 )
 from bench._seed import Planted, fresh_database, member_ids, seed
 from bot.clock import FixedClock
-from bot.config.schema import MAX_MESSAGES_PER_MINUTE
+from bot.config.fields import MAX_MESSAGES_PER_MINUTE
 from bot.config.types import Config, Person
 from bot.replies import notifications
 from bot.scheduling.sweep import Sweeper, SweepReport

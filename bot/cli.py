@@ -196,7 +196,7 @@ def _clock_of(settings: Settings) -> Clock:
 
 def _live_config(settings: Settings) -> Any:
     from bot.config.live import LiveConfig
-    from bot.config.load import ConfigError
+    from bot.config.problems import ConfigError
 
     try:
         return LiveConfig(settings.config_dir, _clock_of(settings), settings.config_snapshot)
@@ -206,7 +206,8 @@ def _live_config(settings: Settings) -> Any:
 
 
 def _config_check(directory: Path) -> int:
-    from bot.config.load import ConfigError, load_files, read_config, shipped_examples
+    from bot.config.load import load_files, read_config, shipped_examples
+    from bot.config.problems import ConfigError
     from bot.config.report import summary
 
     files = read_config(directory)

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from bot.config.load import (
-    ConfigError,
     ConfigFiles,
     Loaded,
-    Problem,
     config_files,
     fingerprint,
     load_config,
     load_files,
     read_config,
 )
+from bot.config.problems import ConfigError, Problem
 from bot.config.report import affects_reminders, changes, summary
 from bot.config.tokens import redact
 from bot.config.types import Config

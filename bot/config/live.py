@@ -28,15 +28,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.clock import Clock
-from bot.config.load import (
-    REPORT_FILE,
-    ConfigError,
-    ConfigFiles,
-    Loaded,
-    Problem,
-    load_files,
-    read_config,
-)
+from bot.config.load import REPORT_FILE, ConfigFiles, Loaded, load_files, read_config
+from bot.config.problems import ConfigError, Problem
 from bot.config.report import affects_reminders, changes
 from bot.config.types import Config
 

@@ -8,88 +8,28 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, TypeVar
 
-import yaml
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
-from bot.config.schema import (
-    Issue,
-    Path_,
-    build_config,
-    dotted,
-    session_moment,
-    shown,
-    validate_recommendations,
-    validate_settings,
-)
+from bot.config.build import build_config, session_moment
+from bot.config.parse import Parsed, YamlProblem, parse_yaml, position
+from bot.config.problems import ConfigError, Issue, Problem, dotted
+from bot.config.schema import validate_recommendations, validate_settings
 from bot.config.tokens import TOKEN_RE, redact
 from bot.config.types import Config, Person
 from bot.config.passages import passages_of
 from bot.moments import format_moment
 
+M = TypeVar("M")
 SETTINGS_FILE = "settings.yaml"
 RECOMMENDATIONS_FILE = "recommendations.yaml"
 REPORT_FILE = "report.txt"  # the report itself, indexed for search when present
-Severity = Literal["error", "warning"]
 
 TOKEN_WARNING = ("this looks like a Slack token; secrets belong in the environment "
                  "(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN), not in YAML")
-_MAX_MARKS = 200_000
-# How many values *aliases may repeat in one file, counted before anything is expanded: a few
-# shared lists are fine; an alias bomb (each level repeating the one above) is refused.
-ALIAS_BUDGET = 1000
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One located problem in a config file: an error that refuses the config, or a warning."""
-
-    file: str
-    line: int | None
-    column: int | None
-    path: str
-    message: str
-    severity: Severity = "error"
-
-    def __post_init__(self) -> None:
-        # Nothing that looks like a secret ever leaves a problem: not in its text, not in its path.
-        object.__setattr__(self, "message", redact(self.message))
-        object.__setattr__(self, "path", redact(self.path))
-
-    def __str__(self) -> str:
-        """``settings.yaml:14:3: reminders.session[2]: …`` (``warning:`` before the path for warnings)."""
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        parts = [where]
-        if self.severity == "warning":
-            parts.append("warning")
-        if self.path:
-            parts.append(self.path)
-        parts.append(self.message)
-        return ": ".join(parts)
-
-
-class ConfigError(Exception):
-    """The config was refused; ``problems`` holds every error (and any warnings), in file order."""
-
-    def __init__(self, problems: Iterable[Problem], *, fingerprint: str = "") -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        self.fingerprint = fingerprint  # of the bytes that were judged
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-    def __str__(self) -> str:
-        """One located line per problem."""
-        return "\n".join(str(p) for p in self.problems)
 
 
 @dataclass(frozen=True)
@@ -219,244 +159,6 @@ def _digest(files: Sequence[_File]) -> str:
     return h.hexdigest()
 
 
-# ---------------------------------------------------------------- YAML with marks
-
-
-class _MarkedLoader(yaml.SafeLoader):  # type: ignore[misc]
-    """SafeLoader with YAML 1.2-style scalars (no yes/no booleans, no 20:00 → 1200, no dates)
-    that remembers the node it is constructing, so odd values can be located."""
-
-    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {}  # type: ignore[misc]
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.last_node: Node | None = None
-        self._open_anchors: set[str] = set()
-        self._sizes: dict[int, int] = {}
-        self._repeated = 0
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        """Compose as SafeLoader does, counting what each alias would repeat before it is
-        expanded: an alias into its own value, or more than ALIAS_BUDGET values, is refused."""
-        if self.check_event(AliasEvent):
-            event = self.peek_event()
-            target = self.anchors.get(event.anchor)
-            if target is not None:
-                m = _mark(event.start_mark)
-                if event.anchor in self._open_anchors:
-                    raise _YamlProblem(
-                        m.line if m else None, m.column if m else None,
-                        f"YAML aliases (*{event.anchor}) may not point into the value they are "
-                        "part of; write the values out instead")
-                self._repeated += self._size(target)
-                if self._repeated > ALIAS_BUDGET:
-                    raise _YamlProblem(
-                        m.line if m else None, m.column if m else None,
-                        f"YAML aliases (*name) in this file repeat more than {ALIAS_BUDGET} "
-                        "values; write the values out instead")
-            return super().compose_node(parent, index)
-        anchor = self.peek_event().anchor
-        if anchor is None:
-            return super().compose_node(parent, index)
-        self._open_anchors.add(anchor)
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._open_anchors.discard(anchor)
-
-    def _size(self, node: Node) -> int:
-        """How many values node stands for once expanded (each node counted once: linear)."""
-        known = self._sizes.get(id(node))
-        if known is not None:
-            return known
-        size = 1
-        if isinstance(node, SequenceNode):
-            size += sum(self._size(item) for item in node.value)
-        elif isinstance(node, MappingNode):
-            size += sum(self._size(k) + self._size(v) for k, v in node.value)
-        self._sizes[id(node)] = size
-        return size
-
-    def construct_object(self, node: Node, deep: bool = False) -> Any:
-        """Construct as SafeLoader does, remembering the node."""
-        self.last_node = node
-        return super().construct_object(node, deep)
-
-
-_MarkedLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_MarkedLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0x[0-9a-fA-F]+)$"),
-    list("-+0123456789"))
-_MarkedLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(
-        r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?[0-9]+[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."))
-_MarkedLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
-_MarkedLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-
-
-@dataclass(frozen=True)
-class _Mark:
-    line: int  # 1-based
-    column: int  # 1-based
-
-
-def _mark(m: yaml.Mark | None) -> _Mark | None:
-    return _Mark(m.line + 1, m.column + 1) if m is not None else None
-
-
-@dataclass
-class _Parsed:
-    data: Any
-    values: dict[Path_, _Mark] = field(default_factory=dict)
-    keys: dict[Path_, _Mark] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)
-
-    def locate(self, path: Path_, anchor: str) -> _Mark | None:
-        """Where to point for an issue at path."""
-        if anchor == "key" and path in self.keys:
-            return self.keys[path]
-        if anchor == "parent":
-            parent = path[:-1]
-            if not parent:
-                return None
-            return self.keys.get(parent) or self._nearest(parent)
-        return self._nearest(path)
-
-    def _nearest(self, path: Path_) -> _Mark | None:
-        while path:
-            if path in self.values:
-                return self.values[path]
-            path = path[:-1]
-        return None
-
-
-def _duplicate_keys(node: Node, out: dict[int, int], stack: set[int]) -> None:
-    """Key nodes repeated in their mapping (before merge keys are applied): id → first line."""
-    if id(node) in stack:
-        return
-    stack.add(id(node))
-    if isinstance(node, MappingNode):
-        first: dict[tuple[str, str], int] = {}
-        for k, v in node.value:
-            if isinstance(k, ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
-                sig = (k.tag, k.value)
-                if sig in first:
-                    out[id(k)] = first[sig]
-                else:
-                    first[sig] = k.start_mark.line + 1
-            _duplicate_keys(v, out, stack)
-    elif isinstance(node, SequenceNode):
-        for item in node.value:
-            _duplicate_keys(item, out, stack)
-    stack.discard(id(node))
-
-
-def _record_marks(loader: _MarkedLoader, node: Node, parsed: _Parsed, dups: dict[int, int]) -> None:
-    """Remember where each path's value (and key) starts."""
-    def walk(n: Node, path: Path_, stack: set[int]) -> None:
-        if len(parsed.values) >= _MAX_MARKS or id(n) in stack:
-            return
-        parsed.values[path] = _mark(n.start_mark) or _Mark(1, 1)
-        stack.add(id(n))
-        if isinstance(n, MappingNode):
-            for k, v in n.value:
-                try:
-                    key = loader.construct_object(k, deep=True)
-                    hash(key)
-                except Exception:
-                    continue
-                sub = (*path, key)
-                parsed.keys[sub] = _mark(k.start_mark) or _Mark(1, 1)
-                if id(k) in dups:
-                    parsed.issues.append(Issue(sub, f"duplicate key '{key}' (first on line "
-                                                    f"{dups[id(k)]}); keep only one", "key"))
-                walk(v, sub, stack)
-        elif isinstance(n, SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*path, i), stack)
-        stack.discard(id(n))
-
-    walk(node, (), set())
-    loader.constructed_objects = {}
-
-
-class _YamlProblem(Exception):
-    def __init__(self, line: int | None, column: int | None, message: str) -> None:
-        super().__init__(message)
-        self.line, self.column, self.message = line, column, message
-
-
-def _syntax_message(e: yaml.MarkedYAMLError) -> str:
-    if e.context == "expected a single document in the stream":
-        return ("YAML syntax error: the file holds more than one YAML document (a second '---' "
-                "line); keep only one")
-    text = e.problem or e.context or "the file cannot be read as YAML"
-    if e.context and e.problem and e.context_mark is not None:
-        text += f" ({e.context} on line {e.context_mark.line + 1})"
-    if "'\\t'" in text:
-        text += "; indent with spaces, not tabs"
-    return f"YAML syntax error: {text}"
-
-
-def _position(text: str, index: int) -> tuple[int, int]:
-    before = text[:index]
-    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
-
-
-def _unreadable(node: Node | None) -> _YamlProblem:
-    """A value PyYAML could not construct (``!!int xx``, a number too long, …)."""
-    m = _mark(node.start_mark) if node is not None else None
-    what = "this value"
-    if isinstance(node, ScalarNode):
-        what = shown(node.value)
-    tag = node.tag.replace("tag:yaml.org,2002:", "!!") if node is not None else ""
-    return _YamlProblem(m.line if m else None, m.column if m else None,
-                        f"YAML syntax error: {what} cannot be read as {tag or 'a value'}")
-
-
-def _parse_yaml(text: str) -> _Parsed | None:
-    """The document with its marks; None when it holds nothing. Raises _YamlProblem."""
-    try:
-        loader = _MarkedLoader(text)
-    except yaml.reader.ReaderError as e:
-        line, col = _position(text, e.position)
-        raise _YamlProblem(line, col, f"YAML syntax error: {str(e).splitlines()[0]}") from None
-    try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as e:
-            m = _mark(e.problem_mark or e.context_mark)
-            raise _YamlProblem(m.line if m else None, m.column if m else None,
-                               _syntax_message(e)) from None
-        except yaml.reader.ReaderError as e:
-            line, col = _position(text, e.position)
-            raise _YamlProblem(line, col, f"YAML syntax error: {str(e).splitlines()[0]}") from None
-        except RecursionError:
-            raise _YamlProblem(None, None, "YAML syntax error: nested too deeply") from None
-        if node is None:
-            return None
-        dups: dict[int, int] = {}
-        _duplicate_keys(node, dups, set())
-        try:
-            data = loader.construct_document(node)
-        except yaml.MarkedYAMLError as e:
-            m = _mark(e.problem_mark or e.context_mark)
-            raise _YamlProblem(m.line if m else None, m.column if m else None,
-                               _syntax_message(e)) from None
-        except Exception:
-            raise _unreadable(loader.last_node) from None
-        parsed = _Parsed(data)
-        _record_marks(loader, node, parsed, dups)
-        return parsed
-    finally:
-        loader.dispose()
-
-
 # ---------------------------------------------------------------- checks
 
 
@@ -464,15 +166,15 @@ def _token_warnings(name: str, text: str) -> list[Problem]:
     """A warning wherever something looks like a Slack secret (never echoing it)."""
     out = []
     for m in TOKEN_RE.finditer(text):
-        line, col = _position(text, m.start())
-        out.append(Problem(name, line, col, "", TOKEN_WARNING, "warning"))
+        at = position(text, m.start())
+        out.append(Problem(name, at.line, at.column, "", TOKEN_WARNING, "warning"))
     return out
 
 
 @dataclass
 class _Outcome:
     problems: list[Problem] = field(default_factory=list)
-    parsed: _Parsed | None = None
+    parsed: Parsed | None = None
 
 
 def _open(f: _File, directory: Path) -> _Outcome:
@@ -496,9 +198,10 @@ def _open(f: _File, directory: Path) -> _Outcome:
         out.problems.append(Problem(f.name, None, None, "", "the file is empty"))
         return out
     try:
-        parsed = _parse_yaml(text)
-    except _YamlProblem as e:
-        out.problems.append(Problem(f.name, e.line, e.column, "", e.message))
+        parsed = parse_yaml(text)
+    except YamlProblem as e:
+        out.problems.append(Problem(f.name, e.at.line if e.at else None,
+                                    e.at.column if e.at else None, "", e.message))
         return out
     if parsed is None:
         out.problems.append(Problem(f.name, None, None, "", "the file is empty"))
@@ -507,13 +210,24 @@ def _open(f: _File, directory: Path) -> _Outcome:
     return out
 
 
-def _located(name: str, parsed: _Parsed, issues: Iterable[Issue]) -> list[Problem]:
+def _located(name: str, parsed: Parsed, issues: Iterable[Issue]) -> list[Problem]:
     out = []
     for issue in issues:
         m = parsed.locate(issue.path, issue.anchor)
         out.append(Problem(name, m.line if m else None, m.column if m else None,
                            dotted(issue.path), issue.message, issue.severity))
     return out
+
+
+def _validated(name: str, parsed: Parsed | None,
+               validate: Callable[[Any], tuple[M | None, list[Issue]]]) -> tuple[M | None, list[Problem]]:
+    """A parsed file's model (None when refused) and its located problems, YAML's own first."""
+    if parsed is None:
+        return None, []
+    model, issues = validate(parsed.data)
+    problems = [Problem(name, i.at.line, i.at.column, dotted(i.path), i.message)
+                for i in parsed.issues]
+    return (None if problems else model), problems + _located(name, parsed, issues)
 
 
 def _load(files: ConfigFiles, now: datetime) -> Loaded:
@@ -525,17 +239,10 @@ def _load(files: ConfigFiles, now: datetime) -> Loaded:
     r = _open(recs_file, directory)
     problems += s.problems + r.problems
 
-    settings = recs = None
-    if s.parsed is not None:
-        settings, issues = validate_settings(s.parsed.data)
-        problems += _located(settings_file.name, s.parsed, s.parsed.issues + issues)
-        if s.parsed.issues:
-            settings = None
-    if r.parsed is not None:
-        recs, issues = validate_recommendations(r.parsed.data)
-        problems += _located(recs_file.name, r.parsed, r.parsed.issues + issues)
-        if r.parsed.issues:
-            recs = None
+    settings, found = _validated(settings_file.name, s.parsed, validate_settings)
+    problems += found
+    recs, found = _validated(recs_file.name, r.parsed, validate_recommendations)
+    problems += found
 
     if settings is not None and s.parsed is not None:
         moment = session_moment(settings)

@@ -5,14 +5,14 @@ import itertools
 import hashlib
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from bot.config import (
     Config,
@@ -26,6 +26,7 @@ from bot.config import (
     load_config,
     summary,
 )
+from bot.config.parse import parse_yaml
 from bot.config.types import Person, QuietHours
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,6 +183,34 @@ def test_shipped_pair_loads() -> None:
         loaded.config)
 
 
+def test_the_shipped_pair_loads_to_the_config_it_always_has() -> None:
+    # The values YAML 1.1 and 1.2 read differently (times, dates, yes/no, leading zeros) and the
+    # rest of what the bot plans with, pinned as the shipped files have always loaded.
+    c = load(SHIPPED).config
+    assert c.timezone == VIENNA
+    assert c.session.starts_at == datetime(2027, 3, 4, 10, 0, tzinfo=VIENNA)
+    assert c.session.title == "Special session of the Permanent Council dedicated to migration"
+    assert c.session.place == "Hofburg, Vienna"
+    assert (c.channels.working_group, c.channels.coordinators) == ("C0WGMIGRATE", "C0WGCOORDS")
+    assert c.admins == (Person("U0ADMIN01", "Working group secretariat"),)
+    assert c.coordinators == (Person("U0COORD01", "Working group coordinator"),)
+    assert c.reminders.session == (timedelta(days=30), timedelta(days=14), timedelta(days=7),
+                                   timedelta(days=1), timedelta(hours=2))
+    assert c.reminders.deadline == (timedelta(days=7), timedelta(days=1), timedelta(hours=2))
+    assert c.reminders.overdue_max == 3
+    assert c.digest.cron == "0 9 * * mon" and c.digest.before_session == timedelta(days=3)
+    assert c.quiet_hours == QuietHours(time(20, 0), time(8, 0))
+    assert c.workday_end == time(17, 0)
+    assert c.poll_seconds == 30.0 and c.messages_per_minute == 240
+    assert (c.limits.writes_per_minute, c.limits.notice_batch) == (20, timedelta(minutes=1))
+    assert [(d.name, d.members) for d in c.delegations] == [("OSCE Secretariat", ("U0ADMIN01",))]
+    kb = c.knowledge
+    assert kb.context.date == "2016-03-04" and kb.context.place == "Rome"
+    assert kb.ids() == ("S1", "S2", "S3", "S4", "S5", "S6",
+                        "L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9", "L10")
+    assert all(isinstance(k, str) for r in kb.recommendations for k in r.keywords)
+
+
 def test_defaults_fill_what_is_left_out(tmp_path: Path) -> None:
     minimal = ('session:\n  title: S\n  starts_at: "2027-03-04T10:00"\n  place: P\n'
                'admins:\n  - id: U0A\n    name: A\n')
@@ -217,11 +246,68 @@ def test_times_need_no_quotes_and_yes_no_stay_words(tmp_path: Path) -> None:
     assert c.admins[0].name == "no"
 
 
-def test_the_global_safe_loader_is_left_alone(tmp_path: Path) -> None:
-    before = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+def test_other_ruamel_readers_are_left_alone(tmp_path: Path) -> None:
+    # The loader's YAML 1.2 without timestamps is its own: a default reader still has both.
     load(write(tmp_path))
-    assert {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()} == before
-    assert yaml.safe_load("a: 20:00\nb: yes\n") == {"a": 1200, "b": True}
+    assert YAML(typ="rt", pure=True).load("a: 2016-03-04\n")["a"] == date(2016, 3, 4)
+    assert YAML(typ="safe", pure=True).load("%YAML 1.1\n---\nb: yes\n")["b"] is True
+
+
+def test_a_yaml_1_1_line_does_not_bring_back_yes_and_no(tmp_path: Path) -> None:
+    text = "%YAML 1.1\n---\n" + edit(SETTINGS, "name: Admin", "name: yes")
+    text = edit(text, "workday_end: \"17:00\"", "workday_end: 17:00")
+    c = load(write(tmp_path, text)).config
+    assert c.admins[0].name == "yes" and c.workday_end == time(17, 0)
+
+
+def test_the_shipped_files_read_as_plain_text_and_numbers() -> None:
+    # Whatever YAML reads, the schema sees plain Python: no ruamel types, no dates, no booleans.
+    seen: list[type] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            seen.extend(type(k) for k in value)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        else:
+            seen.append(type(value))
+
+    for name in ("settings.yaml", "recommendations.yaml"):
+        parsed = parse_yaml((SHIPPED / name).read_text(encoding="utf-8"))
+        assert parsed is not None and type(parsed.data) is dict
+        walk(parsed.data)
+    assert set(seen) == {str, int}
+
+
+def test_several_duplicate_keys_are_each_reported_where_they_stand(tmp_path: Path) -> None:
+    text = edit(SETTINGS, "    name: Admin\n", "    name: Admin\n    name: Again\n")
+    text = edit(text, "  overdue_max: 3\n", "  overdue_max: 3\n  overdue_max: 2\n")
+    text = edit(text, "workday_end:", "timezone: UTC\ntimezone: Europe/Vienna\nworkday_end:")
+    assert problems(write(tmp_path, text)) == [
+        "settings.yaml:12:5: admins[0].name: duplicate key 'name' (first on line 11); keep only one",
+        ("settings.yaml:20:3: reminders.overdue_max: duplicate key 'overdue_max' (first on line "
+         "19); keep only one"),
+        "settings.yaml:27:1: timezone: duplicate key 'timezone' (first on line 1); keep only one",
+        "settings.yaml:28:1: timezone: duplicate key 'timezone' (first on line 1); keep only one",
+    ]
+
+
+def test_yaml_1_2_scalars(tmp_path: Path) -> None:
+    # YAML 1.2: on/off/yes/no are words, a leading zero is not octal, a bare date is text.
+    text = edit(SETTINGS, "name: Admin", "name: on")
+    text = edit(text, "name: Coordinator", "name: off")
+    text = edit(text, "  overdue_max: 3", "  overdue_max: 010")
+    recs = edit(RECS, '  date: "2016-03-04"', "  date: 2016-03-04")
+    recs = edit(recs, "keywords: [border]", "keywords: [yes, 0x1F, 1e3, !!str 12]")
+    c = load(write(tmp_path, text, recs)).config
+    assert (c.admins[0].name, c.coordinators[0].name) == ("on", "off")
+    assert c.reminders.overdue_max == 10
+    assert c.knowledge.context.date == "2016-03-04"
+    s3 = c.knowledge.get("S3")
+    assert s3 is not None and s3.keywords == ("yes", "31", "1000.0", "12")
 
 
 def test_config_files_and_fingerprint(tmp_path: Path) -> None:

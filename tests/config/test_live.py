@@ -17,7 +17,7 @@ import pytest
 from bot.app import Core, build_core
 from bot.clock import FixedClock
 from bot.config.live import LiveConfig, ReloadResult
-from bot.config.load import ConfigError
+from bot.config.problems import ConfigError
 from bot.console.adapters import ConsoleDirectory
 from bot.conversation import Caller
 from bot.settings import Settings

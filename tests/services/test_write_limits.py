@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Core
-from bot.config.load import ConfigError, load_config
+from bot.config.load import load_config
+from bot.config.problems import ConfigError
 from bot.conversation import Caller
 from bot.store.db import unit_of_work
 from bot.store.models import Commitment
