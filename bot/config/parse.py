@@ -15,6 +15,7 @@ Nothing here knows the schema.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +74,7 @@ class YamlProblem(Exception):
         self.at, self.message = at, message
 
 
-@dataclass
+@dataclass(frozen=True)
 class Parsed:
     """A file's plain data, ruamel's tree of it (which knows the places) and its YAML issues."""
 
@@ -141,8 +142,13 @@ def position(text: str, index: int) -> Mark:
     return Mark(before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
 
 
+@functools.lru_cache(maxsize=8)
 def parse_yaml(text: str) -> Parsed | None:
-    """The document with its places; None when it holds nothing. Raises YamlProblem."""
+    """The document with its places; None when it holds nothing. Raises YamlProblem.
+
+    The same text parses once per process (a reload of an unchanged file, every worker's start,
+    the tests' many bots): callers read what it returns and never change it.
+    """
     reader = _reader()
     try:
         node = reader.compose(text)
