@@ -1,13 +1,18 @@
 """One `/wg` conversation turn: text (or a button) in, a Reply and any follow-up messages out.
 
 Slack listeners and the console both call this; neither has a second implementation of any command.
-Everything runs inside one unit of work per turn; nothing half-written reaches the database.
+A turn that changes something writes in one unit of work: the refreshed profiles of the people
+involved, the write-limit check, the claim of the request (replays), the change, its audit entry,
+owner notices and the re-planning of its reminders are kept together or not at all. What it reads
+first (who is asking, their timezone, whom they name) takes at most one more, read-only unit.
 """
 from __future__ import annotations
 
 import logging
 import secrets
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -51,10 +56,11 @@ from bot.services import (
     limits,
     members,
     owner_notices,
+    relevance,
 )
 from bot.services.commitments import CommitmentError
 from bot.services.delegations import DelegationError
-from bot.services.members import Directory
+from bot.services.members import Directory, Profile
 from bot.store.db import DatabaseBusy, unit_of_work
 from bot.store.models import Commitment
 
@@ -97,8 +103,6 @@ class Operations(Protocol):
     def effective_config(self) -> Reply: ...
 
     def digest_now(self, *, actor_id: str) -> Reply: ...
-
-    def replan(self, commitment_id: int | None = None) -> None: ...
 
 
 class Conversation:
@@ -161,8 +165,7 @@ class Conversation:
 
     def check_due(self, user_id: str, words: str) -> DueDate | DateProblem:
         """Understand a deadline typed or picked by a user, in their timezone."""
-        self._refresh_member(user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(user_id) as s:
             return self._parse_due(s, user_id, words)
 
     def _changeable(self, s: Session, caller: Caller, commitment_id: int,
@@ -180,8 +183,7 @@ class Conversation:
 
     def move_form(self, caller: Caller, commitment_id: int) -> MoveForm | Reply:
         """The Move modal's contents, or the reply explaining why it cannot be moved."""
-        self._refresh_member(caller.user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(caller.user_id) as s:
             c = self._changeable(s, caller, commitment_id, "move")
             if isinstance(c, Reply):
                 return c
@@ -190,8 +192,7 @@ class Conversation:
 
     def edit_form(self, caller: Caller, commitment_id: int) -> EditForm | Reply:
         """The Edit modal's contents, or the reply explaining why it cannot be edited."""
-        self._refresh_member(caller.user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(caller.user_id) as s:
             c = self._changeable(s, caller, commitment_id, "edit")
             if isinstance(c, Reply):
                 return c
@@ -213,9 +214,8 @@ class Conversation:
 
     def home(self, user_id: str) -> Reply:
         """The App Home tab: the viewer's open commitments and the countdown."""
-        self._refresh_member(user_id)
         config, now = self.config, self._clock.now()
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(user_id) as s:
             tz = members.timezone_of(s, user_id=user_id, default=config.timezone)
             page = commitments.listing(s, scope="mine", user_id=user_id, arg="", now=now,
                                        per_page=20)
@@ -238,7 +238,8 @@ class Conversation:
         if isinstance(cmd, grammar.ListCommitments):
             arg = cmd.arg
             if cmd.person is not None and not cmd.person.user_id:
-                found = self._people(caller, (cmd.person,))
+                with unit_of_work(self._sessions, read_only=True) as s:
+                    found = self._people(s, caller, (cmd.person,))
                 if isinstance(found, Reply):
                     return Outcome(found)
                 arg = found[0]
@@ -292,19 +293,53 @@ class Conversation:
                                    done_count=counts.get("done", 0))
         return rec_replies.search(kb, cmd.arg)
 
-    def _refresh_member(self, user_id: str) -> None:
+    # ---------------------------------------------------------------- who is asking
+    # A turn reads in one unit and writes in one more. Members' cached profiles (name, timezone)
+    # are checked in the reading unit; those a day old or unknown are looked up in the directory
+    # (Slack) outside any unit, and remembered by the next unit that writes.
+    def _stale(self, s: Session, user_ids: Iterable[str]) -> tuple[str, ...]:
+        """The members among these whose cached profile must be looked up again."""
         now = self._clock.now()
-        with unit_of_work(self._sessions, read_only=True) as s:
-            stale = members.needs_refresh(s, user_id=user_id, now=now)
-        if not stale:
-            return
-        try:
-            profile = self._directory.profile(user_id)
-        except Exception:  # a directory outage must not stop the command
-            log.warning("could not look up %s; using the default timezone", user_id, exc_info=True)
-            profile = None
-        with unit_of_work(self._sessions) as s:
+        return tuple(u for u in dict.fromkeys(user_ids)
+                     if members.needs_refresh(s, user_id=u, now=now))
+
+    def _look_up(self, user_ids: Iterable[str]) -> dict[str, Profile | None]:
+        """Profiles from the directory, called outside any unit of work (None: not available)."""
+        profiles: dict[str, Profile | None] = {}
+        for user_id in user_ids:
+            try:
+                profiles[user_id] = self._directory.profile(user_id)
+            except Exception:  # a directory outage must not stop the command
+                log.warning("could not look up %s; using the default timezone", user_id,
+                            exc_info=True)
+                profiles[user_id] = None
+        return profiles
+
+    def _remember(self, s: Session, profiles: dict[str, Profile | None]) -> None:
+        """In the unit that writes: keep the profiles just looked up."""
+        now = self._clock.now()
+        for user_id, profile in profiles.items():
             members.remember(s, user_id=user_id, profile=profile, now=now)
+
+    def _fresh(self, *user_ids: str) -> dict[str, Profile | None]:
+        """Before a unit that writes: what it must remember so these members are up to date."""
+        with unit_of_work(self._sessions, read_only=True) as s:
+            stale = self._stale(s, user_ids)
+        return self._look_up(stale)
+
+    @contextmanager
+    def _reading(self, *user_ids: str) -> Iterator[Session]:
+        """The unit a turn reads in, with these members' profiles up to date: read-only when they
+        already are; otherwise they are looked up first and this unit remembers them."""
+        with unit_of_work(self._sessions, read_only=True) as s:
+            stale = self._stale(s, user_ids)
+            if not stale:
+                yield s
+                return
+        profiles = self._look_up(stale)
+        with unit_of_work(self._sessions) as s:
+            self._remember(s, profiles)
+            yield s
 
     def _tz(self, s: Session, user_id: str) -> ZoneInfo:
         return members.timezone_of(s, user_id=user_id, default=self.config.timezone)
@@ -316,16 +351,15 @@ class Conversation:
 
     def _commit_text(self, caller: Caller, cmd: grammar.Commit, *, command: str = "",
                      force: bool = False) -> Outcome:
-        self._refresh_member(caller.user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(caller.user_id) as s:
             due = self._parse_due(s, caller.user_id, cmd.due)
-        if isinstance(due, DateProblem):
-            return Outcome(simple(due.message, note="Nothing was recorded. " + grammar.USAGE["commit"]))
-        owners = self._people(caller, cmd.owners)
-        if isinstance(owners, Reply):
-            return Outcome(owners)
-        if not force:
-            with unit_of_work(self._sessions, read_only=True) as s:
+            if isinstance(due, DateProblem):
+                return Outcome(simple(due.message,
+                                      note="Nothing was recorded. " + grammar.USAGE["commit"]))
+            owners = self._people(s, caller, cmd.owners)
+            if isinstance(owners, Reply):
+                return Outcome(owners)
+            if not force:
                 if caller.request_id and events.request_seen(s, trigger_id=caller.request_id):
                     return Outcome(already_handled())
                 same = commitments.open_with_text(s, text=cmd.what,
@@ -334,10 +368,12 @@ class Conversation:
                     return Outcome(commitment_replies.possible_duplicate(
                         same, command=command, tz=self._tz(s, caller.user_id),
                         now=self._clock.now()))
+            stale = self._stale(s, owners)
         return self._commit(caller, what=cmd.what, due=due, owner_ids=owners, rec_ids=cmd.rec_ids,
-                            suggest=True)
+                            suggest=True, fresh=self._look_up(stale))
 
-    def _people(self, caller: Caller, refs: tuple[PersonRef, ...]) -> tuple[str, ...] | Reply:
+    def _people(self, s: Session, caller: Caller,
+                refs: tuple[PersonRef, ...]) -> tuple[str, ...] | Reply:
         """User ids for people as typed; a reply asking again when a name is unknown or ambiguous."""
         ids: list[str] = []
         for ref in refs:
@@ -346,8 +382,7 @@ class Conversation:
             elif ref.user_id:
                 ids.append(ref.user_id)
             else:
-                with unit_of_work(self._sessions, read_only=True) as s:
-                    found = members.named(s, name=ref.name or "")
+                found = members.named(s, name=ref.name or "")
                 shown = ref.name or ""
                 if not found:
                     return simple(f"I don't know anyone called *@{shown}* yet. Mention them with "
@@ -362,7 +397,10 @@ class Conversation:
 
     def _commit(self, caller: Caller, *, what: str, due: DueDate, owner_id: str | None = None,
                 rec_id: str | None = None, owner_ids: tuple[str, ...] = (),
-                rec_ids: tuple[str, ...] = (), suggest: bool = False) -> Outcome:
+                rec_ids: tuple[str, ...] = (), suggest: bool = False,
+                fresh: dict[str, Profile | None] | None = None) -> Outcome:
+        """Record a commitment in one unit of work; `fresh`: the profiles to remember in it, when
+        the caller has already checked who is stale (None: check here)."""
         config, now = self.config, self._clock.now()
         kb = config.knowledge
         what = grammar.clean(what)  # the modal's text gets exactly what typed text gets
@@ -383,11 +421,10 @@ class Conversation:
                                   f"Nothing was recorded."))
         owners = tuple(dict.fromkeys(owner_ids or (owner_id or caller.user_id,)))
         recs = tuple(dict.fromkeys(r.upper() for r in (rec_ids or ((rec_id,) if rec_id else ()))))
-        self._refresh_member(caller.user_id)
-        for owner in owners:
-            if owner != caller.user_id:
-                self._refresh_member(owner)
+        if fresh is None:
+            fresh = self._fresh(caller.user_id, *owners)
         with unit_of_work(self._sessions) as s:
+            self._remember(s, fresh)
             refusal = self._before_write(s, caller, now)
             if refusal is not None:
                 return Outcome(refusal)
@@ -406,7 +443,7 @@ class Conversation:
                     owner_notices.announce(s, owner_id=owner, now=now, config=config,
                                            tz=self._tz(s, owner))
             cid = c.id
-        self._replan(cid)
+            self._replan(s, cid)
         return Outcome(reply, changed=(cid,))
 
     def _list(self, caller: Caller, scope: str, arg: str, page: int, banner: str = "") -> Reply:
@@ -414,8 +451,7 @@ class Conversation:
         kb = config.knowledge
         if scope == "rec" and kb.get(arg) is None:
             return rec_replies.unknown_id(kb, arg)
-        self._refresh_member(caller.user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(caller.user_id) as s:
             tz = self._tz(s, caller.user_id)
             result = commitments.listing(s, scope=scope, user_id=caller.user_id, arg=arg, now=now,
                                          page=page)
@@ -438,9 +474,8 @@ class Conversation:
                 origin: values.Origin = "none") -> Outcome:
         config, now = self.config, self._clock.now()
         kb = config.knowledge
-        self._refresh_member(caller.user_id)
         if cmd.action == "show":
-            with unit_of_work(self._sessions, read_only=True) as s:
+            with self._reading(caller.user_id) as s:
                 c = commitments.get(s, commitment_id=cmd.commitment_id)
                 if c is None:
                     return Outcome(commitment_replies.not_found(cmd.commitment_id))
@@ -448,7 +483,9 @@ class Conversation:
                 return Outcome(commitment_replies.detail(
                     c, trail, kb=kb, tz=self._tz(s, caller.user_id), now=now,
                     delegation=delegations.of(s, config=config, user_id=c.owner_id)))
+        fresh = self._fresh(caller.user_id)
         with unit_of_work(self._sessions) as s:
+            self._remember(s, fresh)
             c = commitments.get(s, commitment_id=cmd.commitment_id)
             if c is None:
                 return Outcome(commitment_replies.not_found(cmd.commitment_id))
@@ -489,7 +526,7 @@ class Conversation:
                         owner_notices.announce(s, owner_id=owner, now=now, config=config,
                                                tz=self._tz(s, owner))
             cid = c.id
-        self._replan(cid)
+            self._replan(s, cid)
         try:
             reply = self._redraw(caller, origin, reply, cid)
         except Exception:  # the change is written: confirm it, even without the redrawn view
@@ -511,16 +548,17 @@ class Conversation:
                 return Outcome(simple(f"There is no recommendation *{unknown[0]}*; use "
                                       "S1–S6 or L1–L10. Nothing was changed."))
         owners: tuple[str, ...] = ()
-        if isinstance(cmd, grammar.Assign):
-            found = self._people(caller, cmd.owners)
-            if isinstance(found, Reply):
-                return Outcome(found)
-            owners = found
-            for owner in owners:
-                self._refresh_member(owner)
-        self._refresh_member(caller.user_id)
+        with unit_of_work(self._sessions, read_only=True) as s:
+            if isinstance(cmd, grammar.Assign):
+                found = self._people(s, caller, cmd.owners)
+                if isinstance(found, Reply):
+                    return Outcome(found)
+                owners = found
+            stale = self._stale(s, (*owners, caller.user_id))
+        fresh = self._look_up(stale)
         messages: list[DirectMessage] = []
         with unit_of_work(self._sessions) as s:
+            self._remember(s, fresh)
             c = self._changeable(s, caller, cmd.commitment_id, action)
             if isinstance(c, Reply):
                 return Outcome(c)
@@ -558,8 +596,8 @@ class Conversation:
             reply = commitment_replies.changed(c, action=shown, kb=kb,
                                                tz=self._tz(s, caller.user_id), now=now)
             cid = c.id
-        if action == "assign":
-            self._replan(cid)
+            if action == "assign":
+                self._replan(s, cid)
         return Outcome(reply, tuple(messages), changed=(cid,))
 
     def _edit(self, caller: Caller, commitment_id: int, *, text: str,
@@ -585,12 +623,11 @@ class Conversation:
             problems["recs"] = f"There is no recommendation {unknown[0]}; pick from S1–S6, L1–L10."
         if isinstance(due, DateProblem):
             problems["due"] = due.message
-        self._refresh_member(caller.user_id)
-        for owner in owners if not problems else ():  # a failing form looks nobody up
-            if owner != caller.user_id:
-                self._refresh_member(owner)
+        fresh = self._fresh(caller.user_id,  # a failing form looks nobody else up
+                            *(owners if not problems else ()))
         messages: list[DirectMessage] = []
         with unit_of_work(self._sessions) as s:
+            self._remember(s, fresh)
             c = commitments.get(s, commitment_id=commitment_id)
             if c is None:
                 return Outcome(commitment_replies.not_found(commitment_id))
@@ -645,8 +682,8 @@ class Conversation:
                         added=False)))
             reply = commitment_replies.edited(c, fields=fields, kb=kb, tz=tz, now=now)
             cid = c.id
-        if moved or "owners" in fields:
-            self._replan(cid)
+            if moved or "owners" in fields:
+                self._replan(s, cid)
         try:
             reply = self._redraw(caller, origin, reply, cid)
         except Exception:  # the change is written: confirm it, even without the redrawn view
@@ -656,8 +693,7 @@ class Conversation:
 
     def _find(self, caller: Caller, words: str, page: int, banner: str = "") -> Reply:
         config, now = self.config, self._clock.now()
-        self._refresh_member(caller.user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(caller.user_id) as s:
             tz = self._tz(s, caller.user_id)
             result = commitments.find(s, words=words, page=page)
             if result.page > result.pages and result.total:
@@ -733,8 +769,7 @@ class Conversation:
         config, now = self.config, self._clock.now()
         if not self._first_time(caller, now):
             return Outcome(already_handled())
-        self._refresh_member(caller.user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(caller.user_id) as s:
             tz = self._tz(s, caller.user_id)
             if fmt == "csv":
                 attachment = exports.csv_file(s, config=config, now=now, tz=tz)
@@ -748,8 +783,7 @@ class Conversation:
 
     def _session(self, caller: Caller) -> Reply:
         config, now = self.config, self._clock.now()
-        self._refresh_member(caller.user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(caller.user_id) as s:
             tz = self._tz(s, caller.user_id)
             mine = [c for c in commitments.open_due_before(s, before=config.session.starts_at)
                     if caller.user_id in c.owner_ids]
@@ -814,8 +848,7 @@ class Conversation:
         if refused is not None:
             return Outcome(refused)
         config, now = self.config, self._clock.now()
-        self._refresh_member(caller.user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(caller.user_id) as s:
             tz = self._tz(s, caller.user_id)
             data = digests.gather(s, config=config, coordinator_id=caller.user_id, now=now)
         reply = notification_replies.digest(data, config=config, tz=tz, title="Your digest")
@@ -827,8 +860,7 @@ class Conversation:
         if refused is not None:
             return Outcome(refused)
         config, now = self.config, self._clock.now()
-        self._refresh_member(caller.user_id)
-        with unit_of_work(self._sessions, read_only=True) as s:
+        with self._reading(caller.user_id) as s:
             tz = self._tz(s, caller.user_id)
             brief = briefs.gather(s, config=config, now=now, tz=tz)
         files = brief_files(brief)
@@ -837,15 +869,16 @@ class Conversation:
 
     def _delegation(self, caller: Caller, cmd: grammar.SetDelegation) -> Reply:
         config, now = self.config, self._clock.now()
-        self._refresh_member(caller.user_id)
         if cmd.show:
-            with unit_of_work(self._sessions, read_only=True) as s:
+            with self._reading(caller.user_id) as s:
                 name = delegations.of(s, config=config, user_id=caller.user_id)
             fixed = " (set by the admins)" if config.fixed_delegation(caller.user_id) else ""
             return simple(f"You act for *{name}*{fixed}." if name else
                           "You have not set a delegation.", note=grammar.USAGE["delegation"])
+        fresh = self._fresh(caller.user_id)
         try:
             with unit_of_work(self._sessions) as s:
+                self._remember(s, fresh)
                 name = delegations.set_own(s, config=config, user_id=caller.user_id,
                                            name=cmd.name, now=now)
         except DelegationError as e:
@@ -854,12 +887,11 @@ class Conversation:
             return simple("Your delegation is cleared.")
         return simple(f"✅ You act for *{name}*; your commitments show it.")
 
-    def _replan(self, commitment_id: int) -> None:
-        if self.operations is not None:
-            try:
-                self.operations.replan(commitment_id)
-            except Exception:
-                log.warning("re-planning reminders failed; the next sweep will do it", exc_info=True)
+    def _replan(self, s: Session, commitment_id: int) -> None:
+        """In the unit that changed it: skip what was planned for the commitment and no longer
+        applies, so the change and its re-planning are kept together or not at all."""
+        relevance.revalidate_pending(s, config=self.config, now=self._clock.now(),
+                                     commitment_id=commitment_id)
 
 
 def _to_the_minute(at: datetime, tz: ZoneInfo) -> datetime:
