@@ -16,8 +16,7 @@ from bot.domain.planning import Planned, offset_label
 from bot.domain.reply import Header, Mrkdwn, Note, Part, Reply, Section, md, mention, simple
 from bot.ports import Deliverer, DeliveryError, Notifier
 from bot.replies import notifications
-from bot.services import outbox
-from bot.services.relevance import skip_reason
+from bot.services import outbox, relevance
 from bot.store.db import unit_of_work
 from bot.store.models import Delivery
 
@@ -113,25 +112,11 @@ class RunningOperations:
         return simple(md("📋 Digest sent to {}.{}", names, tail))
 
     # ------------------------------------------------------------------ changes
-    def replan(self, commitment_id: int | None = None) -> None:
-        """Re-check pending deliveries (of one commitment, or all); skip those that no longer apply."""
-        self.revalidate_pending(commitment_id)
-
     def revalidate_pending(self, commitment_id: int | None = None) -> int:
         """Mark pending deliveries that no longer make sense as skipped; returns how many."""
-        config = self._config.current()
-        now = self._clock.now()
-        skipped = 0
         with unit_of_work(self._sessions) as s:
-            query = s.query(Delivery).filter(Delivery.status == "pending")
-            if commitment_id is not None:
-                query = query.filter(Delivery.subject.like(f"c{commitment_id}@%"))
-            for d in query.limit(1000):
-                reason = skip_reason(s, d, config=config, now=now)
-                if reason is not None:
-                    d.status, d.reason = "skipped", reason
-                    skipped += 1
-        return skipped
+            return relevance.revalidate_pending(s, config=self._config.current(),
+                                                now=self._clock.now(), commitment_id=commitment_id)
 
     def after_reload(self, result: ReloadResult, *, notify: bool = True) -> None:
         """React to a reload: re-plan when reminders are affected; tell the admins once."""

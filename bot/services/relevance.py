@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
@@ -66,3 +67,22 @@ def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now:
             return "a config notice is only sent when the config changes"
         return None
     return f"unknown kind {kind}"
+
+
+def revalidate_pending(session: Session, *, config: Config, now: datetime,
+                       commitment_id: int | None = None) -> int:
+    """Mark pending deliveries (of one commitment, or all) that no longer make sense as skipped.
+
+    Call it in the unit of work that made the change, so the change and its re-planning are kept
+    together or not at all. Returns how many were skipped.
+    """
+    query = select(Delivery).where(Delivery.status == "pending")
+    if commitment_id is not None:
+        query = query.where(Delivery.subject.like(f"c{commitment_id}@%"))
+    skipped = 0
+    for d in session.scalars(query.limit(1000)).all():
+        reason = skip_reason(session, d, config=config, now=now)
+        if reason is not None:
+            d.status, d.reason = "skipped", reason
+            skipped += 1
+    return skipped
