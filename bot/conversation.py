@@ -21,6 +21,7 @@ from bot.config.types import Config
 from bot.domain import grammar, planning, rules, values
 from bot.domain.clauses import PersonRef
 from bot.domain.dates import DateProblem, DueDate, format_moment, parse_due
+from bot.domain.views import CommitmentView
 from bot.domain.reply import (
     Attachment,
     EditForm,
@@ -56,7 +57,6 @@ from bot.services.commitments import CommitmentError
 from bot.services.delegations import DelegationError
 from bot.services.members import Directory
 from bot.store.db import DatabaseBusy, unit_of_work
-from bot.store.models import Commitment
 
 log = logging.getLogger("wgbot.conversation")
 
@@ -166,7 +166,7 @@ class Conversation:
             return self._parse_due(s, user_id, words)
 
     def _changeable(self, s: Session, caller: Caller, commitment_id: int,
-                    action: str) -> Commitment | Reply:
+                    action: str) -> CommitmentView | Reply:
         """The commitment the caller may `action`, or the reply that says why not (who can)."""
         c = commitments.get(s, commitment_id=commitment_id)
         if c is None:
@@ -472,16 +472,16 @@ class Conversation:
                 refusal = self._before_write(s, caller, now)
                 if refusal is not None:
                     return Outcome(refusal)
-                commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now,
-                                 first_nudge_at=planning.first_nudge(due.at, config=config))
+                c = commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now,
+                                     first_nudge_at=planning.first_nudge(due.at, config=config))
             else:
                 status = {"done": "done", "reopen": "open", "cancel": "cancelled"}[cmd.action]
                 refusal = self._before_write(s, caller, now)
                 if refusal is not None:
                     return Outcome(refusal)
-                commitments.set_status(s, commitment=c, status=status, actor_id=caller.user_id,
-                                       now=now,
-                                       first_nudge_at=planning.first_nudge(c.due_at, config=config))
+                c = commitments.set_status(s, commitment=c, status=status, actor_id=caller.user_id,
+                                           now=now, first_nudge_at=planning.first_nudge(
+                                               c.due_at, config=config))
             reply = commitment_replies.changed(c, action=cmd.action, kb=kb, tz=tz, now=now)
             if cmd.action in ("move", "cancel", "reopen"):
                 for owner in c.owner_ids:
@@ -542,6 +542,7 @@ class Conversation:
                 else:
                     added, removed = commitments.assign(s, commitment=c, owner_ids=owners,
                                                         actor_id=caller.user_id, now=now)
+                    c = commitments.reread(s, commitment=c)
                     for who in added:  # one notice per owner and window, after quiet hours
                         if who != caller.user_id:
                             owner_notices.announce(s, owner_id=who, now=now, config=config,
@@ -554,6 +555,7 @@ class Conversation:
             except CommitmentError as e:
                 s.rollback()
                 return Outcome(simple(str(e), note="Nothing was changed."))
+            c = commitments.reread(s, commitment=c)
             shown = "link" if action == "unlink" else action
             reply = commitment_replies.changed(c, action=shown, kb=kb,
                                                tz=self._tz(s, caller.user_id), now=now)
@@ -634,6 +636,7 @@ class Conversation:
             if "recommendations" in fields:
                 commitments.set_links(s, commitment=c, rec_ids=recs, actor_id=caller.user_id,
                                       now=now)
+            c = commitments.reread(s, commitment=c)
             for owner in c.owner_ids:  # one notice per owner and window, after quiet hours
                 if owner != caller.user_id and (moved or owner not in before_owners):
                     owner_notices.announce(s, owner_id=owner, now=now, config=config,
