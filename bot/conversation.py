@@ -10,7 +10,6 @@ import secrets
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,7 +34,7 @@ from bot.domain.reply import (
     mention,
     simple,
 )
-from bot.ports import ConfigSource
+from bot.ports import ConfigSource, Directory, Operations
 from bot.replies import brief as brief_replies
 from bot.replies import commitments as commitment_replies
 from bot.replies import help as help_replies
@@ -55,7 +54,6 @@ from bot.services import (
 )
 from bot.services.commitments import CommitmentError
 from bot.services.delegations import DelegationError
-from bot.services.members import Directory
 from bot.store.db import DatabaseBusy, unit_of_work
 
 log = logging.getLogger("wgbot.conversation")
@@ -85,20 +83,6 @@ class Outcome:
     messages: tuple[DirectMessage, ...] = ()
     uploads: tuple[tuple[str, Attachment], ...] = ()
     changed: tuple[int, ...] = field(default=())
-
-
-class Operations(Protocol):
-    """Admin operations provided by the running process (config reload, outbox status, digests)."""
-
-    def reload(self, *, actor_id: str) -> Reply: ...
-
-    def status(self) -> Reply: ...
-
-    def effective_config(self) -> Reply: ...
-
-    def digest_now(self, *, actor_id: str) -> Reply: ...
-
-    def replan(self, commitment_id: int | None = None) -> None: ...
 
 
 class Conversation:

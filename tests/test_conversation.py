@@ -244,7 +244,7 @@ def test_find_ranks_commitments_with_more_of_the_words_first(core: Core) -> None
 
 def test_people_typed_by_name_are_resolved_or_asked_about(core: Core) -> None:
     from bot.services import members
-    from bot.services.members import Profile
+    from bot.ports import Profile
 
     with unit_of_work(core.sessions) as s:
         members.remember(s, user_id="U0ANNA1", profile=Profile("Anna Rossi", None), now=THURSDAY)
