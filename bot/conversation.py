@@ -738,8 +738,8 @@ class Conversation:
         self._refresh_member(caller.user_id)
         with unit_of_work(self._sessions, read_only=True) as s:
             tz = self._tz(s, caller.user_id)
-            mine = [c for c in commitments.open_due_before(s, before=config.session.starts_at)
-                    if caller.user_id in c.owner_ids]
+            mine = commitments.open_due_before(s, before=config.session.starts_at,
+                                               held_by=caller.user_id)
             return session_replies.readiness(config=config, mine=mine, tz=tz, now=now,
                                              figures=digests.figures(s, config=config, now=now))
 

@@ -69,6 +69,17 @@ def test_session_readiness(core: Core) -> None:
     assert "Border training" in out
 
 
+def test_session_lists_what_the_caller_holds_with_others_and_nothing_of_anyone_else(
+        core: Core) -> None:
+    say(core, "commit Shared briefing by 15 Dec for S3")
+    assert f"held by <@{OTHER}> and <@{MEMBER}>" in say(core, f"assign 1 <@{OTHER}> <@{MEMBER}>")
+    say(core, "commit Someone else's paper by 16 Dec for S1", user=OTHER)
+    say(core, "commit After the session by 1 June 2027")
+    out = say(core, "session").split("Yours, due before the session")[1]
+    assert "Shared briefing" in out
+    assert "Someone else's paper" not in out and "After the session" not in out
+
+
 def test_admin_commands_need_an_admin(core: Core) -> None:
     assert "Only admins can use `/wg admin status`" in say(core, "admin status", user=MEMBER)
     assert "Deliveries" in say(core, "admin status", user=ADMIN)

@@ -326,11 +326,14 @@ def _held_by(member_id: str) -> Any:
     return select(CommitmentOwner.commitment_id).where(CommitmentOwner.member_id == member_id)
 
 
-def open_due_before(session: Session, *, before: datetime) -> list[CommitmentView]:
-    """Open commitments due by a moment (at it or before), by deadline."""
-    stmt = (select(Commitment).where(Commitment.status == "open", Commitment.due_at <= before)
-            .order_by(Commitment.due_at, Commitment.id))
-    return views_of(session.scalars(stmt).unique())
+def open_due_before(session: Session, *, before: datetime,
+                    held_by: str | None = None) -> list[CommitmentView]:
+    """Open commitments due by a moment (at it or before), by deadline; only those a member holds
+    (alone or with others) when held_by names them."""
+    stmt = select(Commitment).where(Commitment.status == "open", Commitment.due_at <= before)
+    if held_by is not None:
+        stmt = stmt.where(Commitment.id.in_(_held_by(held_by)))
+    return views_of(session.scalars(stmt.order_by(Commitment.due_at, Commitment.id)).unique())
 
 
 def counts_by_rec(session: Session, *, now: datetime) -> dict[str | None, dict[str, int]]:
