@@ -39,6 +39,7 @@ from bot.clock import FixedClock
 from bot.config.types import Config
 from bot.domain import planning
 from bot.domain.dates import DueDate
+from bot.ports import Profile
 from bot.scheduling.senders import DEFAULT_SENDERS
 from bot.scheduling.sweep import Sweeper
 from bot.services import commitments, members
@@ -87,7 +88,7 @@ def prepare(url: str, config: Config, dms: int) -> Engine:
     due = T0 + timedelta(days=7, seconds=30)
     with unit_of_work(sessions) as s:
         for i in range(dms):
-            members.remember(s, user_id=owner(i), profile=members.Profile(owner(i), "Europe/Vienna"),
+            members.remember(s, user_id=owner(i), profile=Profile(owner(i), "Europe/Vienna"),
                              now=T0)
             commitments.create(s, text=f"Draft the guidelines, part {i}", owner_id=owner(i),
                                creator_id=owner(i), rec_id="L6",

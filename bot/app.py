@@ -17,12 +17,11 @@ from bot.clock import Clock, SystemClock, process_clock
 from bot.config.live import LiveConfig
 from bot.conversation import Conversation
 from bot.operations import RunningOperations
-from bot.ports import Notifier
+from bot.ports import Directory, Notifier
 from bot.scheduling.health import lease_seconds
 from bot.scheduling.scheduler import Lease, ReminderScheduler, holder_id
 from bot.scheduling.sweep import Sweeper
 from bot.services.health import record_sweep_completed
-from bot.services.members import Directory
 from bot.settings import Settings
 from bot.store import migrate
 from bot.store.db import is_sqlite, make_engine, make_session_factory, unit_of_work

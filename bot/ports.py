@@ -30,6 +30,32 @@ class DeliveryError(Exception):
         self.unknown_outcome = unknown_outcome
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What Slack says about a user."""
+
+    name: str
+    tz: str | None
+
+
+class Directory(Protocol):
+    """Looks users up (Slack's users.info, or the console's stand-in)."""
+
+    def profile(self, user_id: str) -> Profile | None: ...
+
+
+class Operations(Protocol):
+    """Admin operations provided by the running process (config reload, outbox status, digests)."""
+
+    def reload(self, *, actor_id: str) -> Reply: ...
+
+    def status(self) -> Reply: ...
+
+    def effective_config(self) -> Reply: ...
+
+    def digest_now(self, *, actor_id: str) -> Reply: ...
+
+
 class ConfigSource(Protocol):
     """Gives the config in force (it may be reloaded while the bot runs)."""
 

@@ -69,6 +69,17 @@ def test_session_readiness(core: Core) -> None:
     assert "Border training" in out
 
 
+def test_session_lists_what_the_caller_holds_with_others_and_nothing_of_anyone_else(
+        core: Core) -> None:
+    say(core, "commit Shared briefing by 15 Dec for S3")
+    assert f"held by <@{OTHER}> and <@{MEMBER}>" in say(core, f"assign 1 <@{OTHER}> <@{MEMBER}>")
+    say(core, "commit Someone else's paper by 16 Dec for S1", user=OTHER)
+    say(core, "commit After the session by 1 June 2027")
+    out = say(core, "session").split("Yours, due before the session")[1]
+    assert "Shared briefing" in out
+    assert "Someone else's paper" not in out and "After the session" not in out
+
+
 def test_admin_commands_need_an_admin(core: Core) -> None:
     assert "Only admins can use `/wg admin status`" in say(core, "admin status", user=MEMBER)
     assert "Deliveries" in say(core, "admin status", user=ADMIN)
@@ -244,7 +255,7 @@ def test_find_ranks_commitments_with_more_of_the_words_first(core: Core) -> None
 
 def test_people_typed_by_name_are_resolved_or_asked_about(core: Core) -> None:
     from bot.services import members
-    from bot.services.members import Profile
+    from bot.ports import Profile
 
     with unit_of_work(core.sessions) as s:
         members.remember(s, user_id="U0ANNA1", profile=Profile("Anna Rossi", None), now=THURSDAY)

@@ -7,8 +7,7 @@ from typing import Any, TextIO
 
 from bot.console.render import render
 from bot.domain.reply import Attachment, Reply
-from bot.ports import Posted
-from bot.services.members import Profile
+from bot.ports import Posted, Profile
 
 
 class ConsoleNotifier:

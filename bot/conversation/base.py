@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,9 +17,8 @@ from bot.config.types import Config
 from bot.domain.clauses import PersonRef
 from bot.domain.dates import DateProblem, DueDate, parse_due
 from bot.domain.reply import Attachment, Mrkdwn, Note, Reply, Section, md, mention, simple
-from bot.ports import ConfigSource
+from bot.ports import ConfigSource, Directory, Operations, Profile
 from bot.services import events, limits, members, relevance
-from bot.services.members import Directory, Profile
 from bot.store.db import DatabaseBusy, unit_of_work
 
 
@@ -51,18 +49,6 @@ class Outcome:
     messages: tuple[DirectMessage, ...] = ()
     uploads: tuple[tuple[str, Attachment], ...] = ()
     changed: tuple[int, ...] = field(default=())
-
-
-class Operations(Protocol):
-    """Admin operations provided by the running process (config reload, outbox status, digests)."""
-
-    def reload(self, *, actor_id: str) -> Reply: ...
-
-    def status(self) -> Reply: ...
-
-    def effective_config(self) -> Reply: ...
-
-    def digest_now(self, *, actor_id: str) -> Reply: ...
 
 
 class TurnBase:

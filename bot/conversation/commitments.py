@@ -7,20 +7,20 @@ from bot.conversation.base import Caller, DirectMessage, Outcome, TurnBase, alre
 from bot.domain import grammar, planning, rules, values
 from bot.domain.dates import DateProblem, DueDate, format_moment
 from bot.domain.reply import Reply, md, mention, simple
+from bot.domain.views import CommitmentView
 from bot.replies import commitments as commitment_replies
 from bot.replies import recs as rec_replies
 from bot.services import commitments, delegations, events, members, owner_notices
+from bot.ports import Profile
 from bot.services.commitments import CommitmentError
-from bot.services.members import Profile
 from bot.store.db import unit_of_work
-from bot.store.models import Commitment
 
 
 class CommitmentCommands(TurnBase):
     """commit, list, show, done, reopen, cancel, move, edit, assign, link, note, find."""
 
     def _changeable(self, s: Session, caller: Caller, commitment_id: int,
-                    action: str) -> Commitment | Reply:
+                    action: str) -> CommitmentView | Reply:
         """The commitment the caller may `action`, or the reply that says why not (who can)."""
         c = commitments.get(s, commitment_id=commitment_id)
         if c is None:
@@ -171,16 +171,16 @@ class CommitmentCommands(TurnBase):
                 refusal = self._before_write(s, caller, now)
                 if refusal is not None:
                     return Outcome(refusal)
-                commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now,
-                                 first_nudge_at=planning.first_nudge(due.at, config=config))
+                c = commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now,
+                                     first_nudge_at=planning.first_nudge(due.at, config=config))
             else:
                 status = {"done": "done", "reopen": "open", "cancel": "cancelled"}[cmd.action]
                 refusal = self._before_write(s, caller, now)
                 if refusal is not None:
                     return Outcome(refusal)
-                commitments.set_status(s, commitment=c, status=status, actor_id=caller.user_id,
-                                       now=now,
-                                       first_nudge_at=planning.first_nudge(c.due_at, config=config))
+                c = commitments.set_status(s, commitment=c, status=status, actor_id=caller.user_id,
+                                           now=now, first_nudge_at=planning.first_nudge(
+                                               c.due_at, config=config))
             reply = commitment_replies.changed(c, action=cmd.action, kb=kb, tz=tz, now=now)
             if cmd.action in ("move", "cancel", "reopen"):
                 for owner in c.owner_ids:
@@ -244,6 +244,7 @@ class CommitmentCommands(TurnBase):
                 else:
                     added, removed = commitments.assign(s, commitment=c, owner_ids=owners,
                                                         actor_id=caller.user_id, now=now)
+                    c = commitments.reread(s, commitment=c)
                     for who in added:  # one notice per owner and window, after quiet hours
                         if who != caller.user_id:
                             owner_notices.announce(s, owner_id=who, now=now, config=config,
@@ -256,6 +257,7 @@ class CommitmentCommands(TurnBase):
             except CommitmentError as e:
                 s.rollback()
                 return Outcome(simple(str(e), note="Nothing was changed."))
+            c = commitments.reread(s, commitment=c)
             shown = "link" if action == "unlink" else action
             reply = commitment_replies.changed(c, action=shown, kb=kb,
                                                tz=self._tz(s, caller.user_id), now=now)

@@ -142,6 +142,7 @@ class FormTurns(CommitmentCommands):
             if "recommendations" in fields:
                 commitments.set_links(s, commitment=c, rec_ids=recs, actor_id=caller.user_id,
                                       now=now)
+            c = commitments.reread(s, commitment=c)
             for owner in c.owner_ids:  # one notice per owner and window, after quiet hours
                 if owner != caller.user_id and (moved or owner not in before_owners):
                     owner_notices.announce(s, owner_id=owner, now=now, config=config,

@@ -39,8 +39,8 @@ class GroupCommands(TurnBase):
         config, now = self.config, self._clock.now()
         with self._reading(caller.user_id) as s:
             tz = self._tz(s, caller.user_id)
-            mine = [c for c in commitments.open_due_before(s, before=config.session.starts_at)
-                    if caller.user_id in c.owner_ids]
+            mine = commitments.open_due_before(s, before=config.session.starts_at,
+                                               held_by=caller.user_id)
             return session_replies.readiness(config=config, mine=mine, tz=tz, now=now,
                                              figures=digests.figures(s, config=config, now=now))
 

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
 
-C = TypeVar("C")
+from bot.domain.views import CommitmentView
 
 
-@dataclass(frozen=True)
-class Change(Generic[C]):
-    """One thing someone else did with the owner's commitment (``C``: the commitment as stored)."""
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One thing someone else did with the owner's commitment (as it stands when the notice goes)."""
 
     action: str  # created, moved, cancelled, reopened, reassigned
     actor_id: str
-    commitment: C
+    commitment: CommitmentView
     due_at: datetime | None  # the new deadline of a move

@@ -1,7 +1,7 @@
 """Replies about commitments: created, shown, listed (with buttons), changed, refused."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from bot.domain.reply import (
     md,
     mention,
 )
-from bot.store.models import AuditEntry, Commitment
+from bot.domain.views import CommitmentView, HistoryEntry
 
 # Ten commitments with their buttons stay well inside Slack's message size and 50-block limits.
 PER_PAGE = 10
@@ -54,7 +54,7 @@ def _rec_label(kb: KnowledgeBase, rec_id: str | None) -> str:
     return f"{rec_id} · {rec.title}" if rec else rec_id
 
 
-def line(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
+def line(c: CommitmentView, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
          show_owner: bool = True, delegation: str | None = None) -> Mrkdwn:
     """One commitment as a line of mrkdwn."""
     flag = ""
@@ -82,7 +82,7 @@ def owners_text(owner_ids: tuple[str, ...]) -> Mrkdwn:
 SNOOZES = (("Tomorrow", "tomorrow", "tomorrow"), ("Next week", "week", "in 1 week"))
 
 
-def buttons(c: Commitment, *, origin: values.Origin) -> Actions:
+def buttons(c: CommitmentView, *, origin: values.Origin) -> Actions:
     """Done / Move / Cancel for an open commitment; Reopen otherwise. origin says what to redraw."""
     v = values.target_value(c.id, origin)
     if c.status != "open":
@@ -107,7 +107,7 @@ def buttons(c: Commitment, *, origin: values.Origin) -> Actions:
     ))
 
 
-def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
+def created(c: CommitmentView, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
             caller_id: str, related: Recommendation | None = None,
             after_session: datetime | None = None, delegation: str | None = None) -> Reply:
     """The answer to `/wg commit`, with a one-click fix for a deadline after the session and a
@@ -142,7 +142,8 @@ def created(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
                  text=f"Recorded #{c.id}, due {format_moment(c.due_at, tz)}")
 
 
-def possible_duplicate(existing: Commitment, *, command: str, tz: ZoneInfo, now: datetime) -> Reply:
+def possible_duplicate(existing: CommitmentView, *, command: str, tz: ZoneInfo,
+                       now: datetime) -> Reply:
     """Asked before recording the same text for the same owner a second time."""
     text = md("*#{}* “{}” is already open for {}, due {} ({}). Record another one anyway?",
               existing.id, existing.text, owners_text(existing.owner_ids),
@@ -154,7 +155,7 @@ def possible_duplicate(existing: Commitment, *, command: str, tz: ZoneInfo, now:
         text=f"#{existing.id} looks the same; nothing was recorded yet")
 
 
-def assigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
+def assigned_dm(c: CommitmentView, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
                 assigner_id: str) -> Reply:
     """The DM an owner gets when someone else records a commitment for them."""
     text = md("{} recorded a commitment for you: *#{}* “{}”, due {} ({}).", mention(assigner_id),
@@ -168,7 +169,7 @@ def assigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime
     return Reply(parts=tuple(parts), text=f"New commitment #{c.id} assigned to you")
 
 
-def reassigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
+def reassigned_dm(c: CommitmentView, *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime,
                   actor_id: str, added: bool) -> Reply:
     """The DM a new or a previous owner gets when a commitment changes hands."""
     if added:
@@ -182,8 +183,8 @@ def reassigned_dm(c: Commitment, *, kb: KnowledgeBase, tz: ZoneInfo, now: dateti
     return Reply(parts=(Section(text),), text=f"#{c.id} has a new owner")
 
 
-def detail(c: Commitment, trail: list[AuditEntry], *, kb: KnowledgeBase, tz: ZoneInfo,
-           now: datetime, delegation: str | None = None) -> Reply:
+def detail(c: CommitmentView, trail: Sequence[HistoryEntry], *, kb: KnowledgeBase,
+           tz: ZoneInfo, now: datetime, delegation: str | None = None) -> Reply:
     """`/wg show <id>`: the commitment and its audit trail."""
     fields: list[str] = [
         (md("*Owner*\n{}", mention(c.owner_id)) if len(c.owner_ids) == 1
@@ -202,7 +203,7 @@ def detail(c: Commitment, trail: list[AuditEntry], *, kb: KnowledgeBase, tz: Zon
     return Reply(parts=tuple(parts), text=f"#{c.id}: {c.text[:100]}")
 
 
-def _audit_line(e: AuditEntry, tz: ZoneInfo) -> Mrkdwn:
+def _audit_line(e: HistoryEntry, tz: ZoneInfo) -> Mrkdwn:
     when = format_moment(e.at, tz)
     if e.action == "created":
         what = "recorded it"
@@ -229,7 +230,7 @@ def _audit_line(e: AuditEntry, tz: ZoneInfo) -> Mrkdwn:
         what = f"linked it to {', '.join(after) or 'no recommendation'}" + \
             (f" (was {', '.join(before)})" if before else "")
     elif e.action == "note":
-        what = f"noted: “{e.changes.get('note', '')}”"
+        what = f"noted: “{e.note}”"
     else:
         what = e.action
     return md("• {} — {} {}", when, mention(e.actor_id), what)
@@ -254,7 +255,7 @@ class ListView:
         return values.ListPage(self.scope, self.arg, page)  # type: ignore[arg-type]
 
 
-def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages: int,
+def listing(items: tuple[CommitmentView, ...], *, view: ListView, total: int, pages: int,
             kb: KnowledgeBase, tz: ZoneInfo, now: datetime, banner: str = "",
             capped: bool = False, delegations: Mapping[str, str | None] | None = None) -> Reply:
     """A list grouped by deadline (overdue, next 7 days, later), with buttons and paging."""
@@ -270,8 +271,8 @@ def listing(items: tuple[Commitment, ...], *, view: ListView, total: int, pages:
                          "open one."}.get(view.scope, "No open commitments here.")
         parts.append(Section(empty))
         return Reply(parts=tuple(parts), text=view.title)
-    groups: list[tuple[str, list[Commitment]]] = [("Overdue", []), ("Due in the next 7 days", []),
-                                                  ("Later", []), ("Completed", [])]
+    groups: list[tuple[str, list[CommitmentView]]] = [
+        ("Overdue", []), ("Due in the next 7 days", []), ("Later", []), ("Completed", [])]
     for c in items:
         if c.status != "open":
             groups[3][1].append(c)
@@ -316,7 +317,8 @@ def _list_cmd(view: ListView, page: int) -> str:
     return f"/wg list {arg} page {page}"
 
 
-def changed(c: Commitment, *, action: str, kb: KnowledgeBase, tz: ZoneInfo, now: datetime) -> Reply:
+def changed(c: CommitmentView, *, action: str, kb: KnowledgeBase, tz: ZoneInfo,
+            now: datetime) -> Reply:
     """The answer to done / reopen / cancel / move."""
     what = {"done": "✅ Marked *#{id}* done", "reopen": "↩️ Reopened *#{id}*",
             "cancel": "🗑️ Cancelled *#{id}*", "move": "📅 Moved *#{id}*",
@@ -337,7 +339,7 @@ def changed(c: Commitment, *, action: str, kb: KnowledgeBase, tz: ZoneInfo, now:
     return Reply(parts=tuple(parts), text=text)
 
 
-def edited(c: Commitment, *, fields: tuple[str, ...], kb: KnowledgeBase, tz: ZoneInfo,
+def edited(c: CommitmentView, *, fields: tuple[str, ...], kb: KnowledgeBase, tz: ZoneInfo,
            now: datetime) -> Reply:
     """The answer to the Edit modal: what changed, and the commitment as it is now."""
     text = md("✏️ Updated *#{}* ({}): “{}” — due {} ({}) · {}", c.id, ", ".join(fields), c.text,

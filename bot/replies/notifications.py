@@ -26,16 +26,16 @@ from bot.domain.reply import (
     mention,
     spreadsheet_cell,
 )
+from bot.domain.views import CommitmentView, HistoryEntry
 from bot.replies.commitments import buttons, until
 from bot.replies.session import COUNTING_NOTE, area_lines, delegation_lines, rec_lines
 from bot.replies.session import countdown as countdown_line
-from bot.store.models import AuditEntry, Commitment
 
 DIGEST_ITEMS = 15
 LIST_BUDGET = 1300  # characters per listed section: the whole digest stays one Slack message
 
 
-def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment],
+def countdown(*, config: Config, now: datetime, due_before: Sequence[CommitmentView],
               nobody: Sequence[str], planned: timedelta | None = None) -> Reply:
     """The countdown posted to the working-group channel, worded for the moment it is sent.
 
@@ -49,7 +49,7 @@ def countdown(*, config: Config, now: datetime, due_before: Sequence[Commitment]
                          Section(f"*{s.title}* — {format_moment(s.starts_at, config.timezone)}, "
                                  f"{s.place} (in {left})")]
     if due_before:
-        by_rec: dict[str, list[Commitment]] = {}
+        by_rec: dict[str, list[CommitmentView]] = {}
         for c in due_before:
             by_rec.setdefault(c.rec_id or "—", []).append(c)
         lines = []
@@ -89,14 +89,14 @@ def _chunks(text: Mrkdwn, size: int) -> list[Mrkdwn]:
     return out[:20]
 
 
-def latest_note(note: AuditEntry, tz: ZoneInfo) -> Note:
+def latest_note(note: HistoryEntry, tz: ZoneInfo) -> Note:
     """The newest progress note on a commitment: when, by whom, what."""
     return Note(md("📝 Latest note, {} by {}: “{}”", _when(note.at, tz), mention(note.actor_id),
-                   str((note.changes or {}).get("note", ""))[:300]))
+                   note.note[:300]))
 
 
-def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
-             offset: timedelta, note: AuditEntry | None = None) -> Reply:
+def deadline(c: CommitmentView, *, config: Config, tz: ZoneInfo, now: datetime,
+             offset: timedelta, note: HistoryEntry | None = None) -> Reply:
     """The DM to an owner before a deadline, with its latest note and Done and Move buttons."""
     rec = config.knowledge.get(c.rec_id) if c.rec_id else None
     # on time: exactly the planned offset
@@ -111,8 +111,8 @@ def deadline(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime,
     return Reply(parts=tuple(parts), text=f"Reminder: #{c.id} is due {left}")
 
 
-def overdue(c: Commitment, *, config: Config, tz: ZoneInfo, now: datetime, nudge: int,
-            note: AuditEntry | None = None) -> Reply:
+def overdue(c: CommitmentView, *, config: Config, tz: ZoneInfo, now: datetime, nudge: int,
+            note: HistoryEntry | None = None) -> Reply:
     """The working-day nudge to an owner after a deadline passed, with its latest note."""
     text = (f"⚠️ *#{c.id}* “{c.text}” was due {format_moment(c.due_at, tz)} "
             f"({until(c.due_at, now)}). Done, or does it need a new date?")

@@ -10,7 +10,6 @@ from bot.domain.dates import format_moment
 from bot.domain.notices import Change
 from bot.domain.reply import Mrkdwn, Note, Part, Reply, Section, md, mention
 from bot.replies.commitments import assigned_dm
-from bot.store.models import Commitment
 
 SHOWN = 10
 
@@ -27,7 +26,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def _line(ch: Change[Commitment], tz: ZoneInfo) -> Mrkdwn:
+def _line(ch: Change, tz: ZoneInfo) -> Mrkdwn:
     c = ch.commitment
     who = mention(ch.actor_id)
     if ch.action == "created":
@@ -42,7 +41,7 @@ def _line(ch: Change[Commitment], tz: ZoneInfo) -> Mrkdwn:
     return md("{} {} *#{}* “{}”.", who, ch.action, c.id, c.text)
 
 
-def notice(items: Sequence[Change[Commitment]], *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime) -> Reply:
+def notice(items: Sequence[Change], *, kb: KnowledgeBase, tz: ZoneInfo, now: datetime) -> Reply:
     """One new assignment: the commitment with its buttons; anything more: one list."""
     if len(items) == 1 and items[0].action == "created":
         ch = items[0]

@@ -11,8 +11,8 @@ from bot.domain.digest import NO_DELEGATION, Figures
 from bot.config.knowledge import KnowledgeBase
 from bot.domain.readiness import Readiness
 from bot.domain.reply import Divider, Fields, Header, Note, Part, Reply, Section
+from bot.domain.views import CommitmentView
 from bot.replies.commitments import until
-from bot.store.models import Commitment
 
 
 def countdown(config: Config, *, now: datetime, tz: ZoneInfo) -> str:
@@ -75,7 +75,7 @@ COUNTING_NOTE = ("Totals count each commitment once (the recommendations plus th
                  "areas add up to more.")
 
 
-def readiness(*, config: Config, figures: Figures, mine: Sequence[Commitment], tz: ZoneInfo,
+def readiness(*, config: Config, figures: Figures, mine: Sequence[CommitmentView], tz: ZoneInfo,
               now: datetime) -> Reply:
     """`/wg session`: when, how long, readiness per key area and recommendation, and what you owe."""
     kb = config.knowledge
@@ -101,7 +101,7 @@ def readiness(*, config: Config, figures: Figures, mine: Sequence[Commitment], t
     return Reply(parts=tuple(parts), text="The special session on migration", shareable=True)
 
 
-def home(*, config: Config, items: Sequence[Commitment], total: int, tz: ZoneInfo,
+def home(*, config: Config, items: Sequence[CommitmentView], total: int, tz: ZoneInfo,
          now: datetime) -> Reply:
     """The App Home tab: countdown, then the viewer's open commitments, overdue first."""
     parts: list[Part] = [Header("Working group on migration"),

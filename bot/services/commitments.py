@@ -1,9 +1,15 @@
-"""Commitments: record, find, list and change them; every change leaves an audit entry."""
+"""Commitments: record, find, list and change them; every change leaves an audit entry.
+
+What leaves this module is a value (``CommitmentView``, ``HistoryEntry``), built in the caller's unit
+of work from rows whose owners and links are loaded for the whole batch at once (two IN queries per
+batch, never one per commitment). Changes take a view and return the commitment as it is now.
+"""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import String, case, cast, func, or_, select
@@ -12,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.domain.dates import DueDate
 from bot.domain.search import terms_of
 from bot.domain.lengths import MAX_TEXT
+from bot.domain.views import CommitmentView, HistoryEntry
 from bot.store.models import AuditEntry, Commitment, CommitmentLink, CommitmentOwner
 
 
@@ -26,7 +33,7 @@ class CommitmentError(Exception):
 class Page:
     """One page of a listing."""
 
-    items: tuple[Commitment, ...]
+    items: tuple[CommitmentView, ...]
     total: int
     page: int
     per_page: int
@@ -40,6 +47,46 @@ class Page:
     def pages(self) -> int:
         """How many pages there are (at least one)."""
         return max(1, -(-self.total // self.per_page))
+
+
+def view_of(c: Commitment) -> CommitmentView:
+    """The commitment as a value (its owners and links are loaded with it: selectin)."""
+    return CommitmentView(id=c.id, text=c.text, owner_ids=c.owner_ids, rec_ids=c.rec_ids,
+                          creator_id=c.creator_id, status=c.status, due_at=c.due_at,
+                          due_words=c.due_words, created_at=c.created_at, nudges=c.nudges or 0)
+
+
+def _frozen(value: Any) -> Any:
+    """A JSON value that cannot be changed: objects read only, lists as tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def entry_of(e: AuditEntry) -> HistoryEntry:
+    """An audit entry as a value."""
+    return HistoryEntry(commitment_id=e.commitment_id, actor_id=e.actor_id, at=e.at,
+                        action=e.action, changes=_frozen(e.changes or {}))
+
+
+def views_of(rows: Iterable[Commitment]) -> list[CommitmentView]:
+    """Rows as values, in order."""
+    return [view_of(c) for c in rows]
+
+
+def _row(session: Session, commitment: CommitmentView) -> Commitment:
+    """The stored row of a commitment read earlier in this unit of work (from the identity map)."""
+    row = session.get(Commitment, commitment.id)
+    if row is None:
+        raise CommitmentError(f"There is no commitment #{commitment.id} any more.")
+    return row
+
+
+def reread(session: Session, *, commitment: CommitmentView) -> CommitmentView:
+    """The commitment as it is now in this unit of work (after changes made to it)."""
+    return view_of(_row(session, commitment))
 
 
 def _audit(session: Session, *, commitment: Commitment, actor_id: str, now: datetime,
@@ -64,7 +111,7 @@ MAX_NOTE = 500
 
 def create(session: Session, *, text: str, owner_id: str, creator_id: str, rec_id: str | None,
            due: DueDate, first_nudge_at: datetime | None, now: datetime,
-           co_owner_ids: Sequence[str] = (), also_rec_ids: Sequence[str] = ()) -> Commitment:
+           co_owner_ids: Sequence[str] = (), also_rec_ids: Sequence[str] = ()) -> CommitmentView:
     """Record a new open commitment (members must exist already): its first owner and first
     recommendation, and any more of either."""
     owners = list(dict.fromkeys([owner_id, *co_owner_ids]))
@@ -87,10 +134,10 @@ def create(session: Session, *, text: str, owner_id: str, creator_id: str, rec_i
         changes["recommendations"] = [None, recs]
     _audit(session, commitment=commitment, actor_id=creator_id, now=now, action="created",
            changes=changes)
-    return commitment
+    return view_of(commitment)
 
 
-def open_with_text(session: Session, *, text: str, owner_id: str) -> Commitment | None:
+def open_with_text(session: Session, *, text: str, owner_id: str) -> CommitmentView | None:
     """An open commitment of this owner with the same text (ignoring case and spacing)."""
     wanted = " ".join(text.split()).casefold()
     stmt = (select(Commitment).where(Commitment.status == "open",
@@ -99,34 +146,39 @@ def open_with_text(session: Session, *, text: str, owner_id: str) -> Commitment 
             .order_by(Commitment.id).limit(1))
     found = session.scalars(stmt).first()
     if found is not None:
-        return found
+        return view_of(found)
     # Spacing differs: compare the few open ones that start alike.
     stmt = (select(Commitment).where(Commitment.status == "open",
                                      Commitment.id.in_(_held_by(owner_id)),
                                      func.lower(Commitment.text).startswith(wanted[:8]))
             .limit(50))
-    return next((c for c in session.scalars(stmt) if " ".join(c.text.split()).casefold() == wanted),
-                None)
+    return next((view_of(c) for c in session.scalars(stmt)
+                 if " ".join(c.text.split()).casefold() == wanted), None)
 
 
-def edit_text(session: Session, *, commitment: Commitment, text: str, actor_id: str,
-              now: datetime) -> Commitment:
+def edit_text(session: Session, *, commitment: CommitmentView, text: str, actor_id: str,
+              now: datetime) -> CommitmentView:
     """Replace what a commitment says, with an audit entry."""
-    before, after = commitment.text, validate_text(text)
+    after = validate_text(text)
+    commitment = _row(session, commitment)
+    before = commitment.text
     commitment.text = after
     commitment.updated_at = now
     _audit(session, commitment=commitment, actor_id=actor_id, now=now, action="edited",
            changes={"text": [before, after]})
     session.flush()
-    return commitment
+    return view_of(commitment)
 
 
-def assign(session: Session, *, commitment: Commitment, owner_ids: Sequence[str], actor_id: str,
-           now: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Give a commitment to these owners (the first leads); (who was added, who was removed)."""
+def assign(session: Session, *, commitment: CommitmentView, owner_ids: Sequence[str],
+           actor_id: str, now: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Give a commitment to these owners (the first leads); (who was added, who was removed).
+
+    `reread` gives the commitment as it is afterwards."""
     after = tuple(dict.fromkeys(owner_ids))
     if not after:
         raise CommitmentError("Name at least one owner.")
+    commitment = _row(session, commitment)
     before = commitment.owner_ids
     if after == before:
         return (), ()
@@ -145,10 +197,13 @@ def assign(session: Session, *, commitment: Commitment, owner_ids: Sequence[str]
     return (tuple(m for m in after if m not in before), tuple(m for m in before if m not in after))
 
 
-def set_links(session: Session, *, commitment: Commitment, rec_ids: Sequence[str], actor_id: str,
-              now: datetime) -> bool:
-    """Link the commitment to exactly these recommendations, in order; False when unchanged."""
+def set_links(session: Session, *, commitment: CommitmentView, rec_ids: Sequence[str],
+              actor_id: str, now: datetime) -> bool:
+    """Link the commitment to exactly these recommendations, in order; False when unchanged.
+
+    `reread` gives the commitment as it is afterwards."""
     after = tuple(dict.fromkeys(r.upper() for r in rec_ids))
+    commitment = _row(session, commitment)
     before = commitment.rec_ids
     if after == before:
         return False
@@ -167,8 +222,8 @@ def set_links(session: Session, *, commitment: Commitment, rec_ids: Sequence[str
     return True
 
 
-def add_note(session: Session, *, commitment: Commitment, text: str, actor_id: str,
-             now: datetime) -> AuditEntry:
+def add_note(session: Session, *, commitment: CommitmentView, text: str, actor_id: str,
+             now: datetime) -> HistoryEntry:
     """A dated progress note by its author, kept in the commitment's history."""
     note = " ".join(text.split())
     if not note:
@@ -176,15 +231,15 @@ def add_note(session: Session, *, commitment: Commitment, text: str, actor_id: s
                               "the Chair`.")
     if len(note) > MAX_NOTE:
         raise CommitmentError(f"That note is {len(note)} characters; the limit is {MAX_NOTE}.")
-    commitment.updated_at = now
+    _row(session, commitment).updated_at = now
     entry = AuditEntry(commitment_id=commitment.id, actor_id=actor_id, at=now, action="note",
                        changes={"note": note})
     session.add(entry)
     session.flush()
-    return entry
+    return entry_of(entry)
 
 
-def latest_notes(session: Session, *, commitment_ids: Sequence[int]) -> dict[int, AuditEntry]:
+def latest_notes(session: Session, *, commitment_ids: Sequence[int]) -> dict[int, HistoryEntry]:
     """The newest note of each of these commitments that has one."""
     if not commitment_ids:
         return {}
@@ -192,19 +247,21 @@ def latest_notes(session: Session, *, commitment_ids: Sequence[int]) -> dict[int
               .where(AuditEntry.commitment_id.in_(commitment_ids), AuditEntry.action == "note")
               .group_by(AuditEntry.commitment_id).subquery())
     rows = session.scalars(select(AuditEntry).join(newest, AuditEntry.id == newest.c.id))
-    return {e.commitment_id: e for e in rows}
+    return {e.commitment_id: entry_of(e) for e in rows}
 
 
-def get(session: Session, *, commitment_id: int) -> Commitment | None:
+def get(session: Session, *, commitment_id: int) -> CommitmentView | None:
     """The commitment with this id, or None."""
     if not 0 < commitment_id < 2**31:
         return None
-    return session.get(Commitment, commitment_id)
+    found = session.get(Commitment, commitment_id)
+    return view_of(found) if found is not None else None
 
 
-def set_status(session: Session, *, commitment: Commitment, status: str, actor_id: str,
-               now: datetime, first_nudge_at: datetime | None = None) -> Commitment:
+def set_status(session: Session, *, commitment: CommitmentView, status: str, actor_id: str,
+               now: datetime, first_nudge_at: datetime | None = None) -> CommitmentView:
     """Mark done, reopen or cancel, with an audit entry (reopening restarts overdue nudges)."""
+    commitment = _row(session, commitment)
     before = commitment.status
     if status == "open":
         commitment.next_nudge_at, commitment.nudges = first_nudge_at, 0
@@ -215,12 +272,13 @@ def set_status(session: Session, *, commitment: Commitment, status: str, actor_i
     _audit(session, commitment=commitment, actor_id=actor_id, now=now, action=action,
            changes={"status": [before, status]})
     session.flush()
-    return commitment
+    return view_of(commitment)
 
 
-def move(session: Session, *, commitment: Commitment, due: DueDate, actor_id: str,
-         first_nudge_at: datetime | None, now: datetime) -> Commitment:
+def move(session: Session, *, commitment: CommitmentView, due: DueDate, actor_id: str,
+         first_nudge_at: datetime | None, now: datetime) -> CommitmentView:
     """Give a commitment a new deadline, with an audit entry (overdue nudges start over)."""
+    commitment = _row(session, commitment)
     before = commitment.due_at
     commitment.next_nudge_at, commitment.nudges = first_nudge_at, 0
     commitment.due_at = due.at
@@ -229,14 +287,14 @@ def move(session: Session, *, commitment: Commitment, due: DueDate, actor_id: st
     _audit(session, commitment=commitment, actor_id=actor_id, now=now, action="moved",
            changes={"due": [before.isoformat(), due.at.isoformat()]})
     session.flush()
-    return commitment
+    return view_of(commitment)
 
 
-def history(session: Session, *, commitment_id: int) -> list[AuditEntry]:
+def history(session: Session, *, commitment_id: int) -> list[HistoryEntry]:
     """The audit trail of a commitment, oldest first."""
     stmt = (select(AuditEntry).where(AuditEntry.commitment_id == commitment_id)
             .order_by(AuditEntry.at, AuditEntry.id))
-    return list(session.scalars(stmt))
+    return [entry_of(e) for e in session.scalars(stmt)]
 
 
 def listing(session: Session, *, scope: str, user_id: str, arg: str, now: datetime,
@@ -259,7 +317,7 @@ def listing(session: Session, *, scope: str, user_id: str, arg: str, now: dateti
         stmt.with_only_columns(Commitment.id).limit(MAX_COUNT + 1).subquery())) or 0
     order = (Commitment.completed_at.desc(),) if scope == "done" else (Commitment.due_at,)
     stmt = stmt.order_by(*order, Commitment.id).limit(per_page).offset((page - 1) * per_page)
-    return Page(items=tuple(session.scalars(stmt).unique()), total=total, page=page,
+    return Page(items=tuple(views_of(session.scalars(stmt).unique())), total=total, page=page,
                 per_page=per_page)
 
 
@@ -268,11 +326,14 @@ def _held_by(member_id: str) -> Any:
     return select(CommitmentOwner.commitment_id).where(CommitmentOwner.member_id == member_id)
 
 
-def open_due_before(session: Session, *, before: datetime) -> list[Commitment]:
-    """Open commitments due by a moment (at it or before), by deadline."""
-    stmt = (select(Commitment).where(Commitment.status == "open", Commitment.due_at <= before)
-            .order_by(Commitment.due_at, Commitment.id))
-    return list(session.scalars(stmt).unique())
+def open_due_before(session: Session, *, before: datetime,
+                    held_by: str | None = None) -> list[CommitmentView]:
+    """Open commitments due by a moment (at it or before), by deadline; only those a member holds
+    (alone or with others) when held_by names them."""
+    stmt = select(Commitment).where(Commitment.status == "open", Commitment.due_at <= before)
+    if held_by is not None:
+        stmt = stmt.where(Commitment.id.in_(_held_by(held_by)))
+    return views_of(session.scalars(stmt.order_by(Commitment.due_at, Commitment.id)).unique())
 
 
 def counts_by_rec(session: Session, *, now: datetime) -> dict[str | None, dict[str, int]]:
@@ -306,12 +367,14 @@ def find(session: Session, *, words: str, page: int = 1, per_page: int = 10) -> 
     note_text = cast(AuditEntry.changes, String)
     noted = {t: select(AuditEntry.commitment_id).where(
         AuditEntry.action == "note", func.lower(note_text).contains(t[:max(3, len(t) - 2)])) for t in terms}
-    stmt = (select(Commitment).where(
+    # The candidates are ranked from four columns; only the page shown is read whole (with its
+    # owners and links), not the up to FIND_CANDIDATES that matched.
+    stmt = (select(Commitment.id, Commitment.text, Commitment.status, Commitment.due_at).where(
         Commitment.status != "cancelled",
         or_(*(func.lower(Commitment.text).contains(t[:max(3, len(t) - 2)]) for t in terms),
             *(Commitment.id.in_(q) for q in noted.values())))
         .order_by(Commitment.id.desc()).limit(FIND_CANDIDATES))
-    found = list(session.scalars(stmt).unique())
+    found = session.execute(stmt).all()
     notes: dict[int, list[str]] = {}
     if found:
         rows = session.execute(select(AuditEntry.commitment_id, AuditEntry.changes).where(
@@ -320,11 +383,19 @@ def find(session: Session, *, words: str, page: int = 1, per_page: int = 10) -> 
             notes.setdefault(cid, []).append(str((changes or {}).get("note", "")))
     wanted = set(terms)
 
-    def score(c: Commitment) -> tuple[int, int, datetime, int]:
+    def score(c: Any) -> tuple[int, int, datetime, int]:
         seen = set(terms_of(" ".join([c.text, *notes.get(c.id, [])])))
         return (-len(wanted & seen), 0 if c.status == "open" else 1, c.due_at, c.id)
 
     ranked = sorted((c for c in found if score(c)[0] < 0), key=score)
     start = (page - 1) * per_page
-    return Page(items=tuple(ranked[start:start + per_page]), total=len(ranked), page=page,
-                per_page=per_page)
+    return Page(items=tuple(_by_ids(session, [c.id for c in ranked[start:start + per_page]])),
+                total=len(ranked), page=page, per_page=per_page)
+
+
+def _by_ids(session: Session, ids: Sequence[int]) -> list[CommitmentView]:
+    """These commitments as values, in the order of the ids (one query, plus owners and links)."""
+    if not ids:
+        return []
+    rows = {c.id: c for c in session.scalars(select(Commitment).where(Commitment.id.in_(ids)))}
+    return [view_of(rows[i]) for i in ids if i in rows]

@@ -2,31 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.ports import Profile
 from bot.store.models import Member
 
 REFRESH_AFTER = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What Slack says about a user."""
-
-    name: str
-    tz: str | None
-
-
-class Directory(Protocol):
-    """Looks users up (Slack's users.info, or the console's stand-in)."""
-
-    def profile(self, user_id: str) -> Profile | None: ...
 
 
 def needs_refresh(session: Session, *, user_id: str, now: datetime) -> bool:

@@ -19,7 +19,9 @@ from bot.config.types import Config
 from bot.domain import planning
 from bot.domain.notices import Change
 from bot.domain.planning import Planned
+from bot.domain.views import CommitmentView
 from bot.services import outbox
+from bot.services.commitments import view_of
 from bot.store.models import AuditEntry, Commitment, CommitmentOwner, Delivery
 
 KIND = "owner_notice"
@@ -45,7 +47,7 @@ def announce(session: Session, *, owner_id: str, now: datetime, config: Config, 
     outbox.enqueue(session, [Planned(KIND, owner_id, SUBJECT, moment, moment + grace)], now=now)
 
 
-def changes(session: Session, *, recipient: str, moment: datetime) -> list[Change[Commitment]]:
+def changes(session: Session, *, recipient: str, moment: datetime) -> list[Change]:
     """What others did with the recipient's commitments since the previous notice, oldest first.
 
     A commitment recorded for them in this window and no longer open is left out altogether:
@@ -68,7 +70,8 @@ def changes(session: Session, *, recipient: str, moment: datetime) -> list[Chang
     rows = [(e, c) for e, c in rows if e.action != "reassigned" or given_to_them(e)]
     withdrawn = {c.id for e, c in rows if e.action in ("created", "reassigned")
                  and c.status != "open"}
-    out: list[Change[Commitment]] = []
+    out: list[Change] = []
+    views: dict[int, CommitmentView] = {}  # one value per commitment, however many changes
     for entry, c in rows:
         if c.id in withdrawn:
             continue
@@ -78,7 +81,8 @@ def changes(session: Session, *, recipient: str, moment: datetime) -> list[Chang
                 due = datetime.fromisoformat(str((entry.changes.get("due") or [None, ""])[1]))
             except ValueError:
                 due = None
-        out.append(Change(entry.action, entry.actor_id, c, due))
+        view = views.get(c.id) or views.setdefault(c.id, view_of(c))
+        out.append(Change(entry.action, entry.actor_id, view, due))
     return out
 
 

@@ -9,16 +9,17 @@ from sqlalchemy.orm import Session
 from bot.config.types import Config
 from bot.domain import planning
 from bot.domain.planning import Planned
-from bot.services import outbox, owner_notices
-from bot.store.models import Commitment, Delivery
+from bot.domain.views import CommitmentView
+from bot.services import commitments, outbox, owner_notices
+from bot.store.models import Delivery
 
 
-def commitment_of(session: Session, subject: str) -> tuple[Commitment | None, datetime | None]:
+def commitment_of(session: Session, subject: str) -> tuple[CommitmentView | None, datetime | None]:
     """The commitment a deadline or overdue subject names, and the deadline it was planned for."""
     parsed = planning.parse_commitment_subject(subject)
     if parsed is None:
         return None, None
-    return session.get(Commitment, parsed[0]), parsed[1]
+    return commitments.get(session, commitment_id=parsed[0]), parsed[1]
 
 
 def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now: datetime

@@ -16,8 +16,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot.domain.reply import Attachment, Reply
-from bot.ports import DeliveryError, Posted
-from bot.services.members import Profile
+from bot.ports import DeliveryError, Posted, Profile
 from bot.slack import render
 from bot.slack.pace import MethodPauses, PausingWebClient, SharedRateLimitRetryHandler
 

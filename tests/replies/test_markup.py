@@ -11,10 +11,10 @@ import pytest
 from bot.console.render import render as console
 from bot.domain.digest import Change, Digest, GroupCount, Item, Slip, figures
 from bot.domain.reply import Mrkdwn, Reply, Section, escape, md, mention
+from bot.domain.views import CommitmentView, HistoryEntry
 from bot.replies import commitments as c_replies
 from bot.replies import notifications, recs, session
 from bot.slack import render
-from bot.store.models import AuditEntry, Commitment
 from tests import factories
 from tests.slack.test_escaping import HOSTILE, assert_echoed, assert_safe
 from tests.slack_fake.server import validate_blocks
@@ -24,10 +24,10 @@ TZ = factories.VIENNA
 
 
 def commitment(status: str = "open", owner: str = "U0OWNER", due: timedelta = timedelta(days=3)
-               ) -> Commitment:
-    return Commitment(id=7, text=HOSTILE, owner_id=owner, creator_id="U0CREATOR", rec_id="L6",
-                      due_at=NOW + due, due_words=HOSTILE, status=status, created_at=NOW,
-                      updated_at=NOW, completed_at=None, next_nudge_at=None, nudges=0)
+               ) -> CommitmentView:
+    return CommitmentView(id=7, text=HOSTILE, owner_ids=(owner,), rec_ids=("L6",),
+                          creator_id="U0CREATOR", status=status, due_at=NOW + due,
+                          due_words=HOSTILE, created_at=NOW)
 
 
 def config():  # type: ignore[no-untyped-def]
@@ -57,7 +57,7 @@ def replies() -> dict[str, Reply]:
     kb = factories.knowledge()
     cfg = config()
     c = commitment()
-    trail = [AuditEntry(commitment_id=7, actor_id="U0ACTOR", at=NOW, action="created", changes={})]
+    trail = [HistoryEntry(commitment_id=7, actor_id="U0ACTOR", at=NOW, action="created", changes={})]
     view = c_replies.ListView(scope="all", arg="", page=1, title="All open commitments")
     return {
         "created": c_replies.created(c, kb=kb, tz=TZ, now=NOW, caller_id="U0CREATOR"),

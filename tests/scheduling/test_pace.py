@@ -23,6 +23,7 @@ from bot.config.report import changes
 from bot.config.types import Config
 from bot.domain import planning
 from bot.domain.dates import DueDate
+from bot.ports import Profile
 from bot.scheduling.pace import TokenBucket
 from bot.scheduling.senders import send_concurrently
 from bot.scheduling.sweep import Sweeper, SweepReport
@@ -182,7 +183,7 @@ class World:
         due = START + timedelta(days=7, seconds=30)
         with unit_of_work(self.sessions) as s:
             for owner in owners:
-                members.remember(s, user_id=owner, profile=members.Profile(owner, "Europe/Vienna"),
+                members.remember(s, user_id=owner, profile=Profile(owner, "Europe/Vienna"),
                                  now=START)
                 commitments.create(s, text=f"Draft guidelines for {owner}", owner_id=owner,
                                    creator_id=owner, rec_id="L6",

@@ -14,6 +14,7 @@ from bot.clock import FixedClock
 from bot.config.types import Config, QuietHours
 from bot.domain import planning
 from bot.domain.dates import DueDate
+from bot.ports import Profile
 from bot.scheduling.sweep import Sweeper
 from bot.services import commitments, members
 from bot.slack.web import SlackNotifier, make_client
@@ -47,7 +48,7 @@ class World:
     def commit(self, due: datetime, *, owner: str = OWNER, rec: str | None = "L6") -> int:
         now = self.clock.now()
         with unit_of_work(self.sessions) as s:
-            members.remember(s, user_id=owner, profile=members.Profile(owner, "Europe/Vienna"),
+            members.remember(s, user_id=owner, profile=Profile(owner, "Europe/Vienna"),
                              now=now)
             c = commitments.create(s, text="Draft guidelines", owner_id=owner, creator_id=owner,
                                    rec_id=rec, due=DueDate(due, due.astimezone(VIENNA), "x", False),
