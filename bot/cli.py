@@ -281,6 +281,15 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
     return 0
 
 
+def _finished_stopping() -> None:
+    """Everything is stopped: a further SIGTERM (a supervisor repeating itself) changes nothing.
+
+    Python puts the default action back while the interpreter winds down, so a repeated signal
+    arriving then would end the process as killed instead of with its clean exit code.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _socket(settings: Settings, *, scheduler: bool) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", purpose="wgbot socket")
     from bot.app import build_scheduler, build_slack
@@ -314,6 +323,7 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
     if sched:
         sched.stop()
     core.close()
+    _finished_stopping()
     return 0
 
 
@@ -336,6 +346,7 @@ def _clock(settings: Settings, *, managed: bool = False) -> int:
     while not stop.wait(0.1):  # see _socket: a signal taken by another thread
         pass
     sched.stop()
+    _finished_stopping()
     return 0
 
 
