@@ -59,7 +59,7 @@ def bulk(engine: Engine, *, members: int, commitments: int) -> None:
             conn.execute(insert(Commitment), rows)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # kept until the worker ends: its tests may not run back to back
 def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Config]]:
     """100k commitments over 1k members, bulk-inserted; 2k of them moved twice; delegations set."""
     config = repo_config(NOW)
