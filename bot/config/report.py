@@ -177,7 +177,8 @@ def _knowledge_changes(old: KnowledgeBase, new: KnowledgeBase) -> list[str]:
     return out
 
 
-def changes(old: Config, new: Config) -> list[str]:
+# complexity: one flat comparison per setting, in the order the file has them
+def changes(old: Config, new: Config) -> list[str]:  # noqa: C901
     """Short human lines saying what changed from old to new (empty when nothing did)."""
     out: list[str] = []
     if old.timezone.key != new.timezone.key:

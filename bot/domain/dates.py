@@ -470,7 +470,8 @@ def _edge(edge: str, which: str, unit: str, today: date) -> _Days:
     return _Days((date(today.year + 1, 1, 1),))
 
 
-def _days(d: str, ctx: _Context, has_time: bool) -> _Days | _Exact:
+# complexity: one branch per date form of the grammar, each a line or two
+def _days(d: str, ctx: _Context, has_time: bool) -> _Days | _Exact:  # noqa: C901
     """Read the date words (the time of day, if any, already taken off)."""
     today = ctx.today
     if d == "":

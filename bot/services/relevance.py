@@ -22,7 +22,8 @@ def commitment_of(session: Session, subject: str) -> tuple[CommitmentView | None
     return commitments.get(session, commitment_id=parsed[0]), parsed[1]
 
 
-def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now: datetime
+# complexity: one rule per notification kind, read top to bottom
+def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now: datetime  # noqa: C901
                 ) -> str | None:
     """Why a delivery no longer makes sense at `now`, or None when it should go out."""
     kind, recipient, subject = d.kind, d.recipient, d.subject

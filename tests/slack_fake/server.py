@@ -249,7 +249,8 @@ def _check_element(errors: list[str], el: Any, where: str) -> None:
                               f"[json-pointer:{where}/options/{i}/value]")
 
 
-def validate_blocks(blocks: Any, *, max_blocks: int, pointer: str = "/blocks") -> list[str]:
+# complexity: one check per Block Kit rule the fake enforces
+def validate_blocks(blocks: Any, *, max_blocks: int, pointer: str = "/blocks") -> list[str]:  # noqa: C901
     """Slack's Block Kit checks the fake enforces (a pragmatic subset); empty when valid."""
     errors: list[str] = []
     if not isinstance(blocks, list):
@@ -755,7 +756,8 @@ class FakeSlack:
                 out[k] = v
         return out
 
-    def _serve(self, method: str, params: dict[str, Any], headers: dict[str, str],
+    # complexity: one branch per injected fault, in the order Slack would meet them
+    def _serve(self, method: str, params: dict[str, Any], headers: dict[str, str],  # noqa: C901
                token: str | None, answer: Callable[[str, dict[str, Any], str | None], _Answer]
                ) -> _Answer:
         at = self._clock()
