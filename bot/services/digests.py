@@ -44,15 +44,20 @@ def _grouped(session: Session, key: Any, *, now: datetime) -> list[GroupCount]:
 
 def _further_links(session: Session, *, now: datetime) -> list[GroupCount]:
     """Counts per (recommendation, status) of the links after a commitment's first (the first is
-    Commitment.rec_id, counted by _grouped): few rows, read from the links table alone."""
+    Commitment.rec_id, counted by _grouped): few rows, read from the links table alone.
+
+    No condition on the commitment's status in SQL (cancelled groups are dropped here): with one,
+    SQLite starts from the commitments' status index and visits every commitment; without, it
+    reads the (few) further links and fetches each one's commitment by its id.
+    """
     overdue = func.sum(case(((Commitment.status == "open") & (Commitment.due_at <= now), 1),
                             else_=0))
     stmt = (select(CommitmentLink.rec_id, Commitment.status, func.count(), overdue)
             .join(Commitment, Commitment.id == CommitmentLink.commitment_id)
-            .where(CommitmentLink.position > 0, Commitment.status.in_(COUNTED))
+            .where(CommitmentLink.position > 0)
             .group_by(CommitmentLink.rec_id, Commitment.status))
     return [GroupCount(rec, st, int(n), int(late or 0) if st == "open" else 0)
-            for rec, st, n, late in session.execute(stmt)]
+            for rec, st, n, late in session.execute(stmt) if st in COUNTED]
 
 
 def _items(session: Session, *, config: Config, where: Sequence[Any], limit: int) -> list[Item]:
