@@ -1,7 +1,8 @@
 """The one place that counts: figures for digests, `/wg session` and the brief, from GROUP BY queries.
 
-Nothing here loads every commitment: counts are grouped by recommendation and by owner in SQL
-(covering indexes), and the lists (overdue, due soon, slipped, changed) are one page each. The
+Nothing here loads every commitment: counts per recommendation and per owner are read from the
+tallies the database keeps (`CommitmentTally`), overdue ones grouped from the overdue range of a
+covering index, and the lists (overdue, due soon, slipped, changed) are one page each. The
 digests of one sweep share the figures and the urgent rows (`FiguresMemo`): only what changed
 since each coordinator's last digest is theirs alone.
 """
@@ -19,7 +20,7 @@ from bot.config.types import Config
 from bot.domain import digest as digest_domain
 from bot.domain.digest import Change, GroupCount, Item, Row, Slip
 from bot.services import delegations, outbox
-from bot.store.models import AuditEntry, Commitment, CommitmentLink, Member
+from bot.store.models import AuditEntry, Commitment, CommitmentLink, CommitmentTally, Member
 
 MAX_CHANGES = 200
 MAX_CSV_ROWS = 1000
@@ -27,19 +28,24 @@ PAGE = 50
 COUNTED = ("open", "done")
 
 
-def _grouped(session: Session, key: Any, *, now: datetime) -> list[GroupCount]:
-    """Counts per (key, status), overdue included, cancelled left out.
+def _grouped(session: Session, dimension: str, *, now: datetime) -> list[GroupCount]:
+    """Counts per (recommendation or owner, status), overdue included, cancelled left out.
 
-    Two covering-index reads: every entry of (key, status, due_at) counted per group, nothing
-    evaluated per entry; then only the overdue range of (status, due_at, owner_id, rec_id)
-    grouped by key. Both far cheaper than one scan that tests every entry's deadline.
+    The counts are the tallies' rows for the dimension ('rec' or 'owner'; kept by triggers on
+    every write, so reading them costs the number of keys, not of commitments). Only the overdue
+    ones are counted here: the overdue range of the covering index (status, due_at, owner_id,
+    rec_id), grouped by key.
     """
+    key = func.coalesce(Commitment.rec_id, "") if dimension == "rec" else Commitment.owner_id
     late = dict(session.execute(
         select(key, func.count()).where(Commitment.status == "open", Commitment.due_at <= now)
         .group_by(key)).all())
-    stmt = select(key, Commitment.status, func.count()).group_by(key, Commitment.status)
-    return [GroupCount(k, st, int(n), int(late.get(k) or 0) if st == "open" else 0)
-            for k, st, n in session.execute(stmt) if st in COUNTED]
+    stmt = select(CommitmentTally.bucket, CommitmentTally.status, CommitmentTally.n).where(
+        CommitmentTally.dimension == dimension, CommitmentTally.status.in_(COUNTED),
+        CommitmentTally.n > 0)
+    return [GroupCount(k or None if dimension == "rec" else k, st, int(n),
+                       int(late.get(k) or 0) if st == "open" else 0)
+            for k, st, n in session.execute(stmt)]
 
 
 def _further_links(session: Session, *, now: datetime) -> list[GroupCount]:
@@ -139,9 +145,9 @@ def figures(session: Session, *, config: Config, now: datetime,
         delegation_of = delegations.all_members(session, config=config)
     return digest_domain.figures(
         config.knowledge, now=now,
-        by_rec=_grouped(session, Commitment.rec_id, now=now),
+        by_rec=_grouped(session, "rec", now=now),
         also_by_rec=_further_links(session, now=now),
-        by_owner=_grouped(session, Commitment.owner_id, now=now) if per_owner else (),
+        by_owner=_grouped(session, "owner", now=now) if per_owner else (),
         delegation_of=delegation_of,
         overdue=_items(session, config=config, where=(Commitment.due_at <= now,), limit=PAGE),
         due_soon=_items(session, config=config, where=soon, limit=PAGE),
