@@ -156,6 +156,8 @@ class CommitmentTally(Base):
     """
 
     __tablename__ = "commitment_tallies"
+    # SQLite: the rows in primary-key order, so one dimension's buckets are one range read.
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
 
     dimension: Mapped[str] = mapped_column(String(8), primary_key=True)
     bucket: Mapped[str] = mapped_column(String(32), primary_key=True)

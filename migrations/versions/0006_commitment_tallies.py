@@ -94,10 +94,11 @@ def upgrade() -> None:
                     sa.Column('status', sa.String(length=16), nullable=False),
                     sa.Column('n', sa.Integer(), nullable=False),
                     sa.PrimaryKeyConstraint('dimension', 'bucket', 'status',
-                                            name=op.f('pk_commitment_tallies')))
+                                            name=op.f('pk_commitment_tallies')),
+                    sqlite_with_rowid=False)
     for dimension, bucket in (("rec", "coalesce(rec_id, '')"), ("owner", "owner_id"),
-                          ("due", _day(dialect, "due_at")),
-                          ("done", _day(dialect, "completed_at"))):
+                              ("due", _day(dialect, "due_at")),
+                              ("done", _day(dialect, "completed_at"))):
         op.execute(f"INSERT INTO commitment_tallies (dimension, bucket, status, n) "
                    f"SELECT '{dimension}', {bucket}, status, count(*) FROM commitments "
                    f"WHERE {bucket} IS NOT NULL GROUP BY {bucket}, status")
