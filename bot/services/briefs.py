@@ -108,7 +108,7 @@ def gather(session: Session, *, config: Config, now: datetime, tz: ZoneInfo,
            rows_per_rec: int = brief_domain.ROWS_PER_REC) -> brief_domain.Brief:
     """The brief as of now: figures, a table per recommendation, the burn-up."""
     kb = config.knowledge
-    figures = digests.figures(session, config=config, now=now, per_owner=False)  # no delegations
+    figures = digests.figures(session, config=config, now=now, per_delegation=False)  # no delegations
     recs = tuple(RecBrief(rec=r, readiness=figures.per_rec[r.id],
                           rows=tuple(_rows(session, config=config, rec_id=r.id, now=now,
                                            limit=rows_per_rec))

@@ -28,29 +28,60 @@ PAGE = 50
 COUNTED = ("open", "done")
 
 
-def _grouped(session: Session, dimension: str, *, now: datetime) -> list[GroupCount]:
-    """Counts per (recommendation or owner, status), overdue included, cancelled left out.
+def _by_rec(session: Session, *, now: datetime) -> list[GroupCount]:
+    """Counts per (first recommendation, status), overdue included, cancelled left out.
 
-    The counts are the tallies' rows for the dimension ('rec' or 'owner'; kept by triggers on
-    every write, so reading them costs the number of keys, not of commitments). Only the overdue
-    ones are counted here: the overdue range of the covering index (status, due_at, owner_id,
-    rec_id), grouped by key.
+    The counts are the tallies' 'rec' rows (kept by triggers on every write, so reading them costs
+    the number of recommendations, not of commitments). Only the overdue ones are counted here:
+    the overdue range of the covering index (status, due_at, owner_id, rec_id), grouped.
     """
-    key = func.coalesce(Commitment.rec_id, "") if dimension == "rec" else Commitment.owner_id
+    key = func.coalesce(Commitment.rec_id, "")  # the tallies' bucket for none is ''
     late = dict(session.execute(
         select(key, func.count()).where(Commitment.status == "open", Commitment.due_at <= now)
         .group_by(key)).all())
     stmt = select(CommitmentTally.bucket, CommitmentTally.status, CommitmentTally.n).where(
-        CommitmentTally.dimension == dimension, CommitmentTally.status.in_(COUNTED),
+        CommitmentTally.dimension == "rec", CommitmentTally.status.in_(COUNTED),
         CommitmentTally.n > 0)
-    return [GroupCount(k or None if dimension == "rec" else k, st, int(n),
-                       int(late.get(k) or 0) if st == "open" else 0)
+    return [GroupCount(k or None, st, int(n), int(late.get(k) or 0) if st == "open" else 0)
             for k, st, n in session.execute(stmt)]
+
+
+def _by_delegation(session: Session, *, config: Config, now: datetime) -> list[GroupCount]:
+    """Counts per (delegation, status), overdue included, cancelled left out, without a row per
+    owner: the owners' tallies and the overdue range of (status, due_at, owner_id, …) each joined
+    to their member's own delegation and grouped by it in SQL; the few members whose delegation
+    config fixes are counted apart and put under it (as `delegations.all_members` does)."""
+    fixed = {uid: d.name for d in config.delegations for uid in d.members}
+    open_late = (Commitment.status == "open", Commitment.due_at <= now)
+    tallied = (CommitmentTally.dimension == "owner", CommitmentTally.status.in_(COUNTED),
+               CommitmentTally.n > 0)
+    rows = [GroupCount(name, st, int(n), 0) for name, st, n in session.execute(
+        select(Member.delegation, CommitmentTally.status, func.sum(CommitmentTally.n))
+        .select_from(CommitmentTally)
+        .join(Member, Member.id == CommitmentTally.bucket, isouter=True)
+        .where(*tallied, CommitmentTally.bucket.not_in(list(fixed)))
+        .group_by(Member.delegation, CommitmentTally.status))]
+    late = (select(Commitment.owner_id.label("owner_id"), func.count().label("n"))
+            .where(*open_late, Commitment.owner_id.not_in(list(fixed)))
+            .group_by(Commitment.owner_id).subquery())  # then one member lookup per owner
+    rows += [GroupCount(name, "open", 0, int(n)) for name, n in session.execute(
+        select(Member.delegation, func.sum(late.c.n)).select_from(late)
+        .join(Member, Member.id == late.c.owner_id, isouter=True)
+        .group_by(Member.delegation))]
+    if fixed:
+        rows += [GroupCount(fixed[uid], st, int(n), 0) for uid, st, n in session.execute(
+            select(CommitmentTally.bucket, CommitmentTally.status, CommitmentTally.n)
+            .where(*tallied, CommitmentTally.bucket.in_(list(fixed))))]
+        rows += [GroupCount(fixed[uid], "open", 0, int(n)) for uid, n in session.execute(
+            select(Commitment.owner_id, func.count())
+            .where(*open_late, Commitment.owner_id.in_(list(fixed)))
+            .group_by(Commitment.owner_id))]
+    return rows
 
 
 def _further_links(session: Session, *, now: datetime) -> list[GroupCount]:
     """Counts per (recommendation, status) of the links after a commitment's first (the first is
-    Commitment.rec_id, counted by _grouped): few rows, read from the links table alone.
+    Commitment.rec_id, counted by _by_rec): few rows, read from the links table alone.
 
     No condition on the commitment's status in SQL (cancelled groups are dropped here): with one,
     SQLite starts from the commitments' status index and visits every commitment; without, it
@@ -131,25 +162,20 @@ def slippage(session: Session, *, config: Config, ids: Sequence[int] | None = No
 
 
 def figures(session: Session, *, config: Config, now: datetime,
-            delegation_of: Mapping[str, str | None] | None = None,
-            per_owner: bool = True) -> digest_domain.Figures:
-    """Every count at `now`: per recommendation, key area, delegation and owner, and the lists.
+            per_delegation: bool = True) -> digest_domain.Figures:
+    """Every count at `now`: per recommendation, key area and delegation, and the lists.
 
-    With `per_owner=False` (the brief, which shows no delegation) the per-owner and
-    per-delegation counts are left empty and their scan is saved.
+    With `per_delegation=False` (the brief, which shows no delegation) the per-delegation
+    counts are left empty and their queries saved.
     """
     soon = (Commitment.due_at > now, Commitment.due_at <= now + digest_domain.SOON)
     slipped, slipped_count = slippage(session, config=config)
-    if not per_owner:
-        delegation_of = {}
-    elif delegation_of is None:
-        delegation_of = delegations.all_members(session, config=config)
     return digest_domain.figures(
         config.knowledge, now=now,
-        by_rec=_grouped(session, "rec", now=now),
+        by_rec=_by_rec(session, now=now),
         also_by_rec=_further_links(session, now=now),
-        by_owner=_grouped(session, "owner", now=now) if per_owner else (),
-        delegation_of=delegation_of,
+        by_owner=(), delegation_of={},
+        by_delegation=_by_delegation(session, config=config, now=now) if per_delegation else (),
         overdue=_items(session, config=config, where=(Commitment.due_at <= now,), limit=PAGE),
         due_soon=_items(session, config=config, where=soon, limit=PAGE),
         due_soon_count=session.scalar(select(func.count()).select_from(Commitment)
@@ -190,8 +216,7 @@ class FiguresMemo:
         with self._lock:
             kept = self._current(session, config=config, now=now, delegation_of=delegation_of)
             if "figures" not in kept:
-                kept["figures"] = figures(session, config=config, now=now,
-                                          delegation_of=delegation_of)
+                kept["figures"] = figures(session, config=config, now=now)
             return kept["figures"]
 
     def urgent(self, session: Session, *, config: Config, now: datetime,

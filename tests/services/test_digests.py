@@ -24,7 +24,7 @@ from bot.console.adapters import ConsoleDirectory, ConsoleNotifier
 from bot.console.render import render
 from bot.conversation import Caller
 from bot.domain.dates import DueDate
-from bot.services import commitments, digests, members
+from bot.services import commitments, delegations, digests, members
 from bot.settings import Settings
 from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry, Commitment, Delivery, Member
@@ -188,11 +188,14 @@ def test_every_digest_number_agrees_with_the_listings(core: Core, specs: list[Sp
                     assert f"{abs(days)} day" in digest
     else:
         assert "Slipping" not in digest
-    # the counts are read from tallies the database keeps: they equal a fresh count, per owner too
+    # the counts are read from tallies the database keeps: they equal a fresh count, and so do
+    # the delegations' lines
     with unit_of_work(core.sessions, read_only=True) as s:
         assert tallies.kept(s) == tallies.recounted(s)
-        f = digests.figures(s, config=core.conversation.config, now=NOW)
-        assert f.per_owner == tallies.per_owner(s, now=NOW)
+        config = core.conversation.config
+        f = digests.figures(s, config=config, now=NOW)
+        assert dict(f.per_delegation) == tallies.per_delegation(
+            s, now=NOW, delegation_of=delegations.all_members(s, config=config))
 
 
 def test_the_issues_contradictions_are_gone(core: Core) -> None:

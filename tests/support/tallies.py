@@ -1,15 +1,17 @@
 """What the commitment tallies must hold, counted afresh from the commitments themselves; and the
-burn-up and per-owner figures recounted in Python from every commitment, to compare with what the
-services read from the tallies."""
+burn-up and per-delegation figures recounted in Python from every commitment, to compare with what
+the services read from the tallies."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.brief import BurnUp
+from bot.domain.digest import NO_DELEGATION
 from bot.domain.readiness import Readiness
 from bot.store.models import Commitment, CommitmentTally
 
@@ -50,6 +52,16 @@ def per_owner(session: Session, *, now: datetime) -> dict[str, Readiness]:
         add = Readiness(done=1) if status == "done" else \
             Readiness(open=1, overdue=1 if due <= now else 0)
         out[owner] = out.get(owner, Readiness()) + add
+    return out
+
+
+def per_delegation(session: Session, *, now: datetime,
+                   delegation_of: Mapping[str, str | None]) -> dict[str, Readiness]:
+    """Readiness per delegation, each owner's counted one commitment at a time."""
+    out: dict[str, Readiness] = {}
+    for owner, mine in per_owner(session, now=now).items():
+        name = delegation_of.get(owner) or NO_DELEGATION
+        out[name] = out.get(name, Readiness()) + mine
     return out
 
 
