@@ -87,7 +87,7 @@ class Figures:
     unlinked: Readiness  # commitments for no recommendation (or one no longer in the report)
     per_area: dict[str, AreaReadiness]
     per_delegation: tuple[tuple[str, Readiness], ...]  # most commitments first
-    per_owner: dict[str, Readiness]
+    per_owner: dict[str, Readiness]  # empty when the delegations were counted in SQL
     overdue: tuple[Item, ...]  # the oldest first, at most a page
     due_soon: tuple[Item, ...]  # the next first, at most a page
     due_soon_count: int
@@ -155,12 +155,17 @@ def figures(kb: KnowledgeBase, *, now: datetime, by_rec: Iterable[GroupCount],
             by_owner: Iterable[GroupCount], delegation_of: Mapping[str, str | None],
             overdue: Iterable[Item], due_soon: Iterable[Item], due_soon_count: int,
             slipped: Iterable[Slip], slipped_count: int,
-            also_by_rec: Iterable[GroupCount] = ()) -> Figures:
+            also_by_rec: Iterable[GroupCount] = (),
+            by_delegation: Iterable[GroupCount] | None = None) -> Figures:
     """Assemble the figures from grouped counts and the (short) lists.
 
     by_rec counts each commitment once, under its first recommendation; also_by_rec counts it
     again under each further recommendation it serves, so every recommendation's line holds all
     the commitments serving it while the totals still count each commitment once.
+
+    The delegations' lines come from by_delegation when given (keyed by delegation name, None or
+    '' for none; a name may have several rows, which add up), else from by_owner and
+    delegation_of.
     """
     counted = tally(by_rec)
     once = Readiness()
@@ -186,8 +191,10 @@ def figures(kb: KnowledgeBase, *, now: datetime, by_rec: Iterable[GroupCount],
         per_area[a.id] = AreaReadiness(total, tuple(sources), tuple(none))
     per_owner = {k: v for k, v in tally(by_owner).items() if k is not None}
     per_delegation: dict[str, Readiness] = {}
-    for owner, mine in per_owner.items():
-        name = delegation_of.get(owner) or NO_DELEGATION
+    pairs = tally(by_delegation).items() if by_delegation is not None else \
+        ((delegation_of.get(owner), mine) for owner, mine in per_owner.items())
+    for key, mine in pairs:
+        name = key or NO_DELEGATION
         per_delegation[name] = per_delegation.get(name, Readiness()) + mine
     ordered = tuple(sorted(per_delegation.items(),
                            key=lambda kv: (kv[0] == NO_DELEGATION, -kv[1].total, kv[0])))

@@ -146,6 +146,25 @@ class CommitmentLink(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CommitmentTally(Base):
+    """How many commitments fall in one bucket of a dimension, per status: kept by database
+    triggers on commitments (migration 0006) in the transaction of every write, bulk ones too.
+
+    Dimensions: 'rec' (rec_id, '' for none), 'owner' (owner_id), 'due' (UTC day of due_at) and
+    'done' (UTC day of completed_at, when set); days are 'YYYY-MM-DD'. A bucket emptied by
+    changes keeps its row with n = 0.
+    """
+
+    __tablename__ = "commitment_tallies"
+    # SQLite: the rows in primary-key order, so one dimension's buckets are one range read.
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+
+    dimension: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class AuditEntry(Base):
     """One change to a commitment: who, when, what, before and after."""
 

@@ -24,7 +24,7 @@ from bot.console.adapters import ConsoleDirectory, ConsoleNotifier
 from bot.console.render import render
 from bot.conversation import Caller
 from bot.domain.dates import DueDate
-from bot.services import commitments, members
+from bot.services import commitments, delegations, digests, members
 from bot.settings import Settings
 from bot.store.db import unit_of_work
 from bot.store.models import AuditEntry, Commitment, Delivery, Member
@@ -32,6 +32,7 @@ from tests import factories
 from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER
 from tests.scheduling.test_sweep import make_world
 from tests.slack_fake.server import FakeSlack, SlackError
+from tests.support import tallies
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 OWNERS = (MEMBER, OTHER, "U0MEMBER3")
@@ -187,6 +188,14 @@ def test_every_digest_number_agrees_with_the_listings(core: Core, specs: list[Sp
                     assert f"{abs(days)} day" in digest
     else:
         assert "Slipping" not in digest
+    # the counts are read from tallies the database keeps: they equal a fresh count, and so do
+    # the delegations' lines
+    with unit_of_work(core.sessions, read_only=True) as s:
+        assert tallies.kept(s) == tallies.recounted(s)
+        config = core.conversation.config
+        f = digests.figures(s, config=config, now=NOW)
+        assert dict(f.per_delegation) == tallies.per_delegation(
+            s, now=NOW, delegation_of=delegations.all_members(s, config=config))
 
 
 def test_the_issues_contradictions_are_gone(core: Core) -> None:

@@ -102,3 +102,23 @@ def test_commitments_keep_their_owner_and_recommendation_through_0003(database_u
         assert "commitment_owners" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_the_tally_triggers_are_there_at_head(database_url: str) -> None:
+    """A migration that rebuilds commitments in SQLite (batch mode) drops them: it must make
+    them again (see 0006_commitment_tallies)."""
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                names = set(conn.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                              "AND tbl_name = 'commitments'")))
+                assert names == {"commitment_tallies_insert", "commitment_tallies_update",
+                                 "commitment_tallies_delete"}
+            else:
+                names = set(conn.scalars(text("SELECT tgname FROM pg_trigger WHERE tgrelid = "
+                                              "'commitments'::regclass AND NOT tgisinternal")))
+                assert names == {"commitment_tallies"}
+    finally:
+        engine.dispose()
