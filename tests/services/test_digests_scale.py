@@ -23,8 +23,7 @@ from tests.slack_fake.server import validate_blocks
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 SIZE = 100_000
-# Both tests read one 100k-row database: built once, on one worker.
-pytestmark = pytest.mark.xdist_group("digests_scale")
+# Both tests read one 100k-row database, built once per test worker.
 
 
 DELEGATIONS = ("Austria", "Malta", "Mongolia", "Switzerland", "Tunisia", "OSCE Secretariat",

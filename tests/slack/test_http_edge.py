@@ -22,8 +22,7 @@ from tests.slack_fake.slow_clients import SlowClients
 
 SLOW_CLIENTS = 200
 EVENTS = "/slack/events"
-# The tests share one server (below): kept on one worker, it is started once.
-pytestmark = pytest.mark.xdist_group("http_edge")
+# The tests share one server (below), started once per test worker that runs them.
 
 
 @pytest.fixture(scope="module")
