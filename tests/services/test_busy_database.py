@@ -40,9 +40,9 @@ class WriteLock:
             conn.execute("LOCK TABLE commitments IN ACCESS EXCLUSIVE MODE")
         self.taken.set()
         self.release.wait(timeout=30)
+        self.released.set()  # before letting go: a waiter cannot finish ahead of this flag
         conn.rollback()
         conn.close()
-        self.released.set()
 
     def __enter__(self) -> WriteLock:
         self._thread.start()
