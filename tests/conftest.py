@@ -57,18 +57,28 @@ def config_dir(tmp_path: Path) -> Path:
 class _PgPool:
     """One PostgreSQL database per fixture name and test worker, emptied for every test.
 
-    CREATE and DROP DATABASE cost most of a second each on a busy machine; dropping the public
-    schema (after ending every other connection to the database) leaves the same empty database
-    in a few milliseconds. The databases are dropped when the worker ends.
+    CREATE and DROP DATABASE cost most of a second each on a busy machine. A database the last
+    test left at the newest schema is emptied of rows (TRUNCATE … RESTART IDENTITY), so the bot
+    finds its schema current, as on any start after the first; otherwise, or for a test marked
+    `empty_database` (migrations), the public schema is dropped: an empty database again. The
+    databases are dropped when the worker ends.
     """
 
     def __init__(self) -> None:
         self.urls: dict[str, str] = {}
+        self._head: str | None = None
 
     def _admin(self) -> str:
         return PG_URL.replace("postgresql+psycopg://", "postgresql://")  # type: ignore[union-attr]
 
-    def empty(self, key: str) -> str:
+    def _newest(self, url: str) -> str | None:
+        if self._head is None:
+            from bot.store import migrate
+
+            self._head = migrate.head(url)
+        return self._head
+
+    def empty(self, key: str, *, schema: bool) -> str:
         import psycopg
 
         if key not in self.urls:
@@ -77,12 +87,22 @@ class _PgPool:
                 conn.execute(f'CREATE DATABASE "{name}"')
             self.urls[key] = f"{self._admin().rsplit('/', 1)[0]}/{name}"
             return self.urls[key]
-        with psycopg.connect(self.urls[key], autocommit=True) as conn:
+        url = self.urls[key]
+        with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            conn.execute("DROP SCHEMA public CASCADE")
-            conn.execute("CREATE SCHEMA public")
-        return self.urls[key]
+            tables = [t for (t,) in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+            at = None
+            if "alembic_version" in tables:
+                at = conn.execute("SELECT max(version_num) FROM alembic_version").fetchone()
+            if schema and at is not None and at[0] == self._newest(url):
+                kept = ", ".join(f'"{t}"' for t in tables if t != "alembic_version")
+                conn.execute(f"TRUNCATE {kept} RESTART IDENTITY CASCADE")
+            else:
+                conn.execute("DROP SCHEMA public CASCADE")
+                conn.execute("CREATE SCHEMA public")
+        return url
 
     def close(self) -> None:
         import psycopg
@@ -101,15 +121,22 @@ def _pg_pool() -> Iterator[_PgPool]:
         pool.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "empty_database: the PostgreSQL database must hold no "
+                                       "schema at all (tests of the migrations themselves)")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh empty database: SQLite always; PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
+    """A database with no rows: SQLite always (a new file); PostgreSQL when
+    WGBOT_TEST_DATABASE_URL is set (at the newest schema or none; see _PgPool)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'wgbot.db'}"
         return
     if not PG_URL:
         pytest.skip("PostgreSQL tests need WGBOT_TEST_DATABASE_URL (.ci/run sets it)")
-    yield request.getfixturevalue("_pg_pool").empty("db")
+    yield request.getfixturevalue("_pg_pool").empty(
+        "db", schema=request.node.get_closest_marker("empty_database") is None)
 
 
 @pytest.fixture
@@ -117,7 +144,8 @@ def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh empty PostgreSQL database (skipped without WGBOT_TEST_DATABASE_URL)."""
     if not PG_URL:
         pytest.skip("PostgreSQL tests need WGBOT_TEST_DATABASE_URL (.ci/run sets it)")
-    yield request.getfixturevalue("_pg_pool").empty("pg")
+    yield request.getfixturevalue("_pg_pool").empty(
+        "pg", schema=request.node.get_closest_marker("empty_database") is None)
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select, update
@@ -150,6 +152,7 @@ def test_tallies_follow_every_kind_of_write(make_core: Callable[[], Core], confi
     run()
 
 
+@pytest.mark.empty_database
 def test_the_migration_tallies_the_commitments_already_there(database_url: str) -> None:
     migrate.upgrade(database_url, "0005_audit_at_commitment")
     engine = make_engine(database_url)

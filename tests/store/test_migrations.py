@@ -5,11 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import inspect, text
 
 from bot.store import migrate
 from bot.store.db import make_engine, normalise_url
 from tests.support.schema import differences
+
+pytestmark = pytest.mark.empty_database  # each test starts before the first migration
 
 
 def test_models_match_migration_head(database_url: str) -> None:
