@@ -393,6 +393,14 @@ def _brief(settings: Settings, out: Path) -> int:
     from bot.services import briefs
     from bot.store.db import make_session_factory, unit_of_work
 
+    def unwritable(e: OSError) -> int:
+        print(f"wgbot: cannot write the brief to {out}: {e.strerror or e}", file=sys.stderr)
+        return 1
+
+    try:  # a folder that cannot be made is said before seconds of drawing
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return unwritable(e)
     config = _live_config(settings).current()
     engine = open_database(settings)
     try:
@@ -401,15 +409,13 @@ def _brief(settings: Settings, out: Path) -> int:
     finally:
         engine.dispose()
     try:
-        out.mkdir(parents=True, exist_ok=True)
         files = brief_files(brief)
         for f in files:  # each file appears whole or not at all
             part = out / f"{f.filename}.part"
             part.write_bytes(f.content)
             os.replace(part, out / f.filename)
     except OSError as e:
-        print(f"wgbot: cannot write the brief to {out}: {e.strerror or e}", file=sys.stderr)
-        return 1
+        return unwritable(e)
     print(render(brief))
     for f in files:
         print(f"wrote {out / f.filename} ({len(f.content)} bytes)")
