@@ -17,7 +17,9 @@ from bot.config.types import Config
 from bot.domain.clauses import PersonRef
 from bot.domain.dates import DateProblem, DueDate, parse_due
 from bot.domain.reply import Attachment, Mrkdwn, Note, Reply, Section, md, mention, simple
+from bot.domain.views import CommitmentView
 from bot.ports import ConfigSource, Directory, Operations, Profile
+from bot.replies import commitments as commitment_replies
 from bot.services import events, limits, members, relevance
 from bot.store.db import DatabaseBusy, unit_of_work
 
@@ -161,6 +163,14 @@ class TurnBase:
         if caller.request_id and not events.claim_request(s, trigger_id=caller.request_id, now=now):
             return already_handled()
         return None
+
+    def _tell_removed(self, s: Session, c: CommitmentView, removed: Iterable[str], *,
+                      actor_id: str, now: datetime) -> list[DirectMessage]:
+        """The DMs to owners taken off a commitment (not the one who did it): at once, once."""
+        kb = self.config.knowledge
+        return [DirectMessage(who, commitment_replies.reassigned_dm(
+                    c, kb=kb, tz=self._tz(s, who), now=now, actor_id=actor_id, added=False))
+                for who in removed if who != actor_id]
 
     def _replan(self, s: Session, commitment_id: int) -> None:
         """In the unit that changed it: skip what was planned for the commitment and no longer

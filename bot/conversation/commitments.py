@@ -196,9 +196,7 @@ class CommitmentCommands(TurnBase):
                         values.origin_value(origin), cid, exc_info=True)
         return Outcome(reply, changed=(cid,))
 
-    # C901 (16): edit, assign, link and note share the checks and one unit of work; the branches
-    # are one service call each (assign also tells the owners added and removed).
-    def _update(self, caller: Caller,  # noqa: C901
+    def _update(self, caller: Caller,
                 cmd: grammar.Edit | grammar.Assign | grammar.Link | grammar.AddNote) -> Outcome:
         """edit, assign, link / unlink and note: one unit of work, one audit entry, DMs after."""
         config, now = self.config, self._clock.now()
@@ -249,11 +247,8 @@ class CommitmentCommands(TurnBase):
                         if who != caller.user_id:
                             owner_notices.announce(s, owner_id=who, now=now, config=config,
                                                    tz=self._tz(s, who))
-                    for who in removed:  # they no longer hold it: told at once, once
-                        if who != caller.user_id:
-                            messages.append(DirectMessage(who, commitment_replies.reassigned_dm(
-                                c, kb=kb, tz=self._tz(s, who), now=now, actor_id=caller.user_id,
-                                added=False)))
+                    messages += self._tell_removed(s, c, removed, actor_id=caller.user_id,
+                                                   now=now)
             except CommitmentError as e:
                 s.rollback()
                 return Outcome(simple(str(e), note="Nothing was changed."))

@@ -147,11 +147,7 @@ class FormTurns(CommitmentCommands):
                 if owner != caller.user_id and (moved or owner not in before_owners):
                     owner_notices.announce(s, owner_id=owner, now=now, config=config,
                                            tz=self._tz(s, owner))
-            for who in removed:  # they no longer hold it: told at once, once
-                if who != caller.user_id:
-                    messages.append(DirectMessage(who, commitment_replies.reassigned_dm(
-                        c, kb=kb, tz=self._tz(s, who), now=now, actor_id=caller.user_id,
-                        added=False)))
+            messages += self._tell_removed(s, c, removed, actor_id=caller.user_id, now=now)
             reply = commitment_replies.edited(c, fields=fields, kb=kb, tz=tz, now=now)
             cid = c.id
             if moved or "owners" in fields:
