@@ -47,6 +47,11 @@ class CommitmentCommands(TurnBase):
                     return Outcome(already_handled())
                 same = commitments.open_with_text(s, text=cmd.what,
                                                   owner_id=(owners or (caller.user_id,))[0])
+                if same is not None and caller.request_id and \
+                        events.request_seen(s, trigger_id=caller.request_id):
+                    # its twin committed between the two reads above (PostgreSQL reads each
+                    # statement afresh): the claim was committed with the commitment now seen
+                    return Outcome(already_handled())
                 if same is not None:
                     return Outcome(commitment_replies.possible_duplicate(
                         same, command=command, tz=self._tz(s, caller.user_id),

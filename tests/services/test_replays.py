@@ -85,7 +85,7 @@ def test_concurrent_replays_in_two_processes_create_one(make_core: Callable[[], 
         t.join(30)
     assert len(_rows(cores[0])) == 1
     assert sum("Recorded #1" in t for t in texts) == 1
-    assert sum("already handled" in t for t in texts) == 3
+    assert sum("already handled" in t for t in texts) == 3, texts
 
 
 def test_commitments_count_unchanged_by_replays_of_export(core: Core) -> None:
@@ -106,3 +106,34 @@ def test_long_trigger_ids_are_told_apart(core: Core) -> None:
         assert events.claim_request(s, trigger_id=a, now=NOW)
         assert events.claim_request(s, trigger_id=b, now=NOW)
         assert not events.claim_request(s, trigger_id=a, now=NOW)
+
+
+def test_a_twin_committed_between_the_replay_check_and_the_duplicate_check(
+        make_core: Callable[[], Core]) -> None:
+    """The worst moment: the same request commits in another process after this one found no
+    claim and before it looks for the same text. PostgreSQL reads each statement afresh, so the
+    commitment is seen; the answer is still "already handled", never "record another?"."""
+    from sqlalchemy import event
+
+    cores = [make_core(), make_core()]
+    for c in cores:
+        c.conversation.answer(Caller(MEMBER), "list")  # the member is known to both
+    twin: list[str] = []
+    seen_claims = False
+
+    def between(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        nonlocal seen_claims
+        if "processed_events" in statement:
+            seen_claims = True
+        elif seen_claims and "FROM commitments" in statement and not twin:
+            twin.append(cores[1].conversation.answer(Caller(MEMBER, request_id="T-twin"),
+                                                     COMMIT).reply.text)
+
+    event.listen(cores[0].engine, "before_cursor_execute", between)
+    try:
+        first = cores[0].conversation.answer(Caller(MEMBER, request_id="T-twin"), COMMIT)
+    finally:
+        event.remove(cores[0].engine, "before_cursor_execute", between)
+    assert twin and "Recorded #1" in twin[0]
+    assert "already handled" in first.reply.text, first.reply.text
+    assert len(_rows(cores[0])) == 1
