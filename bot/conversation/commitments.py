@@ -137,7 +137,7 @@ class CommitmentCommands(TurnBase):
 
     # C901 (16): show, move and the status changes share one fetch, the permission and state
     # checks, the write checks, the notices and the redraw; split by action they would repeat them.
-    def _change(self, caller: Caller, cmd: grammar.Change, *, due: DueDate | None = None,  # noqa: C901
+    def _change(self, caller: Caller, cmd: grammar.Change, *, due: DueDate | None = None,
                 origin: values.Origin = "none") -> Outcome:
         config, now = self.config, self._clock.now()
         kb = config.knowledge
@@ -194,12 +194,7 @@ class CommitmentCommands(TurnBase):
                                                tz=self._tz(s, owner))
             cid = c.id
             self._replan(s, cid)
-        try:
-            reply = self._redraw(caller, origin, reply, cid)
-        except Exception:  # the change is written: confirm it, even without the redrawn view
-            log.warning("could not redraw %s after #%s changed; confirming the change alone",
-                        values.origin_value(origin), cid, exc_info=True)
-        return Outcome(reply, changed=(cid,))
+        return Outcome(self._redraw(caller, origin, reply, cid), changed=(cid,))
 
     def _update(self, caller: Caller,
                 cmd: grammar.Edit | grammar.Assign | grammar.Link | grammar.AddNote) -> Outcome:
@@ -281,7 +276,18 @@ class CommitmentCommands(TurnBase):
                                               now=now, banner=banner)
 
     def _redraw(self, caller: Caller, origin: values.Origin, reply: Reply, cid: int) -> Reply:
-        """What replaces the message a button sat on after a change (or the plain confirmation)."""
+        """What replaces the message a button sat on after a change (or the plain confirmation).
+
+        The change is written already: if the redrawn view cannot be had, the confirmation alone
+        is the answer."""
+        try:
+            return self._redrawn(caller, origin, reply, cid)
+        except Exception:
+            log.warning("could not redraw %s after #%s changed; confirming the change alone",
+                        values.origin_value(origin), cid, exc_info=True)
+            return reply
+
+    def _redrawn(self, caller: Caller, origin: values.Origin, reply: Reply, cid: int) -> Reply:
         if isinstance(origin, values.ListPage):
             listed = (self._find(caller, origin.arg, origin.page, banner=reply.text)
                       if origin.scope == "find"

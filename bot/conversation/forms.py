@@ -152,12 +152,7 @@ class FormTurns(CommitmentCommands):
             cid = c.id
             if moved or "owners" in fields:
                 self._replan(s, cid)
-        try:
-            reply = self._redraw(caller, origin, reply, cid)
-        except Exception:  # the change is written: confirm it, even without the redrawn view
-            log.warning("could not redraw %s after #%s was edited; confirming the change alone",
-                        values.origin_value(origin), cid, exc_info=True)
-        return Outcome(reply, tuple(messages), changed=(cid,))
+        return Outcome(self._redraw(caller, origin, reply, cid), tuple(messages), changed=(cid,))
 
 
 def _to_the_minute(at: datetime, tz: ZoneInfo) -> datetime:
