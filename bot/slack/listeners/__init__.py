@@ -80,7 +80,9 @@ def make_app(client: WebClient, *, signing_secret: str | None, process_before_re
     kwargs: dict[str, Any] = {}
     if signing_secret is None:
         kwargs["request_verification_enabled"] = False
-    app = BudgetedApp(signing_secret=signing_secret or "", client=client,
+    # A name of its own: without one, Bolt reads the whole call stack (inspect.stack()) to name
+    # the app after the caller's file, which costs tens of milliseconds on a deep stack.
+    app = BudgetedApp(name="wgbot", signing_secret=signing_secret or "", client=client,
                       token_verification_enabled=False,
                       process_before_response=process_before_response,
                       logger=logging.getLogger("wgbot.bolt"), **kwargs)
