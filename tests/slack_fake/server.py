@@ -435,7 +435,7 @@ class FakeSlack:
         server = _Server((self._host, self._port), _RequestHandler)
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                                         name=f"FakeSlack:{self.port}", daemon=True)
         self._thread.start()
         return self
