@@ -126,6 +126,31 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "schema at all (tests of the migrations themselves)")
 
 
+# Modules whose tests start real `wgbot` processes: most of their time is spent waiting (for a
+# process to start, a socket to reconnect, a clock to come back), not computing.
+_PROCESS_MODULES = ("tests/scenario/", "tests/test_cli.py", "tests/slack/test_http_edge.py",
+                    "tests/slack_fake/test_harness.py", "tests/brief/test_brief.py",
+                    "tests/store/test_migrations.py", "tests/console/test_log_lines.py")
+
+
+def _expected_cost(item: pytest.Item) -> int:
+    if item.nodeid.startswith(_PROCESS_MODULES):
+        return 0
+    if "postgresql" in item.nodeid or getattr(item.obj, "is_hypothesis_test", False):
+        return 1
+    return 2
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest tests first (a stable sort: order within each kind is kept).
+
+    With the workers handed a test or two at a time (`--maxschedchunk 2` in scripts/test), the
+    waiting tests start at once and the short in-process ones fill the CPUs around them, instead
+    of a long test starting last and running alone at the end.
+    """
+    items.sort(key=_expected_cost)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no rows: SQLite always (a new file); PostgreSQL when
