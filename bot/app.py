@@ -55,7 +55,7 @@ def open_database(settings: Settings, *, upgrade: bool | None = None) -> Engine:
     """An engine for DATABASE_URL; SQLite databases are upgraded to the newest schema on start."""
     engine = make_engine(settings.database_url)
     if upgrade if upgrade is not None else is_sqlite(settings.database_url):
-        migrate.upgrade(settings.database_url)
+        migrate.bring_up_to_date(engine, settings.database_url)
     return engine
 
 

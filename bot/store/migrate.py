@@ -1,6 +1,7 @@
 """Alembic, driven from code: upgrade on start, downgrade in tests, the revision in force."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -26,6 +27,13 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def bring_up_to_date(engine: Engine, url: str) -> None:
+    """Upgrade to the newest revision unless the database is there already (every start but the
+    first): reading its revision costs a query, a run of Alembic tens of milliseconds."""
+    if current(engine) != _newest():
+        upgrade(url)
+
+
 def downgrade(url: str, revision: str = "base") -> None:
     """Revert migrations down to a revision."""
     command.downgrade(alembic_config(url), revision)
@@ -33,7 +41,12 @@ def downgrade(url: str, revision: str = "base") -> None:
 
 def head(url: str) -> str | None:
     """The newest revision in the migrations folder."""
-    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    return _newest()
+
+
+@functools.cache
+def _newest() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def current(engine: Engine) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -38,6 +39,23 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     try:
         assert {"commitments", "deliveries", "audit_entries", "members"} <= \
             set(inspect(engine).get_table_names())
+        assert differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("start_at", [None, "0005_audit_at_commitment", "head"])
+def test_a_start_brings_the_database_to_the_newest_revision(tmp_path: Path,
+                                                            start_at: str | None) -> None:
+    from bot.app import open_database
+    from bot.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    if start_at:
+        migrate.upgrade(url, start_at)
+    engine = open_database(Settings.from_env({"DATABASE_URL": url}))
+    try:
+        assert migrate.current(engine) == migrate.head(url)
         assert differences(engine) == []
     finally:
         engine.dispose()
