@@ -114,6 +114,7 @@ class FakeSocketMode:
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._relay: _Relay | None = None
+        self._timers: list[threading.Timer] = []
         fake.socket_mode = self  # type: ignore[attr-defined]  # answers apps.connections.open
 
     # ------------------------------------------------------------------ lifecycle
@@ -138,6 +139,9 @@ class FakeSocketMode:
             self._relay.stop()
         with self._lock:
             links = list(self._links)
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
         for link in links:
             self._abort(link)
         server.shutdown()
@@ -217,7 +221,12 @@ class FakeSocketMode:
             self._post(link, {"type": "disconnect", "reason": reason,
                               "debug_info": {"host": "applink-fake"}})
             number = link.number
-        threading.Timer(self.disconnect_grace, self._close_number, args=(number,)).start()
+        timer = threading.Timer(self.disconnect_grace, self._close_number, args=(number,))
+        timer.name = f"FakeSocketMode-disconnect:{number}"
+        timer.daemon = True
+        with self._lock:
+            self._timers.append(timer)
+        timer.start()
         return number
 
     def drop(self) -> int:
@@ -447,11 +456,12 @@ class _Relay:
         self._lock = threading.Lock()
         self._pipes: list[_Pipe] = []
         self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True,
+                                        name=f"FakeSocketRelay:{self.port}")
 
     def start(self) -> _Relay:
         """Accept connections in a daemon thread."""
-        threading.Thread(target=self._accept, daemon=True, name=f"FakeSocketRelay:{self.port}"
-                         ).start()
+        self._thread.start()
         return self
 
     def _accept(self) -> None:
@@ -475,10 +485,15 @@ class _Relay:
     def stop(self) -> None:
         """Close the listener and every connection."""
         self._stopped.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(); close() alone does not
+        except OSError:
+            pass
         self._listener.close()
         with self._lock:
             for pipe in self._pipes:
                 pipe.close()
+        self._thread.join(timeout=5)
 
 
 class _Pipe:
