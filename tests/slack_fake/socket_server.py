@@ -23,12 +23,14 @@ import itertools
 import json
 import secrets
 import selectors
+import shutil
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl
@@ -36,8 +38,12 @@ from urllib.parse import parse_qsl
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
+from bot.app import SocketBot
+from bot.clock import Clock
+from bot.settings import Settings
+
 from .client import SlackClient
-from .process import BotProcess
+from .process import BOT_TOKEN, BotProcess
 from .server import APP_ID, FakeSlack
 
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
@@ -619,3 +625,91 @@ class SocketBotProcess(BotProcess):
                 return "ok"
             time.sleep(0.05)
         return "timeout"
+
+
+class InProcessSocketBot:
+    """What `wgbot socket` builds (bot.app.SocketBot), in this process, against a FakeSlack with a
+    FakeSocketMode: the same Bolt app, core, Socket Mode handler and scheduler, with no
+    interpreter to start. The surface the tests use is SocketBotProcess's: ``client``,
+    ``tmp_dir`` (holding ``wgbot.db``), ``start()`` (connected), ``stop()`` (0 once closed).
+
+    The database starts as a copy of ``template`` (a migrated one) when given; the bot checks its
+    schema on start, as `wgbot socket` does. ``ping_interval`` and ``ping_timeout`` replace the
+    handler's defaults (None keeps them).
+    """
+
+    def __init__(self, socket_mode: FakeSocketMode, *, config_dir: Path, tmp_dir: Path,
+                 clock: Clock, template: Path | None = None, scheduler: bool = True,
+                 ping_interval: float | None = None, ping_timeout: float | None = None) -> None:
+        self.socket_mode = socket_mode
+        self.tmp_dir = Path(tmp_dir)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        database = self.tmp_dir / "wgbot.db"
+        if template is not None:
+            shutil.copyfile(template, database)
+        self.settings = Settings.from_env({
+            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": socket_mode.fake.url, "DATABASE_URL": f"sqlite:///{database}",
+            "WGBOT_CONFIG_DIR": str(config_dir)})
+        self.clock = clock
+        self._scheduler = scheduler
+        self._pings = (ping_interval, ping_timeout)
+        self.bot: SocketBot | None = None
+        self.returncode: int | None = None
+        self._socket_client: SocketSlack | None = None
+
+    @property
+    def client(self) -> SocketSlack:
+        """Slack's side, delivering over the fake Socket Mode server."""
+        if self._socket_client is None:
+            self._socket_client = SocketSlack(self.socket_mode)
+        return self._socket_client
+
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return self.bot is not None
+
+    def start(self, timeout: float = 20) -> Self:
+        """Build and connect; return once the bot opened a new Socket Mode connection."""
+        if self.bot is not None:
+            return self
+        before = self.socket_mode.connections
+        self.returncode = None
+        self.bot = SocketBot(self.settings, clock=self.clock, scheduler=self._scheduler,
+                             ping_interval=self._pings[0], ping_timeout=self._pings[1])
+        try:
+            self.bot.connect()
+            deadline = time.monotonic() + timeout
+            while not (self.socket_mode.connections > before and self.socket_mode.open_connections):
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"wgbot socket (in process) did not connect within {timeout}s")
+                time.sleep(0.02)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> int:
+        """Close as `wgbot socket` does on SIGTERM (the envelopes at work finish and ack); 0."""
+        bot, self.bot = self.bot, None
+        if bot is not None:
+            bot.close()
+            self.returncode = 0
+        if self.returncode is None:
+            raise RuntimeError("the bot was never started")
+        return self.returncode
+
+    def close(self) -> None:
+        """Stop the bot if it runs."""
+        if self.bot is not None:
+            self.stop()
+
+    def __enter__(self) -> Self:
+        """Start the bot."""
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Stop the bot."""
+        self.close()
