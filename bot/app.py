@@ -139,6 +139,16 @@ def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None =
                 process_before_response: bool = True, upgrade: bool | None = None,
                 holder: str = "web") -> tuple[App, Core]:
     """The Bolt app with every listener registered, and the core behind it."""
+    app, core, _after = _slack(settings, clock=clock, config=config,
+                               process_before_response=process_before_response, upgrade=upgrade,
+                               holder=holder)
+    return app, core
+
+
+def _slack(settings: Settings, *, clock: Clock, config: LiveConfig | None,
+           process_before_response: bool, upgrade: bool | None,
+           holder: str) -> tuple[App, Core, ThreadPoolExecutor]:
+    """build_slack(), and the executor that runs the work after each answer."""
     from bot.slack.listeners import SlackDeps, make_app
     from bot.slack.web import SlackDirectory, SlackNotifier, make_client
 
@@ -154,7 +164,54 @@ def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None =
                    process_before_response=process_before_response,
                    deps=SlackDeps(conversation=core.conversation, notifier=notifier,
                                   sessions=core.sessions, clock=clock, executor=executor))
-    return app, core
+    return app, core, executor
+
+
+class SocketBot:
+    """`wgbot socket`: the Bolt app and its core over one Socket Mode connection, and the reminder
+    scheduler when this process runs it. The command line adds only signals and exit codes.
+
+    connect() opens the connection (SocketModeRefused when Slack will not give one), then starts
+    the scheduler; close() stops taking envelopes and lets those at work finish and ack, lets the
+    work after their answers finish, stops the scheduler and releases the database. close() may be
+    called whether or not connect() succeeded. ``ping_interval`` and ``ping_timeout`` (seconds)
+    replace the handler's defaults (bot.slack.socket), for tests that cannot wait them out.
+    """
+
+    def __init__(self, settings: Settings, *, clock: Clock, config: LiveConfig | None = None,
+                 scheduler: bool = True, upgrade: bool | None = None,
+                 ping_interval: float | None = None, ping_timeout: float | None = None) -> None:
+        from bot.slack.socket import OnceSocketModeHandler
+
+        self.app, self.core, self._after = _slack(
+            settings, clock=clock, config=config, process_before_response=True, upgrade=upgrade,
+            holder=holder_id() if scheduler else "web")
+        ping = {k: v for k, v in (("ping_interval", ping_interval),
+                                  ("ping_timeout", ping_timeout)) if v is not None}
+        try:
+            self.handler = OnceSocketModeHandler(self.app, settings.app_token or "", **ping)
+        except BaseException:
+            self._after.shutdown()
+            self.core.close()
+            raise
+        self._runs_scheduler = scheduler
+        self.scheduler: ReminderScheduler | None = None
+
+    def connect(self) -> None:
+        """Open the Socket Mode connection, then start the scheduler (if this process runs it)."""
+        self.handler.connect()
+        if self._runs_scheduler:
+            self.scheduler = build_scheduler(self.core)
+            self.scheduler.start()
+
+    def close(self) -> None:
+        """Finish the envelopes at work and the work after them, stop the scheduler, release
+        the database."""
+        self.handler.close()
+        self._after.shutdown(wait=True)
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.core.close()
 
 
 def serving_health(core: Core, *, started_at: datetime, supervised: bool

@@ -292,37 +292,27 @@ def _finished_stopping() -> None:
 
 def _socket(settings: Settings, *, scheduler: bool) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", purpose="wgbot socket")
-    from bot.app import build_scheduler, build_slack
-    from bot.scheduling.scheduler import holder_id
-    from bot.slack.socket import OnceSocketModeHandler, SocketModeRefused
+    from bot.app import SocketBot
+    from bot.slack.socket import SocketModeRefused
 
-    _live_config(settings)
-    app, core = build_slack(settings, clock=_clock_of(settings),
-                            holder=holder_id() if scheduler else "web")
-    handler = OnceSocketModeHandler(app, settings.app_token or "")
+    bot = SocketBot(settings, clock=_clock_of(settings), config=_live_config(settings),
+                    scheduler=scheduler)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        handler.connect()
+        bot.connect()
     except SocketModeRefused as e:
         print(f"wgbot: {e}", file=sys.stderr)
-        handler.close()
-        core.close()
+        bot.close()
         return 2
-    sched = build_scheduler(core) if scheduler else None
-    if sched:
-        sched.start()
     log.info("wgbot socket connected; SIGTERM stops it")
     # A signal taken by another thread does not wake a wait without timeout in the main
     # thread; the handler runs when the wait times out.
     while not stop.wait(0.1):
         pass
     log.info("wgbot socket stopping")
-    handler.close()
-    if sched:
-        sched.stop()
-    core.close()
+    bot.close()
     _finished_stopping()
     return 0
 

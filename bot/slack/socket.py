@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.websocket_client import SocketModeClient
+from websocket import ABNF, STATUS_NORMAL
 
 log = logging.getLogger("wgbot.socket")
 
@@ -144,14 +146,36 @@ class OnceSocketModeHandler(BaseSocketModeHandler):
                 "that Socket Mode is on in the app's settings") from e
 
     def close(self) -> None:
-        """Stop taking envelopes, let those at work finish and ack, then close the connection."""
+        """Stop taking envelopes, let those at work finish and ack, then close the connection
+        and wait (a bounded while) for the client's reader and monitor threads to end."""
         client = self.client
         client.auto_reconnect_enabled = False
         client.closed = True  # the message processor stops taking queued envelopes
         client.message_queue.put(None)  # and stops waiting (1 s) for the next one: nothing
         client.message_processor.shutdown()
         client.message_workers.shutdown(wait=True)
-        # the reader and monitor threads are daemons: stop them without waiting out a select()
-        client.current_session_runner.event.set()
-        client.current_app_monitor.event.set()
-        client.disconnect()
+        runners = (client.current_session_runner, client.current_app_monitor)
+        for runner in runners:
+            runner.event.set()
+        session = client.current_session
+        if session is not None:
+            session.keep_running = False  # the reader ends when it next wakes, and closes it
+            ws = session.sock
+            if ws is not None and ws.connected:
+                try:
+                    ws.send(struct.pack("!H", STATUS_NORMAL), ABNF.OPCODE_CLOSE)  # goodbye
+                except Exception:  # the connection is gone already
+                    pass
+                # Shut down, not closed: the reader wakes now, or finds the socket shut when it
+                # next waits. (A socket closed under a reader about to wait is never seen: the
+                # reader would sleep on until its ping deadline.)
+                ws.abort()
+        # A reader still on a connection replaced (and closed) under it wakes at its ping
+        # deadline; one opening a connection may take longer: they are daemons, left to exit.
+        deadline = time.monotonic() + client.ping_timeout + 1.0
+        for runner in runners:
+            if runner.is_alive():
+                runner.thread.join(max(0.0, deadline - time.monotonic()))
+                if runner.thread.is_alive():
+                    log.warning("a Socket Mode thread (%s) is still running after close",
+                                runner.thread.name)

@@ -1,8 +1,18 @@
-"""Socket Mode end to end: the real `wgbot socket` against the fake Web API and Socket Mode server.
+"""Socket Mode end to end: what `wgbot socket` builds, against the fake Web API and Socket Mode server.
 
 Commands, buttons, modals and App Home arrive as envelopes and are answered in the acks; the bot
-reconnects after a `disconnect` message or a dropped connection and loses nothing; an envelope
-Slack delivers again is not handled twice. No signing secret is set anywhere here.
+reconnects after a `disconnect` message or a dropped, closed or silent connection and loses
+nothing; an envelope Slack delivers again is not handled twice. No signing secret is set anywhere
+here.
+
+The conversation and the transport run in this process (`InProcessSocketBot`): bot.app.SocketBot
+is what `wgbot socket` builds and closes (Bolt app, core, Socket Mode handler over a real
+WebSocket, scheduler), so only the interpreter's start is left out. The tests whose subject is
+the process stay real `wgbot` processes (`SocketBotProcess`): that `wgbot socket` and `wgbot run`
+(which must choose Socket Mode) answer over the socket with no signing secret, that SIGTERM
+finishes the envelope at work and exits 0, even when a thread other than the main one takes
+it (`wgbot clock` too), and that a refused app token ends the command with exit code 2 and one
+line.
 """
 from __future__ import annotations
 
@@ -13,6 +23,7 @@ import platform
 import re
 import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +31,30 @@ from typing import Any
 
 import pytest
 
+from bot.clock import FixedClock
 from tests.conftest import MEMBER
 from tests.slack_fake.client import reply_text as _text
 from tests.slack_fake.server import FakeSlack, validate_blocks
-from tests.slack_fake.socket_server import APP_TOKEN, Ack, FakeSocketMode, SocketBotProcess
+from tests.slack_fake.socket_server import (
+    APP_TOKEN,
+    Ack,
+    FakeSocketMode,
+    InProcessSocketBot,
+    SocketBotProcess,
+)
+
+Bot = InProcessSocketBot | SocketBotProcess
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_outlives_the_test() -> Iterator[None]:
+    """Every thread a test started (the bot's, the fakes') has ended once its fixtures closed."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while left := [t for t in threading.enumerate() if t not in before and t.is_alive()]:
+        assert time.monotonic() < deadline, f"threads left running: {[t.name for t in left]}"
+        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -34,7 +65,22 @@ def socket_mode(fake: FakeSlack) -> Iterator[FakeSocketMode]:
 
 
 @pytest.fixture
-def bot(socket_mode: FakeSocketMode, config_dir: Path, tmp_path: Path) -> Iterator[SocketBotProcess]:
+def bot(request: pytest.FixtureRequest, socket_mode: FakeSocketMode, config_dir: Path,
+        tmp_path: Path, clock: FixedClock, _migrated_sqlite: Path) -> Iterator[InProcessSocketBot]:
+    """`wgbot socket` in this process on SQLite, connected to the fake; it must close cleanly.
+
+    Parametrize indirectly with {"ping_interval": …, "ping_timeout": …} to change the pings.
+    """
+    pings = getattr(request, "param", {})
+    with InProcessSocketBot(socket_mode, config_dir=config_dir, tmp_dir=tmp_path / "proc",
+                            clock=clock, template=_migrated_sqlite, **pings) as inproc:
+        yield inproc
+        assert inproc.stop() == 0
+
+
+@pytest.fixture
+def bot_process(socket_mode: FakeSocketMode, config_dir: Path,
+                tmp_path: Path) -> Iterator[SocketBotProcess]:
     """The real `wgbot socket` on SQLite, connected to the fake; it must stop cleanly on SIGTERM."""
     proc = SocketBotProcess(socket_mode, config_dir=config_dir, tmp_dir=tmp_path / "proc")
     proc.start()
@@ -51,14 +97,14 @@ def _reply(ack: Ack) -> dict[str, Any]:
     return body
 
 
-def _commit(bot: SocketBotProcess, text: str) -> int:
+def _commit(bot: Bot, text: str) -> int:
     body = _reply(bot.client.command(f"commit {text}"))
     m = re.search(r"Recorded \*#(\d+)\*", _text(body))
     assert m, _text(body)
     return int(m.group(1))
 
 
-def _titles(bot: SocketBotProcess) -> list[str]:
+def _titles(bot: Bot) -> list[str]:
     with sqlite3.connect(bot.tmp_dir / "wgbot.db") as db:
         return [row[0] for row in db.execute("SELECT text FROM commitments ORDER BY id")]
 
@@ -83,7 +129,7 @@ def test_slash_commands_answer_in_the_ack(socket_mode: FakeSocketMode, config_di
     assert _titles(bot) == ["Draft guidelines"]
 
 
-def test_buttons_and_modals(bot: SocketBotProcess, fake: FakeSlack) -> None:
+def test_buttons_and_modals(bot: InProcessSocketBot, fake: FakeSlack) -> None:
     done_id = _commit(bot, "Press the button by 2030-01-20")
     move_id = _commit(bot, "Move me by 2030-01-21")
     listing = _reply(bot.client.command("list"))
@@ -103,7 +149,7 @@ def test_buttons_and_modals(bot: SocketBotProcess, fake: FakeSlack) -> None:
     assert "Thu 14 Feb 2030" in _text(_reply(bot.client.command(f"show {move_id}")))
 
 
-def test_app_home_opened_publishes_the_home_tab(bot: SocketBotProcess, fake: FakeSlack) -> None:
+def test_app_home_opened_publishes_the_home_tab(bot: InProcessSocketBot, fake: FakeSlack) -> None:
     _commit(bot, "Home item by 2030-01-20")
     ack = bot.client.app_home_opened(MEMBER)
     assert ack.json() == {}
@@ -115,9 +161,12 @@ def test_app_home_opened_publishes_the_home_tab(bot: SocketBotProcess, fake: Fak
 # ---------------------------------------------------------------- reconnecting
 
 
-def test_disconnect_message_reconnects_and_loses_nothing(bot: SocketBotProcess,
+def test_disconnect_message_reconnects_and_loses_nothing(bot: InProcessSocketBot,
                                                          socket_mode: FakeSocketMode,
                                                          fake: FakeSlack) -> None:
+    # Slack closes the old connection a few seconds after its message; not within this test,
+    # so only the bot's answer to the message can open the new one
+    socket_mode.disconnect_grace = 60
     opened = len(fake.calls("apps.connections.open"))
     first = socket_mode.disconnect("refresh_requested")
     bot.client.wait = False
@@ -133,7 +182,7 @@ def test_disconnect_message_reconnects_and_loses_nothing(bot: SocketBotProcess,
 
 
 @pytest.mark.parametrize("how", ["drop", "close"])
-def test_lost_connection_reconnects_and_loses_nothing(bot: SocketBotProcess,
+def test_lost_connection_reconnects_and_loses_nothing(bot: InProcessSocketBot,
                                                       socket_mode: FakeSocketMode,
                                                       fake: FakeSlack, how: str) -> None:
     _commit(bot, "Before the drop by 2030-03-01")
@@ -149,9 +198,17 @@ def test_lost_connection_reconnects_and_loses_nothing(bot: SocketBotProcess,
     assert socket_mode.unacked() == []
 
 
-def test_silent_connection_is_noticed_and_replaced(bot: SocketBotProcess,
+@pytest.mark.parametrize("bot", [{"ping_interval": 1.0, "ping_timeout": 0.5}], indirect=True,
+                         ids=["pings-shortened"])
+def test_silent_connection_is_noticed_and_replaced(bot: InProcessSocketBot,
                                                   socket_mode: FakeSocketMode,
                                                   fake: FakeSlack) -> None:
+    """Only the bot's own ping deadline can tell a silent path from a quiet one.
+
+    The handler's pings are shortened here (1 s, 0.5 s to answer; production pings every
+    PING_INTERVAL_SECONDS and waits PING_TIMEOUT_SECONDS) so the test does not wait them out;
+    the path is the same: the unanswered ping ends the session and the client reconnects.
+    """
     opened = len(fake.calls("apps.connections.open"))
     frozen = socket_mode.freeze()  # no FIN, no pongs: only the bot's ping deadline can tell
     bot.client.wait = False
@@ -163,7 +220,7 @@ def test_silent_connection_is_noticed_and_replaced(bot: SocketBotProcess,
     assert _titles(bot) == ["Through the silence"]
 
 
-def test_connection_lost_before_the_ack_is_handled_once(bot: SocketBotProcess,
+def test_connection_lost_before_the_ack_is_handled_once(bot: InProcessSocketBot,
                                                         socket_mode: FakeSocketMode) -> None:
     first = socket_mode.wait_connected()
     socket_mode.lose_next_ack()
@@ -181,7 +238,7 @@ def test_connection_lost_before_the_ack_is_handled_once(bot: SocketBotProcess,
 # ---------------------------------------------------------------- redelivery
 
 
-def test_redelivered_envelope_is_answered_not_redone(bot: SocketBotProcess,
+def test_redelivered_envelope_is_answered_not_redone(bot: InProcessSocketBot,
                                                      socket_mode: FakeSocketMode,
                                                      fake: FakeSlack) -> None:
     cid = _commit(bot, "Only one by 2030-05-01")
@@ -201,7 +258,7 @@ def test_redelivered_envelope_is_answered_not_redone(bot: SocketBotProcess,
     assert len(fake.calls("response_url")) == 1  # the click's reply went out once
 
 
-def test_same_command_in_a_new_envelope_is_handled_once(bot: SocketBotProcess,
+def test_same_command_in_a_new_envelope_is_handled_once(bot: InProcessSocketBot,
                                                         socket_mode: FakeSocketMode) -> None:
     _commit(bot, "Retried by 2030-05-03")
     payload = socket_mode.envelope(bot.client.last_envelope_id).payload
@@ -211,7 +268,7 @@ def test_same_command_in_a_new_envelope_is_handled_once(bot: SocketBotProcess,
 
 
 def test_redelivery_while_the_first_is_at_work_waits_for_its_answer(
-        bot: SocketBotProcess, socket_mode: FakeSocketMode, fake: FakeSlack) -> None:
+        bot: InProcessSocketBot, socket_mode: FakeSocketMode, fake: FakeSlack) -> None:
     fake.delay("users.info", 1.0)
     bot.client.wait = False
     bot.client.command("commit Slow one by 2030-05-02", user_id="U0NEWCOMER")
@@ -223,7 +280,7 @@ def test_redelivery_while_the_first_is_at_work_waits_for_its_answer(
     assert _titles(bot) == ["Slow one"]
 
 
-def test_redelivered_event_publishes_once(bot: SocketBotProcess, socket_mode: FakeSocketMode,
+def test_redelivered_event_publishes_once(bot: InProcessSocketBot, socket_mode: FakeSocketMode,
                                           fake: FakeSlack) -> None:
     bot.client.app_home_opened(MEMBER, event_id="Ev0HOMEONCE")
     fake.wait_for("views.publish")
@@ -247,9 +304,10 @@ def _wait_acks(socket_mode: FakeSocketMode, eid: str, count: int, timeout: float
 # ---------------------------------------------------------------- starting and stopping
 
 
-def test_sigterm_finishes_the_envelope_at_work_and_exits_cleanly(bot: SocketBotProcess,
+def test_sigterm_finishes_the_envelope_at_work_and_exits_cleanly(bot_process: SocketBotProcess,
                                                                  socket_mode: FakeSocketMode,
                                                                  fake: FakeSlack) -> None:
+    bot = bot_process
     _commit(bot, "Warm up by 2030-06-01")
     fake.delay("users.info", 1.5)
     bot.client.wait = False
@@ -277,7 +335,8 @@ def _signal_another_thread(pid: int, sig: int) -> None:
 
 @pytest.mark.skipif(platform.machine() not in _TGKILL or not Path("/proc/self/task").exists(),
                     reason="needs Linux on x86_64 or aarch64 to signal one thread")
-def test_sigterm_taken_by_another_thread_still_stops_it(bot: SocketBotProcess) -> None:
+def test_sigterm_taken_by_another_thread_still_stops_it(bot_process: SocketBotProcess) -> None:
+    bot = bot_process
     _commit(bot, "Before the signal by 2030-06-03")
     assert bot.pid is not None
     _signal_another_thread(bot.pid, signal.SIGTERM)

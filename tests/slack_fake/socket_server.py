@@ -23,12 +23,14 @@ import itertools
 import json
 import secrets
 import selectors
+import shutil
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl
@@ -36,8 +38,12 @@ from urllib.parse import parse_qsl
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
+from bot.app import SocketBot
+from bot.clock import Clock
+from bot.settings import Settings
+
 from .client import SlackClient
-from .process import BotProcess
+from .process import BOT_TOKEN, BotProcess
 from .server import APP_ID, FakeSlack
 
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
@@ -114,6 +120,7 @@ class FakeSocketMode:
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._relay: _Relay | None = None
+        self._timers: list[threading.Timer] = []
         fake.socket_mode = self  # type: ignore[attr-defined]  # answers apps.connections.open
 
     # ------------------------------------------------------------------ lifecycle
@@ -138,6 +145,9 @@ class FakeSocketMode:
             self._relay.stop()
         with self._lock:
             links = list(self._links)
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
         for link in links:
             self._abort(link)
         server.shutdown()
@@ -217,7 +227,12 @@ class FakeSocketMode:
             self._post(link, {"type": "disconnect", "reason": reason,
                               "debug_info": {"host": "applink-fake"}})
             number = link.number
-        threading.Timer(self.disconnect_grace, self._close_number, args=(number,)).start()
+        timer = threading.Timer(self.disconnect_grace, self._close_number, args=(number,))
+        timer.name = f"FakeSocketMode-disconnect:{number}"
+        timer.daemon = True
+        with self._lock:
+            self._timers.append(timer)
+        timer.start()
         return number
 
     def drop(self) -> int:
@@ -447,11 +462,12 @@ class _Relay:
         self._lock = threading.Lock()
         self._pipes: list[_Pipe] = []
         self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True,
+                                        name=f"FakeSocketRelay:{self.port}")
 
     def start(self) -> _Relay:
         """Accept connections in a daemon thread."""
-        threading.Thread(target=self._accept, daemon=True, name=f"FakeSocketRelay:{self.port}"
-                         ).start()
+        self._thread.start()
         return self
 
     def _accept(self) -> None:
@@ -475,10 +491,15 @@ class _Relay:
     def stop(self) -> None:
         """Close the listener and every connection."""
         self._stopped.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(); close() alone does not
+        except OSError:
+            pass
         self._listener.close()
         with self._lock:
             for pipe in self._pipes:
                 pipe.close()
+        self._thread.join(timeout=5)
 
 
 class _Pipe:
@@ -604,3 +625,91 @@ class SocketBotProcess(BotProcess):
                 return "ok"
             time.sleep(0.05)
         return "timeout"
+
+
+class InProcessSocketBot:
+    """What `wgbot socket` builds (bot.app.SocketBot), in this process, against a FakeSlack with a
+    FakeSocketMode: the same Bolt app, core, Socket Mode handler and scheduler, with no
+    interpreter to start. The surface the tests use is SocketBotProcess's: ``client``,
+    ``tmp_dir`` (holding ``wgbot.db``), ``start()`` (connected), ``stop()`` (0 once closed).
+
+    The database starts as a copy of ``template`` (a migrated one) when given; the bot checks its
+    schema on start, as `wgbot socket` does. ``ping_interval`` and ``ping_timeout`` replace the
+    handler's defaults (None keeps them).
+    """
+
+    def __init__(self, socket_mode: FakeSocketMode, *, config_dir: Path, tmp_dir: Path,
+                 clock: Clock, template: Path | None = None, scheduler: bool = True,
+                 ping_interval: float | None = None, ping_timeout: float | None = None) -> None:
+        self.socket_mode = socket_mode
+        self.tmp_dir = Path(tmp_dir)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        database = self.tmp_dir / "wgbot.db"
+        if template is not None:
+            shutil.copyfile(template, database)
+        self.settings = Settings.from_env({
+            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": socket_mode.fake.url, "DATABASE_URL": f"sqlite:///{database}",
+            "WGBOT_CONFIG_DIR": str(config_dir)})
+        self.clock = clock
+        self._scheduler = scheduler
+        self._pings = (ping_interval, ping_timeout)
+        self.bot: SocketBot | None = None
+        self.returncode: int | None = None
+        self._socket_client: SocketSlack | None = None
+
+    @property
+    def client(self) -> SocketSlack:
+        """Slack's side, delivering over the fake Socket Mode server."""
+        if self._socket_client is None:
+            self._socket_client = SocketSlack(self.socket_mode)
+        return self._socket_client
+
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return self.bot is not None
+
+    def start(self, timeout: float = 20) -> Self:
+        """Build and connect; return once the bot opened a new Socket Mode connection."""
+        if self.bot is not None:
+            return self
+        before = self.socket_mode.connections
+        self.returncode = None
+        self.bot = SocketBot(self.settings, clock=self.clock, scheduler=self._scheduler,
+                             ping_interval=self._pings[0], ping_timeout=self._pings[1])
+        try:
+            self.bot.connect()
+            deadline = time.monotonic() + timeout
+            while not (self.socket_mode.connections > before and self.socket_mode.open_connections):
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"wgbot socket (in process) did not connect within {timeout}s")
+                time.sleep(0.02)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> int:
+        """Close as `wgbot socket` does on SIGTERM (the envelopes at work finish and ack); 0."""
+        bot, self.bot = self.bot, None
+        if bot is not None:
+            bot.close()
+            self.returncode = 0
+        if self.returncode is None:
+            raise RuntimeError("the bot was never started")
+        return self.returncode
+
+    def close(self) -> None:
+        """Stop the bot if it runs."""
+        if self.bot is not None:
+            self.stop()
+
+    def __enter__(self) -> Self:
+        """Start the bot."""
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Stop the bot."""
+        self.close()
