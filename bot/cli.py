@@ -387,20 +387,21 @@ def _export(settings: Settings, fmt: str, out: Path) -> int:
 
 
 def _brief(settings: Settings, out: Path) -> int:
+    def unwritable(e: OSError) -> int:
+        print(f"wgbot: cannot write the brief to {out}: {e.strerror or e}", file=sys.stderr)
+        return 1
+
+    try:  # a folder that cannot be made is said before seconds of importing and drawing
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return unwritable(e)
+
     from bot.app import open_database
     from bot.brief.files import brief_files
     from bot.brief.text import render
     from bot.services import briefs
     from bot.store.db import make_session_factory, unit_of_work
 
-    def unwritable(e: OSError) -> int:
-        print(f"wgbot: cannot write the brief to {out}: {e.strerror or e}", file=sys.stderr)
-        return 1
-
-    try:  # a folder that cannot be made is said before seconds of drawing
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        return unwritable(e)
     config = _live_config(settings).current()
     engine = open_database(settings)
     try:
