@@ -1,8 +1,8 @@
-"""`wgbot serve`'s scheduler under process faults, with the real server: a clock killed with
-SIGKILL during start-up and in the middle of a delivery always comes back with a log line, and
-the next one takes over the dead one's lease and its delivery in flight; /healthz
-turns 503 while no sweep completes (clock frozen with SIGSTOP) and 200 again once sweeps resume;
-a clock whose server is killed with SIGKILL stops instead of sweeping on as an orphan."""
+"""`wgbot serve`'s scheduler under process faults, with the real server, in one scenario: a clock
+killed with SIGKILL during start-up and in the middle of a delivery always comes back with a log
+line, and the next one takes over the dead one's lease and its delivery in flight; /healthz turns
+503 while no sweep completes (clock frozen with SIGSTOP) and 200 again once sweeps resume; a clock
+whose server is killed with SIGKILL stops instead of sweeping on as an orphan."""
 from __future__ import annotations
 
 import os
@@ -101,9 +101,12 @@ def _countdowns(fake: FakeSlack) -> list[Call]:
             if (c.params.get("metadata") or {}).get("event_type") == "wgbot_delivery"]
 
 
-def test_a_killed_scheduler_always_comes_back(config_dir: Path, tmp_path: Path) -> None:
-    """SIGKILL the clock at the moments that differ for whoever comes next; each time the server
-    logs the exit and starts a new clock, and the new one carries on where the dead one stopped:
+def test_the_scheduler_killed_frozen_and_orphaned(config_dir: Path, tmp_path: Path) -> None:
+    """One running server, its clock under each fault in turn (each start of `wgbot serve` costs
+    two processes; the faults are independent of one another).
+
+    Killed with SIGKILL at the moments that differ for whoever comes next; each time the server
+    logs the exit and starts a new clock, which carries on where the dead one stopped:
 
     1. during start-up, before the clock has logged a line of its own, holding nothing yet: the
        server restarts a clock that never got going, and the next one sweeps at once;
@@ -114,6 +117,10 @@ def test_a_killed_scheduler_always_comes_back(config_dir: Path, tmp_path: Path) 
 
     The supervisor's watch is the same whatever the clock was doing, so these two moments, not
     the number of kills, are what tell a robust successor from a lucky one.
+
+    3. Frozen with SIGSTOP: alive, so the server cannot tell, but no sweep completes; /healthz
+       turns 503 once that has lasted too long, and 200 again once sweeps resume.
+    4. Orphaned: the server's master killed with SIGKILL; its clock stops instead of sweeping on.
     """
     session = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
     edit_settings(config_dir, {
@@ -127,32 +134,31 @@ def test_a_killed_scheduler_always_comes_back(config_dir: Path, tmp_path: Path) 
     with FakeSlack(clock=lambda: travel.now().timestamp()) as fake, \
             BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc",
                        env=travel.env) as bot:
-        # 1. during start-up: at once, long before its imports are done
+        # 1. killed during start-up: at once, long before its imports are done
         pid = wait_for_new_clock(bot, 0, timeout=10)
         os.kill(pid, signal.SIGKILL)
-        assert f"[{pid}] " not in bot.log_text(), "the kill came after the clock's start-up"
+        assert f"[{pid}] " not in bot.log_text(), "1. the kill came after the clock's start-up"
 
         pid = wait_for_new_clock(bot, 1, timeout=RESTART)
-        _until("the new clock takes the lease and sweeps",
+        _until("1. the new clock takes the lease and sweeps",
                lambda: _holds_the_lease(db, pid) and _last_sweep(bot) is not None, bot,
                timeout=20)
 
-        # 2. in the middle of a sweep: the countdown posted, its answer held back
+        # 2. killed in the middle of a sweep: the countdown posted, its answer held back
         held = fake.hang("chat.postMessage", 60, when=lambda p: p.get("channel") == "C0WGMIGRATE")
         travel.to(session - timedelta(hours=1))
-        assert held.started.wait(20), f"no countdown was posted:\n{bot.log_text()[-4000:]}"
+        assert held.started.wait(20), f"2. no countdown was posted:\n{bot.log_text()[-4000:]}"
         os.kill(pid, signal.SIGKILL)
         held.release()
-        assert _holds_the_lease(db, pid)  # not given up: the next clock must wait for it
+        assert _holds_the_lease(db, pid), "2. the lease was released"  # the next clock waits
         pid = wait_for_new_clock(bot, 2, timeout=RESTART)
         killed_at = travel.now()
         assert CLAIM_LEASE.total_seconds() > lease_seconds(1)
         travel.forward(CLAIM_LEASE + timedelta(seconds=1))  # the dead clock's claim and lease lapse
         bot.wait_for_log("was already in Slack", timeout=20)
-        _until("the last clock holds the lease and sweeps",
+        _until("2. the last clock holds the lease and sweeps",
                lambda: _holds_the_lease(db, pid) and (_last_sweep(bot) or killed_at) > killed_at,
                bot, timeout=20)
-
         log = bot.log_text()
         assert len(clock_pids(bot)) == 3
         assert len(re.findall(r"reminder scheduler \(process \d+\) exited", log)) == 2
@@ -160,52 +166,30 @@ def test_a_killed_scheduler_always_comes_back(config_dir: Path, tmp_path: Path) 
         with sqlite3.connect(db) as conn:
             assert conn.execute("SELECT status FROM deliveries WHERE kind = 'countdown'"
                                 ).fetchall() == [("sent",)]
-        assert health(bot).status_code == 200
 
-
-def test_healthz_is_503_while_no_sweep_completes_and_200_after(fake: FakeSlack, config_dir: Path,
-                                                               tmp_path: Path) -> None:
-    edit_settings(config_dir, {"scheduler": {"poll_seconds": 1}})
-    travel = Travel(tmp_path / "clock-offset")
-    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc",
-                    env=travel.env) as bot:
-        pid = wait_for_new_clock(bot, 0, timeout=10)
-        deadline = time.monotonic() + 20
-        while health(bot).json()["scheduler"]["last_sweep_seconds_ago"] is None:
-            assert time.monotonic() < deadline, "no sweep recorded"
-            time.sleep(0.2)
+        # 3. frozen
         ok = health(bot).json()
-        assert ok["ok"] is True and ok["scheduler"]["state"] == "ok"
+        assert ok["ok"] is True and ok["scheduler"]["state"] == "ok", ok
         stale_after = ok["scheduler"]["stale_after_seconds"]
         os.kill(pid, signal.SIGSTOP)  # alive but sweeping nothing: the supervisor cannot tell
         try:
             travel.forward(timedelta(seconds=stale_after))  # the time no sweep completes in
             deadline = time.monotonic() + 15
             while (resp := health(bot)).status_code == 200:
-                assert time.monotonic() < deadline, f"still 200 {stale_after + 15}s on"
+                assert time.monotonic() < deadline, f"3. still 200 {stale_after + 15}s on"
                 time.sleep(0.1)
-            assert resp.status_code == 503
             body = resp.json()
-            assert body["ok"] is False and body["scheduler"]["state"] == "stale"
+            assert resp.status_code == 503 and body["ok"] is False, body
+            assert body["scheduler"]["state"] == "stale", body
             assert body["scheduler"]["last_sweep_seconds_ago"] >= stale_after  # rounded to 0.1 s
         finally:
             os.kill(pid, signal.SIGCONT)
-        deadline = time.monotonic() + 15
-        while health(bot).status_code != 200:
-            assert time.monotonic() < deadline, "healthz did not recover after sweeps resumed"
-            time.sleep(0.2)
+        _until("3. /healthz recovers after sweeps resume", lambda: health(bot).status_code == 200,
+               bot, timeout=15)
+        assert clock_pids(bot)[-1] == pid  # the same clock, resumed
 
-
-def test_the_scheduler_ends_when_its_server_is_killed(fake: FakeSlack, config_dir: Path,
-                                                      tmp_path: Path) -> None:
-    edit_settings(config_dir, {"scheduler": {"poll_seconds": 1}})
-    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc") as bot:
-        clock = wait_for_new_clock(bot, 0, timeout=10)
-        bot.wait_for_log("wgbot clock running", timeout=20)
+        # 4. orphaned: the master alone killed
         assert bot.pid is not None
-        os.kill(bot.pid, signal.SIGKILL)  # the master alone; its clock is orphaned
-        deadline = time.monotonic() + 15
-        while alive(clock):
-            assert time.monotonic() < deadline, "the orphaned scheduler kept running"
-            time.sleep(0.2)
+        os.kill(bot.pid, signal.SIGKILL)
+        _until("4. the orphaned clock stops", lambda: not alive(pid), bot, timeout=15)
         assert "is gone; stopping" in bot.log_text()
