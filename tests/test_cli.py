@@ -122,6 +122,7 @@ def test_serve_stops_within_ten_seconds_and_two_instances_coexist(
 def test_incomplete_subcommands_show_usage(args: list[str], tmp_path: Path) -> None:
     out = run(args, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
     assert out.returncode == 2 and "usage" in out.stderr
+    assert not (tmp_path / "x.db").exists()  # said before anything was opened
     assert sys.executable  # the console script runs in this interpreter's environment
 
 
