@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `wgbot` console script."""
     args = _parser().parse_args(argv)
+    usage = _usage(args)
+    if usage:  # before anything is opened: a usage error leaves no database file behind
+        print(usage, file=sys.stderr)
+        return 2
     try:
         settings = Settings.from_env()
         console = args.cmd == "console" or (args.cmd in (None, "run")
@@ -113,6 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     except _ConfigFailure as e:
         print(str(e), file=sys.stderr)
         return 1
+
+
+def _usage(args: argparse.Namespace) -> str | None:
+    """The usage line of a command given without its sub-command (None: complete)."""
+    if args.cmd == "config" and args.config_cmd != "check":
+        return "usage: wgbot config check [DIR]"
+    if args.cmd == "db" and args.db_cmd is None:
+        return "usage: wgbot db upgrade|downgrade [REV]|current"
+    if args.cmd == "reminders" and args.rem_cmd != "preview":
+        return "usage: wgbot reminders preview --at <ISO moment>"
+    return None
 
 
 class _ConfigFailure(Exception):
@@ -166,17 +181,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _clock(settings, managed=args.managed)
     if cmd == "console":
         return _console(settings, as_user=args.as_user, tz=args.tz)
-    if cmd == "config":
-        if args.config_cmd != "check":
-            print("usage: wgbot config check [DIR]", file=sys.stderr)
-            return 2
+    if cmd == "config":  # incomplete commands were answered with their usage in main()
         return _config_check(Path(args.dir) if args.dir else settings.config_dir)
     if cmd == "db":
         return _db(settings, args)
     if cmd == "reminders":
-        if args.rem_cmd != "preview":
-            print("usage: wgbot reminders preview --at <ISO moment>", file=sys.stderr)
-            return 2
         return _preview(settings, args.at, restart=args.restart)
     if cmd == "export":
         return _export(settings, args.format, Path(args.out))
@@ -377,20 +386,21 @@ def _export(settings: Settings, fmt: str, out: Path) -> int:
 
 
 def _brief(settings: Settings, out: Path) -> int:
+    def unwritable(e: OSError) -> int:
+        print(f"wgbot: cannot write the brief to {out}: {e.strerror or e}", file=sys.stderr)
+        return 1
+
+    try:  # a folder that cannot be made is said before seconds of importing and drawing
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return unwritable(e)
+
     from bot.app import open_database
     from bot.brief.files import brief_files
     from bot.brief.text import render
     from bot.services import briefs
     from bot.store.db import make_session_factory, unit_of_work
 
-    def unwritable(e: OSError) -> int:
-        print(f"wgbot: cannot write the brief to {out}: {e.strerror or e}", file=sys.stderr)
-        return 1
-
-    try:  # a folder that cannot be made is said before seconds of drawing
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        return unwritable(e)
     config = _live_config(settings).current()
     engine = open_database(settings)
     try:

@@ -1,8 +1,11 @@
 """The wgbot command line, run as a real process: console, config check, missing settings,
-reminders preview, local export, and serve's shutdown and side-by-side instances."""
+reminders preview, local export, and serve's shutdown and side-by-side instances. Data a command
+needs beforehand is typed into the console in this process (tests/support/console.py); the
+command under test runs as a process."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +18,7 @@ from icalendar import Calendar
 from tests.conftest import edit_settings
 from tests.slack_fake.process import BotProcess, wgbot_executable
 from tests.slack_fake.server import FakeSlack
+from tests.support.console import typed
 
 WGBOT = str(wgbot_executable())
 
@@ -65,23 +69,33 @@ def test_missing_setting_is_one_line(config_dir: Path, tmp_path: Path) -> None:
     assert len(out.stderr.strip().splitlines()) == 1
 
 
+def _database(path: Path) -> str:
+    """Everything an SQLite database holds, schema and rows, as SQL text."""
+    conn = sqlite3.connect(path)
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+
+
 def test_reminders_preview_sends_nothing(config_dir: Path, tmp_path: Path) -> None:
     env = _env(config_dir, tmp_path)
-    run(["console", "--as", "U0ANNA"], env=env, cwd=tmp_path,
-        stdin="/wg commit Paper by 2027-02-26 17:00 for S1\n")
+    assert "Recorded #1" in typed(env, "/wg commit Paper by 2027-02-26 17:00 for S1\n",
+                                  as_user="U0ANNA")
+    before = _database(tmp_path / "c.db")
     out = run(["reminders", "preview", "--at", "2027-02-25T18:00"], env=env)
     assert out.returncode == 0, out.stderr
     assert "countdown" in out.stdout and "#C0WGMIGRATE" in out.stdout
     assert "deadline" in out.stdout and "@U0ANNA" in out.stdout
-    again = run(["reminders", "preview", "--at", "2027-02-25T18:00"], env=env)
-    # nothing was recorded as sent (the header names "now", which may have moved a minute)
-    assert again.stdout.splitlines()[1:] == out.stdout.splitlines()[1:]
-    assert run(["reminders", "preview", "--at", "soon"], env=env).returncode == 2
+    # nothing was recorded, as sent or at all: the database is as the console left it
+    assert _database(tmp_path / "c.db") == before
+    bad = run(["reminders", "preview", "--at", "soon"], env=env)
+    assert bad.returncode == 2 and "--at wants an ISO moment" in bad.stderr, bad.stderr
 
 
 def test_local_export(config_dir: Path, tmp_path: Path) -> None:
     env = _env(config_dir, tmp_path)
-    run(["console"], env=env, cwd=tmp_path, stdin="/wg commit Paper by 2030-02-26 for S1\n")
+    assert "Recorded #1" in typed(env, "/wg commit Paper by 2030-02-26 for S1\n")
     out = run(["export", "ics", "--out", str(tmp_path / "wg.ics")], env=env)
     assert out.returncode == 0, out.stderr
     cal = Calendar.from_ical((tmp_path / "wg.ics").read_bytes())
@@ -108,6 +122,7 @@ def test_serve_stops_within_ten_seconds_and_two_instances_coexist(
 def test_incomplete_subcommands_show_usage(args: list[str], tmp_path: Path) -> None:
     out = run(args, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
     assert out.returncode == 2 and "usage" in out.stderr
+    assert not (tmp_path / "x.db").exists()  # said before anything was opened
     assert sys.executable  # the console script runs in this interpreter's environment
 
 

@@ -1,5 +1,6 @@
 """The session brief: the Word document parsed back and checked against the database, the chart's
-size (drawn without a display), `/wg brief` in the conversation and over Slack, `wgbot brief`."""
+size (drawn without a display), `/wg brief` in the conversation and over Slack, `wgbot brief` (a
+real process, on a commitment typed into the console in this process)."""
 from __future__ import annotations
 
 import io
@@ -28,6 +29,7 @@ from tests.slack_fake.client import reply_text as _text
 from tests.slack_fake.inprocess import InProcessBot
 from tests.slack_fake.process import wgbot_executable
 from tests.slack_fake.server import FakeSlack
+from tests.support.console import typed
 from tests.services.test_digests import NOW, Spec, core, plant, say
 
 __all__ = ["core"]  # the fixture, shared with the digest tests
@@ -203,11 +205,11 @@ def test_wgbot_brief_writes_the_files_without_a_display(config_dir: Path, tmp_pa
     env.update({"WGBOT_CONFIG_DIR": str(config_dir), "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
                 "MPLBACKEND": "TkAgg"})  # an interactive backend would need a display
     out_dir = tmp_path / "papers"
-    for cmd in (["console", "--as", MEMBER], ["brief", "--out", str(out_dir)]):
-        done = subprocess.run([str(wgbot_executable()), *cmd], capture_output=True, text=True,
-                              env=env, cwd=tmp_path, timeout=120,
-                              input="/wg commit Map first-asylum support by 2030-01-20 for S2\n")
-        assert done.returncode == 0, done.stderr
+    assert "Recorded #1" in typed(env, "/wg commit Map first-asylum support by 2030-01-20 for S2\n",
+                                  as_user=MEMBER)
+    done = subprocess.run([str(wgbot_executable()), "brief", "--out", str(out_dir)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     names = sorted(p.suffix for p in out_dir.iterdir())
     assert names == [".docx", ".png", ".txt"]
