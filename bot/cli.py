@@ -138,7 +138,8 @@ class _DatabaseUnavailable(Exception):
     pass
 
 
-_USES_DATABASE = ("run", "serve", "socket", "clock", "console", "db", "reminders", "export")
+_USES_DATABASE = ("run", "serve", "socket", "clock", "console", "db", "reminders", "export",
+                  "brief")
 
 
 def _check_database(settings: Settings) -> None:

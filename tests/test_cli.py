@@ -165,7 +165,7 @@ def test_run_with_only_the_app_token_names_the_bot_token(config_dir: Path,
 def test_an_unusable_database_url_is_one_line(config_dir: Path, tmp_path: Path, url: str,
                                               expected: str) -> None:
     env = {**_env(config_dir, tmp_path), "DATABASE_URL": url.format(tmp=tmp_path)}
-    for args in (["run"], ["console"], ["db", "upgrade"]):
+    for args in (["run"], ["console"], ["db", "upgrade"], ["brief", "--out", str(tmp_path / "b")]):
         line = _one_line_failure(run(args, env=env, cwd=tmp_path, stdin="recs S3\n"))
         assert expected in line
     assert not (tmp_path / "no").exists()  # nothing created on the way
