@@ -150,12 +150,9 @@ def _slack(settings: Settings, *, clock: Clock, config: LiveConfig | None,
            holder: str) -> tuple[App, Core, ThreadPoolExecutor]:
     """build_slack(), and the executor that runs the work after each answer."""
     from bot.slack.listeners import SlackDeps, make_app
-    from bot.slack.web import SlackDirectory, SlackNotifier, make_client
 
-    client = make_client(token=settings.bot_token, base_url=settings.slack_api_url,
-                         timeout=settings.slack_timeout)
-    notifier = SlackNotifier(client)
-    core = build_core(settings, clock=clock, notifier=notifier, directory=SlackDirectory(client),
+    client, notifier, directory = _web_api(settings)
+    core = build_core(settings, clock=clock, notifier=notifier, directory=directory,
                       config=config, upgrade=upgrade, holder=holder)
     # process_before_response: Bolt answers Slack as soon as the listener returns, without its
     # 10 ms ack polling; whatever may take longer than the reply goes to this executor.
@@ -165,6 +162,26 @@ def _slack(settings: Settings, *, clock: Clock, config: LiveConfig | None,
                    deps=SlackDeps(conversation=core.conversation, notifier=notifier,
                                   sessions=core.sessions, clock=clock, executor=executor))
     return app, core, executor
+
+
+def _web_api(settings: Settings) -> tuple[Any, Notifier, Directory]:
+    """The Slack Web API client (a slack_sdk WebClient), and the notifier and directory that
+    speak through it."""
+    from bot.slack.web import SlackDirectory, SlackNotifier, make_client
+
+    client = make_client(token=settings.bot_token, base_url=settings.slack_api_url,
+                         timeout=settings.slack_timeout)
+    return client, SlackNotifier(client), SlackDirectory(client)
+
+
+def build_clock(settings: Settings, *, clock: Clock, config: LiveConfig | None = None
+                ) -> tuple[Core, ReminderScheduler]:
+    """`wgbot clock`: the core behind the Slack Web API and its scheduler; no Bolt app, since
+    the clock answers nothing (it starts in less time and memory than a web worker)."""
+    _client, notifier, directory = _web_api(settings)
+    core = build_core(settings, clock=clock, notifier=notifier, directory=directory,
+                      config=config, holder=holder_id())
+    return core, build_scheduler(core)
 
 
 class SocketBot:

@@ -329,13 +329,10 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
 
 def _clock(settings: Settings, *, managed: bool = False) -> int:
     settings.require("SLACK_BOT_TOKEN", purpose="wgbot clock")
-    from bot.app import build_scheduler, build_slack
+    from bot.app import build_clock
     from bot.scheduling.process import stop_when_orphaned
-    from bot.scheduling.scheduler import holder_id
 
-    _live_config(settings)
-    _app, core = build_slack(settings, clock=_clock_of(settings), holder=holder_id())
-    sched = build_scheduler(core)
+    _core, sched = build_clock(settings, clock=_clock_of(settings), config=_live_config(settings))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
