@@ -26,6 +26,7 @@ ANSWER_WAIT_SECONDS = 3.0
 # A ping every 5 s (as slack_sdk's built-in client); no pong within 2 s: the connection is dead.
 PING_INTERVAL_SECONDS = 5.0
 PING_TIMEOUT_SECONDS = 2.0
+OPEN_WAIT_SECONDS = 10.0  # the first connection; after that the watch retries on its own
 
 
 class SocketModeRefused(Exception):
@@ -78,6 +79,20 @@ class _SocketModeClient(SocketModeClient):
     def __init__(self, *, ping_timeout: float, **kwargs: Any) -> None:
         self.ping_timeout = ping_timeout
         super().__init__(**kwargs)
+
+    def connect(self) -> None:
+        """Open a connection; the first time, return once it is open (or OPEN_WAIT_SECONDS
+        passed) and only then start the watch that replaces a closed one. Started together, the
+        watch looked before the reader (which turns every 0.5 s) had opened the first connection
+        and opened a second one."""
+        first = not self.current_app_monitor_started
+        self.current_app_monitor_started = True  # slack_sdk starts the watch unless it is set
+        super().connect()
+        if first:
+            deadline = time.monotonic() + OPEN_WAIT_SECONDS
+            while not self.is_connected() and time.monotonic() < deadline and not self.closed:
+                time.sleep(0.01)
+            self.current_app_monitor.start()
 
     def _run_current_session(self) -> None:
         session = self.current_session

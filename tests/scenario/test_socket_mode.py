@@ -158,6 +158,16 @@ def test_app_home_opened_publishes_the_home_tab(bot: InProcessSocketBot, fake: F
     assert view is not None and "Home item" in json.dumps(view["blocks"])
 
 
+def test_a_start_opens_one_connection(bot: InProcessSocketBot, socket_mode: FakeSocketMode,
+                                      fake: FakeSlack) -> None:
+    """connect() returns with the first connection open: the watch on it, which starts next,
+    finds it open and leaves it (it used to start first, see no socket yet and open a second)."""
+    time.sleep(1.2)  # past the reader's first turn (0.5 s) and the watch's first look
+    assert len(fake.calls("apps.connections.open")) == 1
+    assert socket_mode.connections == 1
+    assert "Recorded" in _text(_reply(bot.client.command("commit One connection by 2030-03-01")))
+
+
 # ---------------------------------------------------------------- reconnecting
 
 
