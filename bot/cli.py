@@ -242,7 +242,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.db_cmd == "upgrade":
         migrate.upgrade(settings.database_url)
-        print("database is at", migrate.head(settings.database_url))
+        print("database is at", migrate.head())
         return 0
     if args.db_cmd == "downgrade":
         migrate.downgrade(settings.database_url, args.revision)

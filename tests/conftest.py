@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from bot.clock import FixedClock
+from bot.store import migrate
 from tests.slack_fake.inprocess import InProcessBot
 from tests.slack_fake.process import BotProcess
 from tests.slack_fake.server import FakeSlack
@@ -66,17 +67,9 @@ class _PgPool:
 
     def __init__(self) -> None:
         self.urls: dict[str, str] = {}
-        self._head: str | None = None
 
     def _admin(self) -> str:
         return PG_URL.replace("postgresql+psycopg://", "postgresql://")  # type: ignore[union-attr]
-
-    def _newest(self, url: str) -> str | None:
-        if self._head is None:
-            from bot.store import migrate
-
-            self._head = migrate.head(url)
-        return self._head
 
     def empty(self, key: str, *, schema: bool) -> str:
         import psycopg
@@ -96,7 +89,7 @@ class _PgPool:
             at = None
             if "alembic_version" in tables:
                 at = conn.execute("SELECT max(version_num) FROM alembic_version").fetchone()
-            if schema and at is not None and at[0] == self._newest(url):
+            if schema and at is not None and at[0] == migrate.head():
                 kept = ", ".join(f'"{t}"' for t in tables if t != "alembic_version")
                 conn.execute(f"TRUNCATE {kept} RESTART IDENTITY CASCADE")
             else:
@@ -200,8 +193,6 @@ def clock() -> FixedClock:
 @pytest.fixture(scope="session")
 def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite database file at the newest schema, migrated once per test worker."""
-    from bot.store import migrate
-
     path = tmp_path_factory.mktemp("template") / "wgbot.db"
     migrate.upgrade(f"sqlite:///{path}")
     return path

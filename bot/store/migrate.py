@@ -30,7 +30,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 def bring_up_to_date(engine: Engine, url: str) -> None:
     """Upgrade to the newest revision unless the database is there already (every start but the
     first): reading its revision costs a query, a run of Alembic tens of milliseconds."""
-    if current(engine) != _newest():
+    if current(engine) != head():
         upgrade(url)
 
 
@@ -39,13 +39,9 @@ def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def head(url: str) -> str | None:
-    """The newest revision in the migrations folder."""
-    return _newest()
-
-
 @functools.cache
-def _newest() -> str | None:
+def head() -> str | None:
+    """The newest revision in the migrations folder (read once per process)."""
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 

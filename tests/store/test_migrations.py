@@ -21,7 +21,7 @@ def test_models_match_migration_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         assert differences(engine) == []
-        assert migrate.current(engine) == migrate.head(database_url)
+        assert migrate.current(engine) == migrate.head()
     finally:
         engine.dispose()
 
@@ -55,7 +55,7 @@ def test_a_start_brings_the_database_to_the_newest_revision(tmp_path: Path,
         migrate.upgrade(url, start_at)
     engine = open_database(Settings.from_env({"DATABASE_URL": url}))
     try:
-        assert migrate.current(engine) == migrate.head(url)
+        assert migrate.current(engine) == migrate.head()
         assert differences(engine) == []
     finally:
         engine.dispose()
@@ -68,7 +68,7 @@ def test_cli_db_upgrade(database_url: str) -> None:
     assert "database is at" in out.stdout
     out = subprocess.run([sys.executable, "-m", "bot", "db", "current"], env=env,
                          capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == migrate.head(database_url)
+    assert out.stdout.strip() == migrate.head()
 
 
 def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
