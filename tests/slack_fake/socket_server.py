@@ -288,6 +288,10 @@ class FakeSocketMode:
         with self._lock:
             return sum(1 for link in self._links if not (link.closed or link.frozen))
 
+    def connected_since(self, before: int) -> bool:
+        """A connection was opened after `before` (a count of connections) and one is open."""
+        return self.connections > before and self.open_connections > 0
+
     @property
     def refused(self) -> int:
         """Connections refused (unknown or reused ticket, or over max_connections)."""
@@ -620,8 +624,7 @@ class SocketBotProcess(BotProcess):
         while time.monotonic() < deadline:
             if self._main_exited():
                 return "exited"
-            if self.socket_mode.connections > self._connections_before and \
-                    self.socket_mode.open_connections:
+            if self.socket_mode.connected_since(self._connections_before):
                 return "ok"
             time.sleep(0.05)
         return "timeout"
@@ -681,7 +684,7 @@ class InProcessSocketBot:
         try:
             self.bot.connect()
             deadline = time.monotonic() + timeout
-            while not (self.socket_mode.connections > before and self.socket_mode.open_connections):
+            while not self.socket_mode.connected_since(before):
                 if time.monotonic() >= deadline:
                     raise RuntimeError(f"wgbot socket (in process) did not connect within {timeout}s")
                 time.sleep(0.02)
