@@ -146,15 +146,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no rows: SQLite always (a new file); PostgreSQL when
-    WGBOT_TEST_DATABASE_URL is set (at the newest schema or none; see _PgPool)."""
+    """A database with no rows, at the newest schema (none for a test marked `empty_database`):
+    SQLite always (a copy of a file migrated once per worker, or no file); PostgreSQL when
+    WGBOT_TEST_DATABASE_URL is set (see _PgPool)."""
+    empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
+        if not empty:
+            shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), tmp_path / "wgbot.db")
         yield f"sqlite:///{tmp_path / 'wgbot.db'}"
         return
     if not PG_URL:
         pytest.skip("PostgreSQL tests need WGBOT_TEST_DATABASE_URL (.ci/run sets it)")
-    yield request.getfixturevalue("_pg_pool").empty(
-        "db", schema=request.node.get_closest_marker("empty_database") is None)
+    yield request.getfixturevalue("_pg_pool").empty("db", schema=not empty)
 
 
 @pytest.fixture
