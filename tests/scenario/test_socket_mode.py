@@ -8,11 +8,11 @@ here.
 The conversation and the transport run in this process (`InProcessSocketBot`): bot.app.SocketBot
 is what `wgbot socket` builds and closes (Bolt app, core, Socket Mode handler over a real
 WebSocket, scheduler), so only the interpreter's start is left out. The tests whose subject is
-the process stay real `wgbot` processes (`SocketBotProcess`): that `wgbot socket` and `wgbot run`
-(which must choose Socket Mode) answer over the socket with no signing secret, that SIGTERM
-finishes the envelope at work and exits 0, even when a thread other than the main one takes
-it (`wgbot clock` too), and that a refused app token ends the command with exit code 2 and one
-line.
+the process stay real `wgbot` processes (`SocketBotProcess`), each a short scenario on one
+process: that `wgbot socket` and `wgbot run` (which must choose Socket Mode) answer over the
+socket with no signing secret, that SIGTERM finishes the envelope at work and exits 0, even when
+a thread other than the main one takes it (`wgbot clock` too), and that a refused app token ends
+the command with exit code 2 and one line.
 """
 from __future__ import annotations
 
@@ -112,21 +112,16 @@ def _titles(bot: Bot) -> list[str]:
 # ---------------------------------------------------------------- the conversation
 
 
-@pytest.mark.parametrize("command", ["socket", "run"])
-def test_slash_commands_answer_in_the_ack(socket_mode: FakeSocketMode, config_dir: Path,
-                                          tmp_path: Path, command: str) -> None:
-    with SocketBotProcess(socket_mode, command=command, config_dir=config_dir,
-                          tmp_dir=tmp_path / "proc") as bot:
-        assert "SLACK_SIGNING_SECRET" not in bot.env
-        opened = socket_mode.fake.calls("apps.connections.open")
-        assert opened and all(c.token == APP_TOKEN for c in opened)
-        cid = _commit(bot, "Draft guidelines by 2030-06-28 for l6")
-        listing = _reply(bot.client.command("list"))
-        assert listing["response_type"] == "ephemeral"
-        assert "Draft guidelines" in _text(listing) and f"#{cid}" in _text(listing)
-        assert "L6" in _text(_reply(bot.client.command("recs l6")))
-        assert bot.stop() == 0
-    assert _titles(bot) == ["Draft guidelines"]
+def _answers_in_the_ack(bot: SocketBotProcess, socket_mode: FakeSocketMode) -> None:
+    """A slash command over the socket is answered in its ack, with no signing secret."""
+    assert "SLACK_SIGNING_SECRET" not in bot.env
+    opened = socket_mode.fake.calls("apps.connections.open")
+    assert opened and all(c.token == APP_TOKEN for c in opened)
+    cid = _commit(bot, "Draft guidelines by 2030-06-28 for l6")
+    listing = _reply(bot.client.command("list"))
+    assert listing["response_type"] == "ephemeral"
+    assert "Draft guidelines" in _text(listing) and f"#{cid}" in _text(listing)
+    assert "L6" in _text(_reply(bot.client.command("recs l6")))
 
 
 def test_buttons_and_modals(bot: InProcessSocketBot, fake: FakeSlack) -> None:
@@ -315,11 +310,11 @@ def _wait_acks(socket_mode: FakeSocketMode, eid: str, count: int, timeout: float
 # ---------------------------------------------------------------- starting and stopping
 
 
-def test_sigterm_finishes_the_envelope_at_work_and_exits_cleanly(bot_process: SocketBotProcess,
-                                                                 socket_mode: FakeSocketMode,
-                                                                 fake: FakeSlack) -> None:
+def test_wgbot_socket_answers_then_a_sigterm_finishes_the_envelope_at_work(
+        bot_process: SocketBotProcess, socket_mode: FakeSocketMode, fake: FakeSlack) -> None:
+    """`wgbot socket` answers in the acks; SIGTERM lets the envelope at work finish, then exits 0."""
     bot = bot_process
-    _commit(bot, "Warm up by 2030-06-01")
+    _answers_in_the_ack(bot, socket_mode)
     fake.delay("users.info", 1.5)
     bot.client.wait = False
     bot.client.command("commit In flight by 2030-06-02", user_id="U0NEWCOMER")
@@ -327,7 +322,7 @@ def test_sigterm_finishes_the_envelope_at_work_and_exits_cleanly(bot_process: So
     fake.wait_for("users.info", predicate=lambda c: c.params.get("user") == "U0NEWCOMER")
     assert bot.stop(signal.SIGTERM, timeout=15) == 0
     assert "Recorded" in _text(socket_mode.wait_ack(eid, timeout=1).json())
-    assert _titles(bot) == ["Warm up", "In flight"]
+    assert _titles(bot) == ["Draft guidelines", "In flight"]
     log = bot.log_text()
     assert "Traceback" not in log and "wgbot socket stopping" in log
 
@@ -346,13 +341,18 @@ def _signal_another_thread(pid: int, sig: int) -> None:
 
 @pytest.mark.skipif(platform.machine() not in _TGKILL or not Path("/proc/self/task").exists(),
                     reason="needs Linux on x86_64 or aarch64 to signal one thread")
-def test_sigterm_taken_by_another_thread_still_stops_it(bot_process: SocketBotProcess) -> None:
-    bot = bot_process
-    _commit(bot, "Before the signal by 2030-06-03")
-    assert bot.pid is not None
-    _signal_another_thread(bot.pid, signal.SIGTERM)
-    bot.wait_for_log("wgbot socket stopping", timeout=5)
-    assert bot.stop(signal.SIGTERM) == 0
+def test_wgbot_run_chooses_the_socket_and_stops_on_a_sigterm_taken_by_another_thread(
+        socket_mode: FakeSocketMode, config_dir: Path, tmp_path: Path) -> None:
+    """`wgbot run` with an app token is Socket Mode; a SIGTERM the kernel hands to a thread other
+    than the main one still stops it cleanly."""
+    with SocketBotProcess(socket_mode, command="run", config_dir=config_dir,
+                          tmp_dir=tmp_path / "proc") as bot:
+        _answers_in_the_ack(bot, socket_mode)
+        assert bot.pid is not None
+        _signal_another_thread(bot.pid, signal.SIGTERM)
+        bot.wait_for_log("wgbot socket stopping", timeout=5)
+        assert bot.stop(signal.SIGTERM) == 0
+    assert _titles(bot) == ["Draft guidelines"]
 
 
 @pytest.mark.skipif(platform.machine() not in _TGKILL or not Path("/proc/self/task").exists(),
