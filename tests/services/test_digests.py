@@ -38,16 +38,21 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 OWNERS = (MEMBER, OTHER, "U0MEMBER3")
 
 
-@pytest.fixture
-def core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Core]:
-    """The core on SQLite, and on PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
+def make_core(config_dir: Path, tmp_path: Path, database_url: str) -> Core:
+    """The core at NOW (a fixed clock) over this database, the console's notifier and directory."""
     settings_ = Settings.from_env({"DATABASE_URL": database_url,
                                    "WGBOT_CONFIG_DIR": str(config_dir)})
     clock = FixedClock(NOW)
-    c = build_core(settings_, clock=clock, notifier=ConsoleNotifier(io.StringIO(),
-                                                                    files_dir=tmp_path / "files"),
-                   directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
-                   upgrade=True)
+    return build_core(settings_, clock=clock, notifier=ConsoleNotifier(io.StringIO(),
+                                                                       files_dir=tmp_path / "files"),
+                      directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
+                      upgrade=True)
+
+
+@pytest.fixture
+def core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Core]:
+    """The core on SQLite, and on PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
+    c = make_core(config_dir, tmp_path, database_url)
     yield c
     c.close()
 
