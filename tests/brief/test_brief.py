@@ -82,7 +82,8 @@ def generated(request: pytest.FixtureRequest,
               tmp_path_factory: pytest.TempPathFactory) -> Generated:
     """SPECS planted on SQLite, and on PostgreSQL when WGBOT_TEST_DATABASE_URL is set, and the
     brief's files generated once from each: the tests of the document and the chart only read
-    them. The database is let go once they are made (the values are all the tests need)."""
+    them. The database is let go once they are made, with the rows counted (the values are all
+    the tests need; the PostgreSQL one is the worker's test database, emptied for the next test)."""
     tmp = tmp_path_factory.mktemp("brief")
     if request.param == "sqlite":
         url = f"sqlite:///{tmp / 'wgbot.db'}"
