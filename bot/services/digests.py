@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
@@ -49,33 +49,37 @@ def _by_rec(session: Session, *, now: datetime) -> list[GroupCount]:
 def _by_delegation(session: Session, *, config: Config, now: datetime) -> list[GroupCount]:
     """Counts per (delegation, status), overdue included, cancelled left out, without a row per
     owner: the owners' tallies and the overdue range of (status, due_at, owner_id, …) each joined
-    to their member's own delegation and grouped by it in SQL; the few members whose delegation
-    config fixes are counted apart and put under it (as `delegations.all_members` does)."""
+    to their member's own delegation and grouped by it in SQL. The few members whose delegation
+    config fixes keep a group of their own in the same query (`fixed_uid`) and are put under it
+    (as `delegations.all_members` does)."""
     fixed = {uid: d.name for d in config.delegations for uid in d.members}
-    open_late = (Commitment.status == "open", Commitment.due_at <= now)
-    tallied = (CommitmentTally.dimension == "owner", CommitmentTally.status.in_(COUNTED),
-               CommitmentTally.n > 0)
-    rows = [GroupCount(name, st, int(n), 0) for name, st, n in session.execute(
-        select(Member.delegation, CommitmentTally.status, func.sum(CommitmentTally.n))
+
+    def fixed_uid(owner: Any) -> tuple[Any, tuple[Any, ...]]:
+        """The owner when config fixes their delegation, else NULL; and what to group it by."""
+        if not fixed:
+            return null(), ()  # (PostgreSQL refuses a constant to group by)
+        uid = case((owner.in_(list(fixed)), owner), else_=null())
+        return uid, (uid,)
+
+    def name(uid: str | None, delegation: str | None) -> str | None:
+        return fixed[uid] if uid is not None else delegation
+
+    mine, by_mine = fixed_uid(CommitmentTally.bucket)
+    rows = [GroupCount(name(uid, dele), st, int(n), 0) for uid, dele, st, n in session.execute(
+        select(mine, Member.delegation, CommitmentTally.status, func.sum(CommitmentTally.n))
         .select_from(CommitmentTally)
         .join(Member, Member.id == CommitmentTally.bucket, isouter=True)
-        .where(*tallied, CommitmentTally.bucket.not_in(list(fixed)))
-        .group_by(Member.delegation, CommitmentTally.status))]
+        .where(CommitmentTally.dimension == "owner", CommitmentTally.status.in_(COUNTED),
+               CommitmentTally.n > 0)
+        .group_by(*by_mine, Member.delegation, CommitmentTally.status))]
     late = (select(Commitment.owner_id.label("owner_id"), func.count().label("n"))
-            .where(*open_late, Commitment.owner_id.not_in(list(fixed)))
+            .where(Commitment.status == "open", Commitment.due_at <= now)
             .group_by(Commitment.owner_id).subquery())  # then one member lookup per owner
-    rows += [GroupCount(name, "open", 0, int(n)) for name, n in session.execute(
-        select(Member.delegation, func.sum(late.c.n)).select_from(late)
+    theirs, by_theirs = fixed_uid(late.c.owner_id)
+    rows += [GroupCount(name(uid, dele), "open", 0, int(n)) for uid, dele, n in session.execute(
+        select(theirs, Member.delegation, func.sum(late.c.n)).select_from(late)
         .join(Member, Member.id == late.c.owner_id, isouter=True)
-        .group_by(Member.delegation))]
-    if fixed:
-        rows += [GroupCount(fixed[uid], st, int(n), 0) for uid, st, n in session.execute(
-            select(CommitmentTally.bucket, CommitmentTally.status, CommitmentTally.n)
-            .where(*tallied, CommitmentTally.bucket.in_(list(fixed))))]
-        rows += [GroupCount(fixed[uid], "open", 0, int(n)) for uid, n in session.execute(
-            select(Commitment.owner_id, func.count())
-            .where(*open_late, Commitment.owner_id.in_(list(fixed)))
-            .group_by(Commitment.owner_id))]
+        .group_by(*by_theirs, Member.delegation))]
     return rows
 
 
@@ -97,14 +101,19 @@ def _further_links(session: Session, *, now: datetime) -> list[GroupCount]:
             for rec, st, n, late in session.execute(stmt) if st in COUNTED]
 
 
-def _items(session: Session, *, config: Config, where: Sequence[Any], limit: int) -> list[Item]:
-    stmt = (select(Commitment.id, Commitment.text, Commitment.owner_id, Member.name,
-                   Commitment.rec_id, Commitment.due_at)
-            .join(Member, Member.id == Commitment.owner_id, isouter=True)
-            .where(Commitment.status == "open", *where)
-            .order_by(Commitment.due_at, Commitment.id).limit(limit))
-    rows = session.execute(stmt).all()
-    dele = delegations.of_many(session, config=config, user_ids=[r[2] for r in rows])
+_ITEM_COLUMNS = (Commitment.id, Commitment.text, Commitment.owner_id, Member.name,
+                 Commitment.rec_id, Commitment.due_at)
+
+
+def _item_rows(session: Session, *, where: Sequence[Any], limit: int) -> list[Any]:
+    """Open commitments matching `where`, earliest deadline first: rows of _ITEM_COLUMNS."""
+    return list(session.execute(
+        select(*_ITEM_COLUMNS).join(Member, Member.id == Commitment.owner_id, isouter=True)
+        .where(Commitment.status == "open", *where)
+        .order_by(Commitment.due_at, Commitment.id).limit(limit)))
+
+
+def _items(rows: Sequence[Any], dele: Mapping[str, str | None]) -> list[Item]:
     return [Item(id=i, text=t, owner_id=o, owner_name=name or o, delegation=dele.get(o),
                  rec_id=rec, due_at=due) for i, t, o, name, rec, due in rows]
 
@@ -125,14 +134,12 @@ def moved_days(entries: Sequence[dict[str, Any]]) -> int:
     return round(total / timedelta(days=1))
 
 
-def slippage(session: Session, *, config: Config, ids: Sequence[int] | None = None,
-             limit: int = PAGE) -> tuple[list[Slip], int]:
-    """Commitments moved more than once (of these ids, or all), most moves first, and how many."""
-    grouped = (select(AuditEntry.commitment_id.label("cid"), func.count().label("n"))
-               .where(AuditEntry.action == "moved"))
-    if ids is not None:
-        grouped = grouped.where(AuditEntry.commitment_id.in_(list(ids)))
-    moves = grouped.group_by(AuditEntry.commitment_id).having(func.count() > 1).subquery()
+def _slipped(session: Session, *, limit: int) -> tuple[list[tuple[int, int, str, str, int]], int]:
+    """Commitments moved more than once, most moves first: (id, moves, text, owner, days) for
+    one page of them, and how many in all."""
+    moves = (select(AuditEntry.commitment_id.label("cid"), func.count().label("n"))
+             .where(AuditEntry.action == "moved")
+             .group_by(AuditEntry.commitment_id).having(func.count() > 1).subquery())
     # The live ones (not cancelled), most moves first, one page of them and how many in all (a
     # window count) in one query: the moves from the covering index (action, commitment_id), the
     # cancelled ids from (status, …), no commitment row visited and only the page fetched.
@@ -148,17 +155,13 @@ def slippage(session: Session, *, config: Config, ids: Sequence[int] | None = No
     about = {cid: (text, owner) for cid, text, owner in session.execute(
         select(Commitment.id, Commitment.text, Commitment.owner_id)
         .where(Commitment.id.in_([r[0] for r in page])))}
-    rows = [(cid, n, *about[cid]) for cid, n in page]
     trail: dict[int, list[dict[str, Any]]] = {}
     for cid, changes in session.execute(
             select(AuditEntry.commitment_id, AuditEntry.changes)
-            .where(AuditEntry.action == "moved", AuditEntry.commitment_id.in_([r[0] for r in rows]))
+            .where(AuditEntry.action == "moved", AuditEntry.commitment_id.in_([r[0] for r in page]))
             .order_by(AuditEntry.at, AuditEntry.id)):
         trail.setdefault(cid, []).append(changes)
-    dele = delegations.of_many(session, config=config, user_ids=[r[3] for r in rows])
-    return [Slip(commitment_id=cid, text=text, owner_id=owner, delegation=dele.get(owner),
-                 moves=int(n), days=moved_days(trail.get(cid, [])))
-            for cid, n, text, owner in rows], count
+    return [(cid, int(n), *about[cid], moved_days(trail.get(cid, []))) for cid, n in page], count
 
 
 def figures(session: Session, *, config: Config, now: datetime,
@@ -166,21 +169,27 @@ def figures(session: Session, *, config: Config, now: datetime,
     """Every count at `now`: per recommendation, key area and delegation, and the lists.
 
     With `per_delegation=False` (the brief, which shows no delegation) the per-delegation
-    counts are left empty and their queries saved.
+    counts are left empty and their queries saved. The owners of the three lists (overdue, due
+    soon, slipping) have their delegations read together, in one query.
     """
     soon = (Commitment.due_at > now, Commitment.due_at <= now + digest_domain.SOON)
-    slipped, slipped_count = slippage(session, config=config)
+    slipped, slipped_count = _slipped(session, limit=PAGE)
+    overdue = _item_rows(session, where=(Commitment.due_at <= now,), limit=PAGE)
+    due_soon = _item_rows(session, where=soon, limit=PAGE)
+    dele = delegations.of_many(session, config=config, user_ids=[
+        *(r[2] for r in overdue), *(r[2] for r in due_soon), *(r[3] for r in slipped)])
     return digest_domain.figures(
         config.knowledge, now=now,
         by_rec=_by_rec(session, now=now),
         also_by_rec=_further_links(session, now=now),
         by_owner=(), delegation_of={},
         by_delegation=_by_delegation(session, config=config, now=now) if per_delegation else (),
-        overdue=_items(session, config=config, where=(Commitment.due_at <= now,), limit=PAGE),
-        due_soon=_items(session, config=config, where=soon, limit=PAGE),
+        overdue=_items(overdue, dele), due_soon=_items(due_soon, dele),
         due_soon_count=session.scalar(select(func.count()).select_from(Commitment)
                                       .where(Commitment.status == "open", *soon)) or 0,
-        slipped=slipped, slipped_count=slipped_count)
+        slipped=[Slip(commitment_id=cid, text=text, owner_id=owner, delegation=dele.get(owner),
+                      moves=n, days=days) for cid, n, text, owner, days in slipped],
+        slipped_count=slipped_count)
 
 
 class FiguresMemo:

@@ -13,7 +13,7 @@ from bot.conversation import Caller
 from bot.store.db import unit_of_work
 from bot.store.models import Member
 from tests.conftest import ADMIN, COORDINATOR, MEMBER, OTHER, edit_settings
-from tests.services.test_digests import core, say
+from tests.services.test_digests import Spec, core, plant, say
 
 __all__ = ["core"]
 
@@ -50,6 +50,10 @@ def test_config_fixes_a_delegation(core: Core, config_dir: Path) -> None:
         say(core, "admin reload", user=ADMIN).replace("\n", " ")
     assert "@U0MEMBER1 (Malta)" in say(core, "list all", user=OTHER)
     assert "set your delegation to Malta" in say(core, "delegation Austria", user=MEMBER)
+    # the digest counts them under the delegation config fixes, overdue ones too
+    plant(core, [Spec(0, "L6", "open", -3, ())])  # owner 0 is MEMBER
+    digest = say(core, "digest", user=COORDINATOR)
+    assert "Malta: 0 done, 2 open, ⚠️ 1 overdue" in digest and "Austria:" not in digest
 
 
 def test_bad_names_change_nothing(core: Core) -> None:

@@ -38,16 +38,21 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 OWNERS = (MEMBER, OTHER, "U0MEMBER3")
 
 
-@pytest.fixture
-def core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Core]:
-    """The core on SQLite, and on PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
+def make_core(config_dir: Path, tmp_path: Path, database_url: str) -> Core:
+    """The core at NOW (a fixed clock) over this database, the console's notifier and directory."""
     settings_ = Settings.from_env({"DATABASE_URL": database_url,
                                    "WGBOT_CONFIG_DIR": str(config_dir)})
     clock = FixedClock(NOW)
-    c = build_core(settings_, clock=clock, notifier=ConsoleNotifier(io.StringIO(),
-                                                                    files_dir=tmp_path / "files"),
-                   directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
-                   upgrade=True)
+    return build_core(settings_, clock=clock, notifier=ConsoleNotifier(io.StringIO(),
+                                                                       files_dir=tmp_path / "files"),
+                      directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
+                      upgrade=True)
+
+
+@pytest.fixture
+def core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Core]:
+    """The core on SQLite, and on PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
+    c = make_core(config_dir, tmp_path, database_url)
     yield c
     c.close()
 
@@ -142,7 +147,8 @@ SPECS = st.builds(Spec, owner=st.integers(0, 2),
 def test_every_digest_number_agrees_with_the_listings(core: Core, specs: list[Spec]) -> None:
     reset(core)
     plant(core, specs)
-    digest = say(core, "digest")
+    answered = core.conversation.answer(Caller(COORDINATOR), "digest")
+    digest = render(answered.reply)  # what `say` shows
     session = say(core, "session", user=MEMBER)
     open_, overdue, done = listed(core, "all"), listed(core, "overdue"), listed(core, "done")
     assert (field(digest, "Open"), field(digest, "Overdue"), field(digest, "Done")) == \
@@ -169,7 +175,7 @@ def test_every_digest_number_agrees_with_the_listings(core: Core, specs: list[Sp
         assert (d, o, late) == tuple(map(sum, zip(*serving, strict=True))) if serving else (0, 0, 0)
     # overdue listed one by one with owner and days late; the rest counted
     if overdue:
-        section, = [p.text for p in core.conversation.answer(Caller(COORDINATOR), "digest").reply.parts
+        section, = [p.text for p in answered.reply.parts
                     if getattr(p, "text", "").startswith("*Overdue*")]
         assert section.startswith(f"*Overdue* ({overdue})\n")
         shown = re.findall(r"^• #\d+ .* — <@U0\w+>(?: \([^)]*\))?, (?:\d+ days? late|due today) "
@@ -201,12 +207,13 @@ def test_every_digest_number_agrees_with_the_listings(core: Core, specs: list[Sp
 def test_the_issues_contradictions_are_gone(core: Core) -> None:
     plant(core, [Spec(0, "S5", "open", 5, ()), Spec(0, "S5", "open", 6, ()),
                  Spec(1, None, "open", 3, ())])
-    digest = say(core, "digest")
+    answered = core.conversation.answer(Caller(COORDINATOR), "digest")
+    digest = render(answered.reply)  # what `say` shows
     # "Open: 2" beside 3 listed: the unlinked commitment counts and has its line
     assert field(digest, "Open") == 3 == listed(core, "all")
     assert "Not linked to a recommendation: 0 done, 1 open" in digest
     # the border area's numbers say where they come from, beside S3's "nobody committed"
-    areas, = [p.text for p in core.conversation.answer(Caller(COORDINATOR), "digest").reply.parts
+    areas, = [p.text for p in answered.reply.parts
               if getattr(p, "text", "").startswith("*Progress per key area*")]
     assert "\n4. Responsible border management: 0 done, 2 open — from S5 (2); nobody on S1, S3, " \
            "L2, L3, L5, L6, L10\n" in areas
