@@ -33,6 +33,10 @@ CONSOLE_LOG = "wgbot.log"  # in the current folder, beside the console's wgbot.d
 
 
 def _setup_logging(console: bool = False) -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if logging.getLogger().handlers:
+        return  # configured by the caller of main(): basicConfig would drop ours, its file open
     level = os.environ.get("WGBOT_LOG_LEVEL", "WARNING" if console else "INFO").upper()
     handler: logging.Handler = logging.StreamHandler(sys.stderr)
     if console:  # on the console's terminal a log line would repeat the reply: to a file
@@ -43,8 +47,6 @@ def _setup_logging(console: bool = False) -> None:
     handler.setFormatter(OneLineFormatter(
         "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
