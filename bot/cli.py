@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import Clock, process_clock
+from bot.moments import read_moment
 from bot.settings import SettingError, Settings, database_url_problem
 
 log = logging.getLogger("wgbot")
@@ -122,13 +123,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _usage(args: argparse.Namespace) -> str | None:
-    """The usage line of a command given without its sub-command (None: complete)."""
+    """What is wrong with the command line itself (None: nothing): the usage line of a command
+    given without its sub-command, or an --at that is no ISO moment."""
     if args.cmd == "config" and args.config_cmd != "check":
         return "usage: wgbot config check [DIR]"
     if args.cmd == "db" and args.db_cmd is None:
         return "usage: wgbot db upgrade|downgrade [REV]|current"
     if args.cmd == "reminders" and args.rem_cmd != "preview":
         return "usage: wgbot reminders preview --at <ISO moment>"
+    if args.cmd == "reminders":
+        try:
+            read_moment(args.at)
+        except ValueError as e:
+            return f"wgbot: {e}"
     return None
 
 

@@ -91,7 +91,9 @@ def test_reminders_preview_sends_nothing(config_dir: Path, tmp_path: Path) -> No
     assert "deadline" in out.stdout and "@U0ANNA" in out.stdout
     # nothing was recorded, as sent or at all: the database is as the console left it
     assert _database(tmp_path / "c.db") == before
-    bad = run(["reminders", "preview", "--at", "soon"], env=env)
+    # said before the config or the database is opened (this one is in no folder at all)
+    bad = run(["reminders", "preview", "--at", "soon"],
+              env={**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'none' / 'c.db'}"})
     assert bad.returncode == 2 and "--at wants an ISO moment" in bad.stderr, bad.stderr
 
 
