@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 import requests
 
@@ -306,3 +306,38 @@ class BotProcess:
                 raise AssertionError(f"{text!r} not in the wgbot log within {timeout}s:\n"
                                      f"{log[-8000:]}")
             time.sleep(0.05)
+
+
+class ClockBotProcess(BotProcess):
+    """`wgbot clock` alone: the reminder scheduler without a server, for scenarios whose subject
+    is what the clock sends (serve's master runs the same command as its clock). Started means
+    its scheduler runs: the log says so once more than before the start."""
+
+    READY = "wgbot clock running"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.env.pop("SLACK_SIGNING_SECRET", None)  # the clock answers nothing
+        self._ready_before = 0
+
+    def _spawn(self) -> None:
+        if self._log is not None:
+            self._log.close()
+        self._log = open(self.log_path, "ab")
+        self._log.write(b"\n=== wgbot clock ===\n")
+        self._log.flush()
+        self._ready_before = self.log_text().count(self.READY)
+        self.returncode = None
+        self._proc = subprocess.Popen([str(self.executable), "clock", *self.args], cwd=self.cwd,
+                                      env=self.env, stdin=subprocess.DEVNULL, stdout=self._log,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _wait_healthy(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._main_exited():
+                return "exited"
+            if self.log_text().count(self.READY) > self._ready_before:
+                return "ok"
+            time.sleep(0.05)
+        return "timeout"
