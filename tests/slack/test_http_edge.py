@@ -22,7 +22,7 @@ from tests.slack_fake.slow_clients import SlowClients
 
 SLOW_CLIENTS = 200
 EVENTS = "/slack/events"
-# The tests share one server (below), started once per test worker that runs them.
+# The tests share one server (below); tests/conftest.py sends them to one worker together.
 
 
 @pytest.fixture(scope="module")
