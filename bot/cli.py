@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         console = args.cmd == "console" or (args.cmd in (None, "run")
                                             and settings.slack_mode() == "console")
         _setup_logging(console=console)
+        if args.cmd in _NEEDS:  # before the database: a missing token is said at once
+            settings.require(*_NEEDS[args.cmd], purpose=f"wgbot {args.cmd}")
         if args.cmd in _USES_DATABASE or args.cmd is None:
             problem = database_url_problem(settings.database_url)
             if problem:
@@ -147,6 +149,10 @@ class _DatabaseUnavailable(Exception):
     pass
 
 
+# What the Slack-facing commands need from the environment (`run` chooses by what is set).
+_NEEDS = {"serve": ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
+          "socket": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"),
+          "clock": ("SLACK_BOT_TOKEN",)}
 _USES_DATABASE = ("run", "serve", "socket", "clock", "console", "db", "reminders", "export",
                   "brief")
 
@@ -267,7 +273,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None,
            scheduler: bool) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", purpose="wgbot serve")
+    settings.require(*_NEEDS["serve"], purpose="wgbot serve")
     from bot.app import build_slack, open_database, serving_health
     from bot.scheduling.process import ClockProcess
     from bot.slack.http import GunicornServer, SlackEdge, asgi_app
@@ -310,7 +316,7 @@ def _finished_stopping() -> None:
 
 
 def _socket(settings: Settings, *, scheduler: bool) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", purpose="wgbot socket")
+    settings.require(*_NEEDS["socket"], purpose="wgbot socket")
     from bot.app import SocketBot
     from bot.slack.socket import SocketModeRefused
 
@@ -337,7 +343,7 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
 
 
 def _clock(settings: Settings, *, managed: bool = False) -> int:
-    settings.require("SLACK_BOT_TOKEN", purpose="wgbot clock")
+    settings.require(*_NEEDS["clock"], purpose="wgbot clock")
     from bot.app import build_clock
     from bot.scheduling.process import stop_when_orphaned
 

@@ -64,7 +64,9 @@ def test_config_check_exit_codes(config_dir: Path) -> None:
 
 
 def test_missing_setting_is_one_line(config_dir: Path, tmp_path: Path) -> None:
-    out = run(["serve"], env={**_env(config_dir, tmp_path), "SLACK_SIGNING_SECRET": "x"})
+    # said before the database is opened (this one is in no folder at all)
+    out = run(["serve"], env={**_env(config_dir, tmp_path), "SLACK_SIGNING_SECRET": "x",
+                              "DATABASE_URL": f"sqlite:///{tmp_path / 'none' / 'c.db'}"})
     assert out.returncode == 2
     assert out.stderr.strip().startswith("wgbot: SLACK_BOT_TOKEN is not set")
     assert "OAuth & Permissions" in out.stderr and "Traceback" not in out.stderr
