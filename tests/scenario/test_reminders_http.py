@@ -80,11 +80,12 @@ def _sweeps_after(database_url: str, moment: datetime | None, count: int = 2,
 
 
 def test_countdowns_exactly_once_across_a_restart(fake: FakeSlack, config_dir: Path,
-                                                  tmp_path: Path) -> None:
+                                                  tmp_path: Path, _migrated_sqlite: Path) -> None:
     session = _a_day_ahead()
     _session_at(config_dir, session, ["3h", "2h", "1h"])
     travel = Travel(tmp_path / "clock-offset")
-    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env)
+    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env,
+                     template=_migrated_sqlite)
     try:
         bot.start()
         _sweeps_after(bot.env["DATABASE_URL"], None, count=1)  # planning has begun
@@ -167,7 +168,8 @@ def _heads(fake: FakeSlack) -> list[str]:
 
 
 def test_after_downtime_one_countdown_goes_out_worded_for_then(fake: FakeSlack, config_dir: Path,
-                                                                tmp_path: Path) -> None:
+                                                                tmp_path: Path,
+                                                                _migrated_sqlite: Path) -> None:
     import sqlite3
 
     # countdowns 38, 26, 23 and 20 minutes before the session
@@ -175,7 +177,8 @@ def test_after_downtime_one_countdown_goes_out_worded_for_then(fake: FakeSlack, 
     session = _a_day_ahead()
     _session_at(config_dir, session, [f"{n}m" for n in offsets])
     travel = Travel(tmp_path / "clock-offset")
-    bot = ClockBotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env)
+    bot = ClockBotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env,
+                          template=_migrated_sqlite)
     try:
         bot.start()
         _sweeps_after(bot.env["DATABASE_URL"], None, count=1)
@@ -204,21 +207,21 @@ def test_after_downtime_one_countdown_goes_out_worded_for_then(fake: FakeSlack, 
         reasons
 
 
-def test_a_post_that_times_out_after_posting_arrives_once(config_dir: Path,
-                                                          tmp_path: Path) -> None:
+def test_a_post_that_times_out_after_posting_arrives_once(config_dir: Path, tmp_path: Path,
+                                                          _migrated_sqlite: Path) -> None:
     session = _a_day_ahead()
     _session_at(config_dir, session, ["1h"])
     travel = Travel(tmp_path / "clock-offset")
     # Slack's clock agrees with the bot's: its message timestamps are read back from history
     with FakeSlack(clock=lambda: travel.now().timestamp()) as fake:
-        _times_out_after_posting(fake, travel, config_dir, tmp_path, session)
+        _times_out_after_posting(fake, travel, config_dir, tmp_path, session, _migrated_sqlite)
 
 
 def _times_out_after_posting(fake: FakeSlack, travel: Travel, config_dir: Path, tmp_path: Path,
-                             session: datetime) -> None:
+                             session: datetime, template: Path) -> None:
     fake.hang_after("chat.postMessage", seconds=4, times=1)  # posted, then no answer in time
     bot = ClockBotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p",
-                          env={"WGBOT_SLACK_TIMEOUT": "1", **travel.env})
+                          env={"WGBOT_SLACK_TIMEOUT": "1", **travel.env}, template=template)
     try:
         bot.start()
         _sweeps_after(bot.env["DATABASE_URL"], None, count=1)

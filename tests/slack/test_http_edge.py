@@ -10,6 +10,7 @@ import shutil
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -26,12 +27,12 @@ EVENTS = "/slack/events"
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+def bot(tmp_path_factory: pytest.TempPathFactory, _migrated_sqlite: Path) -> Iterator[BotProcess]:
     """The real `wgbot serve` on SQLite with its own fake Slack, shared by this module's tests."""
     tmp = tmp_path_factory.mktemp("edge")
     shutil.copytree(REPO / "config", tmp / "config")
     with FakeSlack() as fake, BotProcess(fake=fake, config_dir=tmp / "config",
-                                         tmp_dir=tmp / "proc") as proc:
+                                         tmp_dir=tmp / "proc", template=_migrated_sqlite) as proc:
         yield proc
 
 

@@ -39,14 +39,20 @@ def wgbot_executable() -> Path:
 
 
 class BotProcess:
-    """`wgbot serve --host 127.0.0.1 --port N` in its own session, logs captured to a file."""
+    """`wgbot serve --host 127.0.0.1 --port N` in its own session, logs captured to a file.
+
+    Without a database_url it runs on a new SQLite file in tmp_dir, which the bot migrates at
+    its start; or on a copy of `template` (a migrated database), which it finds current, as on
+    any start but the first, so that neither it nor its clock imports or runs Alembic.
+    """
 
     def __init__(self, *, fake: FakeSlack | None = None, slack_api_url: str | None = None,
                  signing_secret: str = DEFAULT_SIGNING_SECRET, bot_token: str = BOT_TOKEN,
                  database_url: str | None = None, config_dir: str | Path | None = None,
                  env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
                  port: int | None = None, tmp_dir: str | Path | None = None,
-                 args: Sequence[str] = (), executable: str | Path | None = None) -> None:
+                 args: Sequence[str] = (), executable: str | Path | None = None,
+                 template: Path | None = None) -> None:
         self.fake = fake
         self.signing_secret = signing_secret
         self._own_tmp = tmp_dir is None
@@ -62,6 +68,8 @@ class BotProcess:
         api_url = slack_api_url or (fake.url if fake is not None else None)
         if api_url is None:
             raise ValueError("BotProcess needs a fake or a slack_api_url: never the real Slack")
+        if template is not None and database_url is None:
+            shutil.copyfile(template, self.tmp_dir / "wgbot.db")
         overrides: dict[str, str] = {
             "SLACK_BOT_TOKEN": bot_token,
             "SLACK_SIGNING_SECRET": signing_secret,
