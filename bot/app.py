@@ -1,6 +1,7 @@
 """Composition root: the only place that builds engines, clients, the Bolt app and the scheduler."""
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -15,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock, process_clock
 from bot.config.live import LiveConfig
-from bot.conversation import Conversation
 from bot.operations import RunningOperations
 from bot.ports import Directory, Notifier
 from bot.scheduling.health import lease_seconds
@@ -29,12 +29,17 @@ from bot.store.db import is_sqlite, make_engine, make_session_factory, unit_of_w
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.conversation import Conversation
+
 log = logging.getLogger("wgbot")
 
 
 @dataclass
 class Core:
-    """Everything below the Slack edge: config, database, clock, conversation, operations."""
+    """Everything below the Slack edge: config, database, clock, conversation, operations.
+
+    The conversation is built (and its modules imported) when first asked for: `wgbot clock`
+    answers nothing and never asks."""
 
     settings: Settings
     config: LiveConfig
@@ -42,9 +47,17 @@ class Core:
     sessions: sessionmaker[Session]
     clock: Clock
     notifier: Notifier
-    conversation: Conversation
+    directory: Directory
     operations: RunningOperations
     sweeper: Sweeper
+
+    @functools.cached_property
+    def conversation(self) -> Conversation:
+        """Every /wg command and button, over this core."""
+        from bot.conversation import Conversation
+
+        return Conversation(config=self.config, sessions=self.sessions, clock=self.clock,
+                            directory=self.directory, operations=self.operations)
 
     def close(self) -> None:
         """Release database connections."""
@@ -70,11 +83,8 @@ def build_core(settings: Settings, *, clock: Clock, notifier: Notifier, director
                       holder=holder)
     operations = RunningOperations(config=config, sessions=sessions, clock=clock,
                                    notifier=notifier, holder=holder, deliverer=sweeper)
-    conversation = Conversation(config=config, sessions=sessions, clock=clock, directory=directory,
-                                operations=operations)
     return Core(settings=settings, config=config, engine=engine, sessions=sessions, clock=clock,
-                notifier=notifier, conversation=conversation, operations=operations,
-                sweeper=sweeper)
+                notifier=notifier, directory=directory, operations=operations, sweeper=sweeper)
 
 
 def build_scheduler(core: Core) -> ReminderScheduler:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import Clock, process_clock
+from bot.moments import read_moment
 from bot.settings import SettingError, Settings, database_url_problem
 
 log = logging.getLogger("wgbot")
@@ -33,6 +34,10 @@ CONSOLE_LOG = "wgbot.log"  # in the current folder, beside the console's wgbot.d
 
 
 def _setup_logging(console: bool = False) -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if logging.getLogger().handlers:
+        return  # configured by the caller of main(): basicConfig would drop ours, its file open
     level = os.environ.get("WGBOT_LOG_LEVEL", "WARNING" if console else "INFO").upper()
     handler: logging.Handler = logging.StreamHandler(sys.stderr)
     if console:  # on the console's terminal a log line would repeat the reply: to a file
@@ -43,8 +48,6 @@ def _setup_logging(console: bool = False) -> None:
     handler.setFormatter(OneLineFormatter(
         "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         console = args.cmd == "console" or (args.cmd in (None, "run")
                                             and settings.slack_mode() == "console")
         _setup_logging(console=console)
+        if args.cmd in _NEEDS:  # before the database: a missing token is said at once
+            settings.require(*_NEEDS[args.cmd], purpose=f"wgbot {args.cmd}")
         if args.cmd in _USES_DATABASE or args.cmd is None:
             problem = database_url_problem(settings.database_url)
             if problem:
@@ -120,13 +125,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _usage(args: argparse.Namespace) -> str | None:
-    """The usage line of a command given without its sub-command (None: complete)."""
+    """What is wrong with the command line itself (None: nothing): the usage line of a command
+    given without its sub-command, or an --at that is no ISO moment."""
     if args.cmd == "config" and args.config_cmd != "check":
         return "usage: wgbot config check [DIR]"
     if args.cmd == "db" and args.db_cmd is None:
         return "usage: wgbot db upgrade|downgrade [REV]|current"
     if args.cmd == "reminders" and args.rem_cmd != "preview":
         return "usage: wgbot reminders preview --at <ISO moment>"
+    if args.cmd == "reminders":
+        try:
+            read_moment(args.at)
+        except ValueError as e:
+            return f"wgbot: {e}"
     return None
 
 
@@ -138,6 +149,10 @@ class _DatabaseUnavailable(Exception):
     pass
 
 
+# What the Slack-facing commands need from the environment (`run` chooses by what is set).
+_NEEDS = {"serve": ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
+          "socket": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"),
+          "clock": ("SLACK_BOT_TOKEN",)}
 _USES_DATABASE = ("run", "serve", "socket", "clock", "console", "db", "reminders", "export",
                   "brief")
 
@@ -258,7 +273,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None,
            scheduler: bool) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", purpose="wgbot serve")
+    settings.require(*_NEEDS["serve"], purpose="wgbot serve")
     from bot.app import build_slack, open_database, serving_health
     from bot.scheduling.process import ClockProcess
     from bot.slack.http import GunicornServer, SlackEdge, asgi_app
@@ -301,7 +316,7 @@ def _finished_stopping() -> None:
 
 
 def _socket(settings: Settings, *, scheduler: bool) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", purpose="wgbot socket")
+    settings.require(*_NEEDS["socket"], purpose="wgbot socket")
     from bot.app import SocketBot
     from bot.slack.socket import SocketModeRefused
 
@@ -328,7 +343,7 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
 
 
 def _clock(settings: Settings, *, managed: bool = False) -> int:
-    settings.require("SLACK_BOT_TOKEN", purpose="wgbot clock")
+    settings.require(*_NEEDS["clock"], purpose="wgbot clock")
     from bot.app import build_clock
     from bot.scheduling.process import stop_when_orphaned
 

@@ -1,5 +1,6 @@
 """How moments and durations are written, in one form for replies, the settings file and the
-config report. It sits below config and domain (it imports neither), so both can use it."""
+config report, and how a moment typed on the command line is read. It sits below config and
+domain (it imports neither), so both can use it."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -46,3 +47,12 @@ def _zone_name(tz: tzinfo) -> str:
 def as_utc(at: datetime) -> datetime:
     """The moment in UTC; a naive one is taken to be UTC."""
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def read_moment(text: str, *, option: str = "--at") -> datetime:
+    """An ISO moment as typed after `option` (2027-02-25T09:00, …Z, …+01:00); naive when it names
+    no offset. ValueError, saying what is wanted, when it is none."""
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as e:
+        raise ValueError(f"{option} wants an ISO moment like 2027-02-25T09:00, not {text!r}") from e

@@ -171,6 +171,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=_expected_cost)
 
 
+# Modules whose tests share one `wgbot serve` (a module-scoped fixture). pytest-xdist hands out
+# tests a chunk at a time, so each worker that got some of them would start its own server: they
+# are sent to one worker together instead, which starts it once.
+_ONE_WORKER_MODULES = ("tests/slack/test_http_edge.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's `load` scheduling (as scripts/test asks for it), except that the first test of a
+    module in _ONE_WORKER_MODULES sent to a worker takes the module's other pending tests along."""
+    from xdist.scheduler import LoadScheduling
+
+    if config.getvalue("dist") != "load" or not hasattr(LoadScheduling, "_send_tests"):
+        return None  # xdist's own choice
+
+    class ModulesTogether(LoadScheduling):
+        def _module(self, index: int) -> str | None:
+            module = self.collection[index].split("::", 1)[0]
+            return module if module in _ONE_WORKER_MODULES else None
+
+        def _send_tests(self, node: Any, num: int) -> None:
+            chosen = self.pending[:num]
+            modules = {m for m in map(self._module, chosen) if m}
+            chosen += [i for i in self.pending[num:] if self._module(i) in modules]
+            if chosen:
+                sent = set(chosen)
+                self.pending[:] = [i for i in self.pending if i not in sent]
+                self.node2pending[node].extend(chosen)
+                node.send_runtest_some(chosen)
+
+    return ModulesTogether(config, log)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no rows, at the newest schema (none for a test marked `empty_database`):

@@ -4,6 +4,7 @@ needs beforehand is typed into the console in this process (tests/support/consol
 command under test runs as a process."""
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 import requests
 from icalendar import Calendar
 
+from bot.cli import main
 from tests.conftest import edit_settings
 from tests.slack_fake.process import BotProcess, wgbot_executable
 from tests.slack_fake.server import FakeSlack
@@ -62,7 +64,9 @@ def test_config_check_exit_codes(config_dir: Path) -> None:
 
 
 def test_missing_setting_is_one_line(config_dir: Path, tmp_path: Path) -> None:
-    out = run(["serve"], env={**_env(config_dir, tmp_path), "SLACK_SIGNING_SECRET": "x"})
+    # said before the database is opened (this one is in no folder at all)
+    out = run(["serve"], env={**_env(config_dir, tmp_path), "SLACK_SIGNING_SECRET": "x",
+                              "DATABASE_URL": f"sqlite:///{tmp_path / 'none' / 'c.db'}"})
     assert out.returncode == 2
     assert out.stderr.strip().startswith("wgbot: SLACK_BOT_TOKEN is not set")
     assert "OAuth & Permissions" in out.stderr and "Traceback" not in out.stderr
@@ -89,7 +93,9 @@ def test_reminders_preview_sends_nothing(config_dir: Path, tmp_path: Path) -> No
     assert "deadline" in out.stdout and "@U0ANNA" in out.stdout
     # nothing was recorded, as sent or at all: the database is as the console left it
     assert _database(tmp_path / "c.db") == before
-    bad = run(["reminders", "preview", "--at", "soon"], env=env)
+    # said before the config or the database is opened (this one is in no folder at all)
+    bad = run(["reminders", "preview", "--at", "soon"],
+              env={**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'none' / 'c.db'}"})
     assert bad.returncode == 2 and "--at wants an ISO moment" in bad.stderr, bad.stderr
 
 
@@ -104,8 +110,11 @@ def test_local_export(config_dir: Path, tmp_path: Path) -> None:
 
 def test_serve_stops_within_ten_seconds_and_two_instances_coexist(
         fake: FakeSlack, config_dir: Path, tmp_path: Path) -> None:
+    # The one stopped runs its clock, which it stops too; the other is a server beside it (what
+    # could collide is the master's: its port, its control socket), so it runs none.
     a = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "a").start()
-    b = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "b").start()
+    b = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "b",
+                   args=["--no-scheduler"]).start()
     try:
         assert requests.get(a.url + "/healthz", timeout=5).ok
         assert requests.get(b.url + "/healthz", timeout=5).ok
@@ -157,17 +166,48 @@ def test_run_with_only_the_app_token_names_the_bot_token(config_dir: Path,
     assert "SLACK_BOT_TOKEN is not set" in _one_line_failure(out)
 
 
-@pytest.mark.parametrize("url,expected", [
-    ("mysql://u@localhost/wg", "does not support"),
-    ("sqlite:///{tmp}/no/such/folder/wg.db", "a folder that does not exist"),
-    ("not a url", "not a database URL"),
-])
+def _in_process(args: list[str], *, env: dict[str, str], cwd: Path,
+                monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`wgbot ARGS` as `run` starts it (the same environment, folder and input), through the
+    console script's own function in this process: for the cases whose process a test does not
+    need to see start."""
+    with monkeypatch.context() as m:
+        for name in [k for k in os.environ if k.startswith("SLACK_")]:
+            m.delenv(name)
+        for name, value in env.items():
+            m.setenv(name, value)
+        m.chdir(cwd)
+        m.setattr(sys, "stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        code = main(args)
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
+_USING_THE_DATABASE = (["run"], ["console"], ["db", "upgrade"], ["brief", "--out", "{tmp}/b"])
+
+
+# Every command that opens the database fails with the same one line, whatever is wrong with the
+# URL. Each command runs once as a real process (the exit code and the streams as a terminal sees
+# them); the other combinations go through the same `main` in this process.
+@pytest.mark.parametrize("url,expected,as_process", [
+    pytest.param(url, expected, as_process, id=f"{url}-{expected}") for url, expected, as_process in (
+        ("mysql://u@localhost/wg", "does not support", (0,)),
+        ("sqlite:///{tmp}/no/such/folder/wg.db", "a folder that does not exist", (1, 3)),
+        ("not a url", "not a database URL", (2,)),
+    )])
 def test_an_unusable_database_url_is_one_line(config_dir: Path, tmp_path: Path, url: str,
-                                              expected: str) -> None:
+                                              expected: str, as_process: tuple[int, ...],
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     env = {**_env(config_dir, tmp_path), "DATABASE_URL": url.format(tmp=tmp_path)}
-    for args in (["run"], ["console"], ["db", "upgrade"], ["brief", "--out", str(tmp_path / "b")]):
-        line = _one_line_failure(run(args, env=env, cwd=tmp_path, stdin="recs S3\n"))
-        assert expected in line
+    for i, command in enumerate(_USING_THE_DATABASE):
+        args = [a.format(tmp=tmp_path) for a in command]
+        out = (run(args, env=env, cwd=tmp_path, stdin="recs S3\n") if i in as_process else
+               _in_process(args, env=env, cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys,
+                           stdin="recs S3\n"))
+        assert expected in _one_line_failure(out), args
     assert not (tmp_path / "no").exists()  # nothing created on the way
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.config.types import Config
 from bot.domain.dates import format_moment
+from bot.moments import read_moment
 from bot.scheduling.sweep import compose
 from bot.services.relevance import skip_reason
 from bot.services import outbox
@@ -26,10 +27,7 @@ STEP = timedelta(hours=12)
 
 def parse_moment(text: str, config: Config) -> datetime:
     """An ISO moment; without an offset it is read in the config's timezone."""
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as e:
-        raise ValueError(f"--at wants an ISO moment like 2027-02-25T09:00, not {text!r}") from e
+    moment = read_moment(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=config.timezone)
     return moment.astimezone(UTC)

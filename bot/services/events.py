@@ -9,10 +9,9 @@ import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.store.db import dialect_insert
 from bot.store.models import ProcessedEvent
 
 KEEP_FOR = timedelta(days=2)  # far longer than Slack retries an event or accepts a signature
@@ -49,8 +48,7 @@ def claim_request(session: Session, *, trigger_id: str, now: datetime) -> bool:
     change is. A concurrent twin waits for the first to commit (SQLite's write lock; PostgreSQL's
     unique index) and then sees the claim.
     """
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert(ProcessedEvent) if dialect == "postgresql" else sqlite_insert(ProcessedEvent)
+    ins = dialect_insert(session, ProcessedEvent)
     stmt = (ins.values(event_id=request_key(trigger_id), at=now)
             .on_conflict_do_nothing(index_elements=["event_id"]).returning(ProcessedEvent.event_id))
     return session.execute(stmt).first() is not None

@@ -6,7 +6,6 @@ import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -57,6 +56,8 @@ def csv_file(session: Session, *, config: Config, now: datetime, tz: ZoneInfo,
 def ics_file(session: Session, *, config: Config, now: datetime,
              owner_id: str | None = None) -> Attachment:
     """One event per open deadline plus the special session, with stable UIDs for re-import."""
+    from icalendar import Calendar, Event  # on the first ics export, not in every process
+
     cal = Calendar()
     cal.add("prodid", "-//wgbot//OSCE working group on migration//EN")
     cal.add("version", "2.0")

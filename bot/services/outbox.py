@@ -7,8 +7,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
@@ -16,6 +14,7 @@ from bot.domain.dates import format_moment
 from bot.domain import planning
 from bot.domain.planning import Planned
 from bot.services import members
+from bot.store.db import dialect_insert
 from bot.store.models import Commitment, CommitmentOwner, Delivery, SweepMark
 
 SWEEP = "reminders"
@@ -37,8 +36,7 @@ class PlanReport:
 def _insert_ignore(session: Session, rows: list[dict[str, object]]) -> int:
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert(Delivery) if dialect == "postgresql" else sqlite_insert(Delivery)
+    ins = dialect_insert(session, Delivery)
     result = session.execute(ins.values(rows).on_conflict_do_nothing(index_elements=["key"]))
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -36,7 +36,7 @@ def _admin_dm(fake: FakeSlack, containing: str, step: str) -> Call:
 
 
 def test_an_admin_edits_the_config_of_a_running_bot(fake: FakeSlack, config_dir: Path,
-                                                    tmp_path: Path) -> None:
+                                                    tmp_path: Path, _migrated_sqlite: Path) -> None:
     """1. a valid edit moving the session: the clock announces it, the workers answer with it;
     2. a broken edit (an unknown key): the admin is told where, the bot keeps answering on the
        last good config, an admin's reload says the same and a member may not reload;
@@ -46,8 +46,8 @@ def test_an_admin_edits_the_config_of_a_running_bot(fake: FakeSlack, config_dir:
     edit_settings(config_dir, {"scheduler": {"poll_seconds": 1}, "quiet_hours": None})
     settings = config_dir / "settings.yaml"
     travel = Travel(tmp_path / "clock-offset")
-    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p",
-                    env=travel.env) as bot:
+    with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env,
+                    template=_migrated_sqlite) as bot:
         bot.wait_for_log("wgbot clock running", timeout=20)  # the scheduler has read the config
         c = bot.client
 

@@ -21,10 +21,11 @@ HOLD = 6.0  # seconds at most: longer than a request may wait, shorter than the 
 
 
 @pytest.fixture
-def bot(fake: FakeSlack, config_dir: Path, tmp_path: Path) -> Iterator[BotProcess]:
+def bot(fake: FakeSlack, config_dir: Path, tmp_path: Path,
+        _migrated_sqlite: Path) -> Iterator[BotProcess]:
     """The real `wgbot serve --no-scheduler` on SQLite, talking to the fake Slack."""
     with BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc",
-                    args=["--no-scheduler"]) as proc:
+                    args=["--no-scheduler"], template=_migrated_sqlite) as proc:
         yield proc
 
 

@@ -1,5 +1,7 @@
-"""Reminders from the real processes: countdowns exactly once through a restart; two processes
-sharing PostgreSQL never send the same notification twice."""
+"""Reminders from the real processes: countdowns exactly once through a restart of `wgbot serve`;
+two processes sharing PostgreSQL never send the same notification twice. What only the clock
+decides (a delivery in flight at SIGTERM, one countdown after downtime, a post that timed out)
+runs `wgbot clock` alone: the command serve's master runs as its scheduler, without a server."""
 from __future__ import annotations
 
 import collections
@@ -12,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from bot.services.health import last_sweep_completed
+from bot.store import migrate
 from bot.store.db import make_engine, make_session_factory, unit_of_work
 from tests.conftest import edit_settings
-from tests.slack_fake.process import BOT_TOKEN, BotProcess
+from tests.slack_fake.process import BOT_TOKEN, BotProcess, ClockBotProcess
 from tests.slack_fake.server import FakeSlack
 from tests.slack_fake.travel import Travel
 
@@ -50,15 +54,12 @@ def _countdowns(fake: FakeSlack, count: int, timeout: float = 20) -> None:
                   predicate=lambda c: c.params.get("channel") == "C0WGMIGRATE")
 
 
-def _last_sweep(database_url: str) -> datetime | None:
-    engine = make_engine(database_url)
+def _last_sweep(engine: Engine) -> datetime | None:
     try:
         with unit_of_work(make_session_factory(engine), read_only=True) as s:
             return last_sweep_completed(s)
     except OperationalError:  # not created yet
         return None
-    finally:
-        engine.dispose()
 
 
 def _sweeps_after(database_url: str, moment: datetime | None, count: int = 2,
@@ -66,20 +67,25 @@ def _sweeps_after(database_url: str, moment: datetime | None, count: int = 2,
     """Wait until `count` sweeps completed after `moment` (None: since the database began)."""
     deadline = time.monotonic() + timeout
     seen: set[datetime] = set()
-    while len(seen) < count:
-        assert time.monotonic() < deadline, f"fewer than {count} sweeps after {moment}"
-        last = _last_sweep(database_url)
-        if last is not None and (moment is None or last > moment):
-            seen.add(last)
-        time.sleep(0.1)
+    engine = make_engine(database_url)
+    try:
+        while len(seen) < count:
+            assert time.monotonic() < deadline, f"fewer than {count} sweeps after {moment}"
+            last = _last_sweep(engine)
+            if last is not None and (moment is None or last > moment):
+                seen.add(last)
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
 
 
 def test_countdowns_exactly_once_across_a_restart(fake: FakeSlack, config_dir: Path,
-                                                  tmp_path: Path) -> None:
+                                                  tmp_path: Path, _migrated_sqlite: Path) -> None:
     session = _a_day_ahead()
     _session_at(config_dir, session, ["3h", "2h", "1h"])
     travel = Travel(tmp_path / "clock-offset")
-    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env)
+    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env,
+                     template=_migrated_sqlite)
     try:
         bot.start()
         _sweeps_after(bot.env["DATABASE_URL"], None, count=1)  # planning has begun
@@ -105,8 +111,7 @@ def test_two_processes_on_postgresql_never_send_twice(fake: FakeSlack, config_di
     web = BotProcess(fake=fake, config_dir=config_dir, database_url=pg_url,
                      tmp_dir=tmp_path / "web", env=travel.env)
     env = dict(web.env)
-    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True,
-                   capture_output=True)
+    migrate.upgrade(pg_url)  # as `wgbot db upgrade` does: a PostgreSQL schema is not made on start
     clock_log = open(tmp_path / "clock.log", "wb")
     clock = subprocess.Popen([sys.executable, "-m", "bot", "clock"], env=env, stdout=clock_log,
                              stderr=subprocess.STDOUT)
@@ -163,7 +168,8 @@ def _heads(fake: FakeSlack) -> list[str]:
 
 
 def test_after_downtime_one_countdown_goes_out_worded_for_then(fake: FakeSlack, config_dir: Path,
-                                                                tmp_path: Path) -> None:
+                                                                tmp_path: Path,
+                                                                _migrated_sqlite: Path) -> None:
     import sqlite3
 
     # countdowns 38, 26, 23 and 20 minutes before the session
@@ -171,7 +177,8 @@ def test_after_downtime_one_countdown_goes_out_worded_for_then(fake: FakeSlack, 
     session = _a_day_ahead()
     _session_at(config_dir, session, [f"{n}m" for n in offsets])
     travel = Travel(tmp_path / "clock-offset")
-    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env)
+    bot = ClockBotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p", env=travel.env,
+                          template=_migrated_sqlite)
     try:
         bot.start()
         _sweeps_after(bot.env["DATABASE_URL"], None, count=1)
@@ -200,21 +207,21 @@ def test_after_downtime_one_countdown_goes_out_worded_for_then(fake: FakeSlack, 
         reasons
 
 
-def test_a_post_that_times_out_after_posting_arrives_once(config_dir: Path,
-                                                          tmp_path: Path) -> None:
+def test_a_post_that_times_out_after_posting_arrives_once(config_dir: Path, tmp_path: Path,
+                                                          _migrated_sqlite: Path) -> None:
     session = _a_day_ahead()
     _session_at(config_dir, session, ["1h"])
     travel = Travel(tmp_path / "clock-offset")
     # Slack's clock agrees with the bot's: its message timestamps are read back from history
     with FakeSlack(clock=lambda: travel.now().timestamp()) as fake:
-        _times_out_after_posting(fake, travel, config_dir, tmp_path, session)
+        _times_out_after_posting(fake, travel, config_dir, tmp_path, session, _migrated_sqlite)
 
 
 def _times_out_after_posting(fake: FakeSlack, travel: Travel, config_dir: Path, tmp_path: Path,
-                             session: datetime) -> None:
+                             session: datetime, template: Path) -> None:
     fake.hang_after("chat.postMessage", seconds=4, times=1)  # posted, then no answer in time
-    bot = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p",
-                     env={"WGBOT_SLACK_TIMEOUT": "1", **travel.env})
+    bot = ClockBotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "p",
+                          env={"WGBOT_SLACK_TIMEOUT": "1", **travel.env}, template=template)
     try:
         bot.start()
         _sweeps_after(bot.env["DATABASE_URL"], None, count=1)

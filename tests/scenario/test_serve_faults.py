@@ -101,7 +101,8 @@ def _countdowns(fake: FakeSlack) -> list[Call]:
             if (c.params.get("metadata") or {}).get("event_type") == "wgbot_delivery"]
 
 
-def test_the_scheduler_killed_frozen_and_orphaned(config_dir: Path, tmp_path: Path) -> None:
+def test_the_scheduler_killed_frozen_and_orphaned(config_dir: Path, tmp_path: Path,
+                                                  _migrated_sqlite: Path) -> None:
     """One running server, its clock under each fault in turn (each start of `wgbot serve` costs
     two processes; the faults are independent of one another).
 
@@ -133,7 +134,7 @@ def test_the_scheduler_killed_frozen_and_orphaned(config_dir: Path, tmp_path: Pa
     # Slack's clock agrees with the bot's: the history search starts at the claim's moment
     with FakeSlack(clock=lambda: travel.now().timestamp()) as fake, \
             BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc",
-                       env=travel.env) as bot:
+                       env=travel.env, template=_migrated_sqlite) as bot:
         # 1. killed during start-up: at once, long before its imports are done
         pid = wait_for_new_clock(bot, 0, timeout=10)
         os.kill(pid, signal.SIGKILL)

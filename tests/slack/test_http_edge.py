@@ -1,5 +1,5 @@
-"""The HTTP edge of the real `wgbot serve` on the open internet: slow clients, big bodies,
-malformed and forged requests. Raw sockets on 127.0.0.1 play the attacker; every test is bounded
+"""The HTTP edge of the real `wgbot serve` on the open internet: its /healthz, slow clients, big
+bodies, malformed and forged requests. Raw sockets on 127.0.0.1 play the attacker; every test is bounded
 in connections and time and closes what it opened. One server serves the whole module (each test
 also checks that it still answers afterwards), so the server is started once, not per test."""
 from __future__ import annotations
@@ -10,6 +10,7 @@ import shutil
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -22,16 +23,16 @@ from tests.slack_fake.slow_clients import SlowClients
 
 SLOW_CLIENTS = 200
 EVENTS = "/slack/events"
-# The tests share one server (below), started once per test worker that runs them.
+# The tests share one server (below); tests/conftest.py sends them to one worker together.
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+def bot(tmp_path_factory: pytest.TempPathFactory, _migrated_sqlite: Path) -> Iterator[BotProcess]:
     """The real `wgbot serve` on SQLite with its own fake Slack, shared by this module's tests."""
     tmp = tmp_path_factory.mktemp("edge")
     shutil.copytree(REPO / "config", tmp / "config")
     with FakeSlack() as fake, BotProcess(fake=fake, config_dir=tmp / "config",
-                                         tmp_dir=tmp / "proc") as proc:
+                                         tmp_dir=tmp / "proc", template=_migrated_sqlite) as proc:
         yield proc
 
 
@@ -92,6 +93,13 @@ def signed(bot: BotProcess, body: bytes, content_type: str = "application/x-www-
 def recs_short_ok(resp: requests.Response) -> bool:
     """The real reply to /wg recs short."""
     return resp.status_code == 200 and "S6" in json.dumps(resp.json().get("blocks", []))
+
+
+def test_healthz(bot: BotProcess) -> None:
+    """GET /healthz over HTTP answers with the database's state."""
+    r = requests.get(bot.url + "/healthz", timeout=5)
+    assert r.status_code == 200
+    assert r.json()["ok"] is True and r.json()["database"] == "ok"
 
 
 def test_signed_commands_are_answered_while_200_slow_clients_hold_connections(

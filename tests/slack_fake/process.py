@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 import requests
 
@@ -39,14 +39,20 @@ def wgbot_executable() -> Path:
 
 
 class BotProcess:
-    """`wgbot serve --host 127.0.0.1 --port N` in its own session, logs captured to a file."""
+    """`wgbot serve --host 127.0.0.1 --port N` in its own session, logs captured to a file.
+
+    Without a database_url it runs on a new SQLite file in tmp_dir, which the bot migrates at
+    its start; or on a copy of `template` (a migrated database), which it finds current, as on
+    any start but the first, so that neither it nor its clock imports or runs Alembic.
+    """
 
     def __init__(self, *, fake: FakeSlack | None = None, slack_api_url: str | None = None,
                  signing_secret: str = DEFAULT_SIGNING_SECRET, bot_token: str = BOT_TOKEN,
                  database_url: str | None = None, config_dir: str | Path | None = None,
                  env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
                  port: int | None = None, tmp_dir: str | Path | None = None,
-                 args: Sequence[str] = (), executable: str | Path | None = None) -> None:
+                 args: Sequence[str] = (), executable: str | Path | None = None,
+                 template: Path | None = None) -> None:
         self.fake = fake
         self.signing_secret = signing_secret
         self._own_tmp = tmp_dir is None
@@ -62,6 +68,8 @@ class BotProcess:
         api_url = slack_api_url or (fake.url if fake is not None else None)
         if api_url is None:
             raise ValueError("BotProcess needs a fake or a slack_api_url: never the real Slack")
+        if template is not None and database_url is None:
+            shutil.copyfile(template, self.tmp_dir / "wgbot.db")
         overrides: dict[str, str] = {
             "SLACK_BOT_TOKEN": bot_token,
             "SLACK_SIGNING_SECRET": signing_secret,
@@ -306,3 +314,38 @@ class BotProcess:
                 raise AssertionError(f"{text!r} not in the wgbot log within {timeout}s:\n"
                                      f"{log[-8000:]}")
             time.sleep(0.05)
+
+
+class ClockBotProcess(BotProcess):
+    """`wgbot clock` alone: the reminder scheduler without a server, for scenarios whose subject
+    is what the clock sends (serve's master runs the same command as its clock). Started means
+    its scheduler runs: the log says so once more than before the start."""
+
+    READY = "wgbot clock running"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.env.pop("SLACK_SIGNING_SECRET", None)  # the clock answers nothing
+        self._ready_before = 0
+
+    def _spawn(self) -> None:
+        if self._log is not None:
+            self._log.close()
+        self._log = open(self.log_path, "ab")
+        self._log.write(b"\n=== wgbot clock ===\n")
+        self._log.flush()
+        self._ready_before = self.log_text().count(self.READY)
+        self.returncode = None
+        self._proc = subprocess.Popen([str(self.executable), "clock", *self.args], cwd=self.cwd,
+                                      env=self.env, stdin=subprocess.DEVNULL, stdout=self._log,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _wait_healthy(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._main_exited():
+                return "exited"
+            if self.log_text().count(self.READY) > self._ready_before:
+                return "ok"
+            time.sleep(0.05)
+        return "timeout"

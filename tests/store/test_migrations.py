@@ -61,6 +61,27 @@ def test_a_start_brings_the_database_to_the_newest_revision(tmp_path: Path,
         engine.dispose()
 
 
+def test_the_head_and_the_revision_in_force_are_alembics(database_url: str) -> None:
+    """A start reads both without Alembic: the head from the revision files, the revision in
+    force from its table. Alembic reads the same at every step."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    alembics_head = ScriptDirectory.from_config(migrate.alembic_config("")).get_current_head()
+    assert migrate.head_in_files() == migrate.head() == alembics_head is not None
+    engine = make_engine(database_url)
+    try:
+        for revision in (None, "0002_schema", "head"):
+            if revision:
+                migrate.upgrade(database_url, revision)
+            with engine.connect() as conn:
+                in_force = MigrationContext.configure(conn).get_current_revision()
+            assert migrate.current(engine) == in_force
+            assert in_force == {None: None, "head": alembics_head}.get(revision, revision)
+    finally:
+        engine.dispose()
+
+
 def test_cli_db_upgrade(database_url: str) -> None:
     env = {"DATABASE_URL": database_url, "PATH": ""}
     out = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env,
