@@ -17,7 +17,6 @@ import yaml
 from bot.clock import FixedClock
 from bot.store import migrate
 from tests.slack_fake.inprocess import InProcessBot
-from tests.slack_fake.process import BotProcess
 from tests.slack_fake.server import FakeSlack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -234,17 +233,6 @@ def fake() -> Iterator[FakeSlack]:
     """The fake Slack Web API on 127.0.0.1."""
     with FakeSlack() as f:
         yield f
-
-
-@pytest.fixture
-def bot(fake: FakeSlack, config_dir: Path, tmp_path: Path) -> Iterator[BotProcess]:
-    """The real `wgbot serve` on SQLite, talking to the fake Slack."""
-    proc = BotProcess(fake=fake, config_dir=config_dir, tmp_dir=tmp_path / "proc")
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.close()
 
 
 @pytest.fixture
