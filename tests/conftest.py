@@ -170,10 +170,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=_expected_cost)
 
 
-# Modules whose tests share one `wgbot serve` (a module-scoped fixture). pytest-xdist hands out
-# tests a chunk at a time, so each worker that got some of them would start its own server: they
-# are sent to one worker together instead, which starts it once.
-_ONE_WORKER_MODULES = ("tests/slack/test_http_edge.py",)
+# Modules whose tests share something costly to make: one `wgbot serve` (the HTTP edge), the brief
+# of the planted commitments (and the chart library's import), the 100k-commitment database.
+# pytest-xdist hands out tests a chunk at a time, so each worker that got some of them would make
+# its own: they are sent to one worker together instead, which makes it once.
+_ONE_WORKER_MODULES = ("tests/slack/test_http_edge.py", "tests/brief/test_brief.py",
+                       "tests/services/test_digests_scale.py")
 
 
 @pytest.hookimpl(optionalhook=True)
