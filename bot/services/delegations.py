@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.types import Config
 from bot.domain.lengths import MAX_DELEGATION
+from bot.services import members
 from bot.store.models import Member
 
 
@@ -31,7 +32,8 @@ def of(session: Session, *, config: Config, user_id: str) -> str | None:
     fixed = config.fixed_delegation(user_id)
     if fixed is not None:
         return fixed
-    return session.scalar(select(Member.delegation).where(Member.id == user_id))
+    found = members.member(session, user_id)
+    return found.delegation if found is not None else None
 
 
 def of_many(session: Session, *, config: Config, user_ids: Iterable[str]) -> dict[str, str | None]:
@@ -66,10 +68,10 @@ def set_own(session: Session, *, config: Config, user_id: str, name: str | None,
     if fixed is not None:
         raise DelegationError(f"The admins set your delegation to *{fixed}* in "
                               f"config/settings.yaml; ask them to change it.")
-    member = session.get(Member, user_id)
+    member = members.member(session, user_id)
     if member is None:
         member = Member(id=user_id, name=user_id, tz=None, refreshed_at=now)
-        session.add(member)
+        members.added(session, member)
     member.delegation = clean_name(name) if name is not None else None
     session.flush()
     return member.delegation
