@@ -12,7 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, or_, select
+from sqlalchemy import String, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.dates import DueDate
@@ -138,22 +138,28 @@ def create(session: Session, *, text: str, owner_id: str, creator_id: str, rec_i
 
 
 def open_with_text(session: Session, *, text: str, owner_id: str) -> CommitmentView | None:
-    """An open commitment of this owner with the same text (ignoring case and spacing)."""
+    """An open commitment of this owner with the same text (ignoring case and spacing).
+
+    Only ids and texts are read to compare; the one found, if any, is loaded whole."""
     wanted = " ".join(text.split()).casefold()
-    stmt = (select(Commitment).where(Commitment.status == "open",
-                                     Commitment.id.in_(_held_by(owner_id)),
-                                     func.lower(Commitment.text) == wanted)
-            .order_by(Commitment.id).limit(1))
-    found = session.scalars(stmt).first()
-    if found is not None:
-        return view_of(found)
-    # Spacing differs: compare the few open ones that start alike.
-    stmt = (select(Commitment).where(Commitment.status == "open",
-                                     Commitment.id.in_(_held_by(owner_id)),
-                                     func.lower(Commitment.text).startswith(wanted[:8]))
-            .limit(50))
-    return next((view_of(c) for c in session.scalars(stmt)
-                 if " ".join(c.text.split()).casefold() == wanted), None)
+    found = session.scalar(_SAME_TEXT, {"owner": owner_id, "text": wanted})
+    if found is None:  # spacing differs: compare the few open ones that start alike
+        found = next((cid for cid, other in session.execute(
+                          _ALIKE, {"owner": owner_id, "start": wanted[:8]})
+                      if " ".join(other.split()).casefold() == wanted), None)
+    row = None if found is None else session.get(Commitment, found)
+    return None if row is None else view_of(row)
+
+
+_OPEN_HELD_BY = (Commitment.status == "open",
+                 Commitment.id.in_(select(CommitmentOwner.commitment_id)
+                                   .where(CommitmentOwner.member_id == bindparam("owner"))))
+_SAME_TEXT = (select(Commitment.id)
+              .where(*_OPEN_HELD_BY, func.lower(Commitment.text) == bindparam("text"))
+              .order_by(Commitment.id).limit(1))
+_ALIKE = (select(Commitment.id, Commitment.text)
+          .where(*_OPEN_HELD_BY, func.lower(Commitment.text).startswith(bindparam("start")))
+          .limit(50))
 
 
 def edit_text(session: Session, *, commitment: CommitmentView, text: str, actor_id: str,
