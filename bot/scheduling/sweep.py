@@ -141,7 +141,9 @@ class Sweeper:
                         goes_out=lambda d: relevance.skip_reason(s, d, config=config, now=now) is None):
                     report.skipped += 1
                 events.forget_old(s, now=now)  # Slack stops retrying an event within hours
-            self._reconcile(config, report)
+                unknown = [(d.id, d.recipient, d.key, d.claimed_at, d.claimed_by, d.attempts)
+                           for d in outbox.to_reconcile(s, now=now)]
+            self._reconcile(unknown, report)
             self._deliver(config, report)
             self._alert_admins(config, report)
             return report
@@ -165,12 +167,11 @@ class Sweeper:
         log.warning("lost the scheduler lease mid-sweep; leaving the rest to its new holder")
         return False
 
-    def _reconcile(self, config: Config, report: SweepReport) -> None:
-        """Look up every delivery of unknown outcome in Slack's history before it may be re-sent."""
+    def _reconcile(self, rows: list[tuple[int, str, str, datetime | None, str | None, int]],
+                   report: SweepReport) -> None:
+        """Look up every delivery of unknown outcome (`rows`: outbox.to_reconcile, read in the
+        planning unit) in Slack's history before it may be re-sent."""
         now = self._clock.now()
-        with unit_of_work(self._sessions, read_only=True) as s:
-            rows = [(d.id, d.recipient, d.key, d.claimed_at, d.claimed_by, d.attempts)
-                    for d in outbox.to_reconcile(s, now=now)]
         for delivery_id, recipient, key, claimed_at, was_holder, attempts in rows:
             if self.stopping.is_set() or not self._keep_lease():
                 return
@@ -216,10 +217,7 @@ class Sweeper:
         def due() -> list[tuple[int, str]]:
             with unit_of_work(self._sessions, read_only=True) as s:
                 # A wide window, so one channel with hundreds due does not hide the others.
-                ids = outbox.ready(s, now=self._clock.now(), limit=500)
-                rows = s.execute(select(Delivery.id, Delivery.recipient).where(Delivery.id.in_(ids)))
-                recipients = {delivery_id: recipient for delivery_id, recipient in rows}
-            return [(i, recipients[i]) for i in ids if i in recipients]
+                return outbox.ready(s, now=self._clock.now(), limit=500)
 
         def send(delivery_id: int) -> SweepReport:
             own = SweepReport()  # one per sender: merged below, in this thread

@@ -269,11 +269,14 @@ def coalesce(session: Session, *, now: datetime, tz: ZoneInfo,
     return out
 
 
-def ready(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
-    """Ids of pending deliveries whose time has come, oldest first."""
-    stmt = (select(Delivery.id).where(Delivery.status == "pending", Delivery.send_after <= now)
-            .order_by(Delivery.send_after, Delivery.id).limit(limit))
-    return list(session.scalars(stmt))
+_READY = (select(Delivery.id, Delivery.recipient)
+          .where(Delivery.status == "pending", Delivery.send_after <= bindparam("now"))
+          .order_by(Delivery.send_after, Delivery.id).limit(bindparam("limit")))
+
+
+def ready(session: Session, *, now: datetime, limit: int = 200) -> list[tuple[int, str]]:
+    """(id, recipient) of pending deliveries whose time has come, oldest first."""
+    return [(i, r) for i, r in session.execute(_READY, {"now": now, "limit": limit})]
 
 
 def claim(session: Session, *, delivery_id: int, holder: str, now: datetime) -> Delivery | None:
@@ -287,6 +290,13 @@ def claim(session: Session, *, delivery_id: int, holder: str, now: datetime) -> 
     return session.get(Delivery, delivery_id, populate_existing=True)
 
 
+_TO_RECONCILE = select(Delivery).where(
+    Delivery.status == "claimed",
+    or_(and_(Delivery.claimed_by.is_not(None), Delivery.claimed_at < bindparam("abandoned")),
+        and_(Delivery.claimed_by.is_(None), Delivery.send_after <= bindparam("now"))),
+).order_by(Delivery.id)
+
+
 def to_reconcile(session: Session, *, now: datetime, lease: timedelta = CLAIM_LEASE
                  ) -> list[Delivery]:
     """Claimed deliveries whose outcome nobody knows, due for a look in Slack's history.
@@ -294,12 +304,7 @@ def to_reconcile(session: Session, *, now: datetime, lease: timedelta = CLAIM_LE
     Two kinds: claimed by a process that never recorded the outcome (it likely died), and
     attempts that ended in an unknown outcome (claimed_by is empty; send_after says when to look).
     """
-    stmt = select(Delivery).where(
-        Delivery.status == "claimed",
-        or_(and_(Delivery.claimed_by.is_not(None), Delivery.claimed_at < now - lease),
-            and_(Delivery.claimed_by.is_(None), Delivery.send_after <= now)),
-    ).order_by(Delivery.id)
-    return list(session.scalars(stmt))
+    return list(session.scalars(_TO_RECONCILE, {"abandoned": now - lease, "now": now}))
 
 
 def take_for_check(session: Session, *, delivery_id: int, holder: str, was_holder: str | None,
@@ -377,11 +382,13 @@ def release(session: Session, *, delivery_id: int, holder: str | None = None,
     return _finish(session, delivery_id, holder, **values)
 
 
+_UNREPORTED = (select(Delivery).where(Delivery.status == "failed", Delivery.reported_at.is_(None),
+                                      Delivery.kind != "admin_alert").order_by(Delivery.id))
+
+
 def unreported_failures(session: Session) -> list[Delivery]:
     """Failed deliveries the admins have not been told about (admin alerts excluded)."""
-    stmt = (select(Delivery).where(Delivery.status == "failed", Delivery.reported_at.is_(None),
-                                   Delivery.kind != "admin_alert").order_by(Delivery.id))
-    return list(session.scalars(stmt))
+    return list(session.scalars(_UNREPORTED))
 
 
 def mark_reported(session: Session, *, ids: list[int], now: datetime) -> None:
