@@ -76,9 +76,26 @@ def views_of(rows: Iterable[Commitment]) -> list[CommitmentView]:
     return [view_of(c) for c in rows]
 
 
+def _held(session: Session, commitment_id: int) -> Commitment | None:
+    """The commitment's row (with its owners and links), read once per unit of work.
+
+    A turn or a delivery comes back to the same commitment several times (may the caller change
+    it, change it, re-plan its reminders; is a reminder still due, compose it): the session
+    keeps the row it read first for the whole unit, where its identity map alone would let go of
+    a row nothing refers to and read it again, three queries each time.
+    """
+    row = session.get(Commitment, commitment_id)
+    if row is not None:
+        session.info.setdefault(_HELD, {})[commitment_id] = row
+    return row
+
+
+_HELD = "wgbot_commitments"  # session.info: the commitments read in this unit of work, by id
+
+
 def _row(session: Session, commitment: CommitmentView) -> Commitment:
     """The stored row of a commitment read earlier in this unit of work (from the identity map)."""
-    row = session.get(Commitment, commitment.id)
+    row = _held(session, commitment.id)
     if row is None:
         raise CommitmentError(f"There is no commitment #{commitment.id} any more.")
     return row
@@ -147,7 +164,7 @@ def open_with_text(session: Session, *, text: str, owner_id: str) -> CommitmentV
         found = next((cid for cid, other in session.execute(
                           _ALIKE, {"owner": owner_id, "start": wanted[:8]})
                       if " ".join(other.split()).casefold() == wanted), None)
-    row = None if found is None else session.get(Commitment, found)
+    row = None if found is None else _held(session, found)
     return None if row is None else view_of(row)
 
 
@@ -260,7 +277,7 @@ def get(session: Session, *, commitment_id: int) -> CommitmentView | None:
     """The commitment with this id, or None."""
     if not 0 < commitment_id < 2**31:
         return None
-    found = session.get(Commitment, commitment_id)
+    found = _held(session, commitment_id)
     return view_of(found) if found is not None else None
 
 
