@@ -243,15 +243,15 @@ class Sweeper:
             return False
         now = self._clock.now()
         with unit_of_work(self._sessions) as s:
-            d = outbox.claim(s, delivery_id=delivery_id, holder=self.holder, now=now)
-            if d is None:
+            claimed = outbox.claim(s, delivery_id=delivery_id, holder=self.holder, now=now)
+            if claimed is None:
                 return False
-            key, recipient, kind, attempts = d.key, d.recipient, d.kind, d.attempts
+            key, recipient, kind, attempts = (claimed.key, claimed.recipient, claimed.kind,
+                                              claimed.attempts)
         try:
             with unit_of_work(self._sessions, read_only=True) as s:
-                d = s.get(Delivery, delivery_id)
-                assert d is not None
-                composed = compose(s, d, config=config, now=now, memo=memo)
+                # what it is and for whom do not change once planned: the claimed row says it
+                composed = compose(s, claimed, config=config, now=now, memo=memo)
         except Exception as e:
             log.exception("could not compose delivery %s", delivery_id)
             with unit_of_work(self._sessions) as s:

@@ -281,13 +281,11 @@ def ready(session: Session, *, now: datetime, limit: int = 200) -> list[tuple[in
 
 def claim(session: Session, *, delivery_id: int, holder: str, now: datetime) -> Delivery | None:
     """Take a pending delivery for sending; None if another process already has it."""
-    result = session.execute(
+    return session.scalars(
         update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
         .values(status="claimed", claimed_by=holder, claimed_at=now,
-                attempts=Delivery.attempts + 1))
-    if getattr(result, "rowcount", 0) != 1:
-        return None
-    return session.get(Delivery, delivery_id, populate_existing=True)
+                attempts=Delivery.attempts + 1)
+        .returning(Delivery)).one_or_none()  # the row as claimed, in the same statement
 
 
 _TO_RECONCILE = select(Delivery).where(
