@@ -25,8 +25,11 @@ def member(session: Session, user_id: str) -> Member | None:
     """
     read: dict[str, Member | None] = session.info.setdefault(_READ, {})
     if user_id not in read:
-        read[user_id] = session.get(Member, user_id)
+        read[user_id] = session.scalar(_MEMBER, {"user_id": user_id})
     return read[user_id]
+
+
+_MEMBER = select(Member).where(Member.id == bindparam("user_id"))
 
 
 def added(session: Session, new: Member) -> None:

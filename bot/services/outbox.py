@@ -228,6 +228,11 @@ def _describe(d: Delivery, tz: ZoneInfo) -> str:
     return f"the {what} of {format_moment(d.due_at, tz)}"
 
 
+_DUE_TOGETHER = select(Delivery).where(
+    Delivery.status == "pending", Delivery.send_after <= bindparam("now"),
+    Delivery.kind.in_(("countdown", "deadline", "overdue", "digest")))
+
+
 def coalesce(session: Session, *, now: datetime, tz: ZoneInfo,
              goes_out: Callable[[Delivery], bool] = lambda d: True) -> list[tuple[int, str]]:
     """Of the notifications due together of one kind, recipient and subject, keep only the newest.
@@ -239,10 +244,7 @@ def coalesce(session: Session, *, now: datetime, tz: ZoneInfo,
     out (goes_out); when none does, each is left to be skipped with its own reason.
     Returns (id, reason) of those skipped.
     """
-    rows = session.scalars(
-        select(Delivery).where(Delivery.status == "pending", Delivery.send_after <= now,
-                               Delivery.kind.in_(("countdown", "deadline", "overdue", "digest")))
-    ).all()
+    rows = session.scalars(_DUE_TOGETHER, {"now": now}).all()
     groups: dict[tuple[str, str, str], list[Delivery]] = {}
     for d in rows:
         if d.kind == "digest" and d.subject == "now":
