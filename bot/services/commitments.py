@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import String, bindparam, case, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.dates import DueDate
 from bot.domain.search import terms_of
@@ -84,13 +84,19 @@ def _held(session: Session, commitment_id: int) -> Commitment | None:
     keeps the row it read first for the whole unit, where its identity map alone would let go of
     a row nothing refers to and read it again, three queries each time.
     """
-    row = session.get(Commitment, commitment_id)
-    if row is not None:
-        session.info.setdefault(_HELD, {})[commitment_id] = row
+    held: dict[int, Commitment] = session.info.setdefault(_HELD, {})
+    row = held.get(commitment_id)
+    if row is None:
+        row = session.get(Commitment, commitment_id, options=_WHOLE)
+        if row is not None:
+            held[commitment_id] = row
     return row
 
 
 _HELD = "wgbot_commitments"  # session.info: the commitments read in this unit of work, by id
+# One row with its owners and links: joined in one query (a few rows), where the selectin
+# loading that suits listings would run two more.
+_WHOLE = (joinedload(Commitment.owners), joinedload(Commitment.links))
 
 
 def _row(session: Session, commitment: CommitmentView) -> Commitment:
