@@ -30,6 +30,9 @@ from bot.store.models import Delivery
 log = logging.getLogger("wgbot.reminders")
 # A history search starts this long before the attempt, for clocks that disagree a little.
 HISTORY_MARGIN = timedelta(minutes=5)
+# Deliveries due read at once: a wide window, so one channel with hundreds due does not hide
+# the others.
+DUE_AT_ONCE = 500
 
 
 @dataclass
@@ -141,11 +144,17 @@ class Sweeper:
                         goes_out=lambda d: relevance.skip_reason(s, d, config=config, now=now) is None):
                     report.skipped += 1
                 events.forget_old(s, now=now)  # Slack stops retrying an event within hours
+                # What the rest of the sweep starts from, read here rather than in units of
+                # their own: claims of unknown outcome, what is due, failures not yet reported.
                 unknown = [(d.id, d.recipient, d.key, d.claimed_at, d.claimed_by, d.attempts)
                            for d in outbox.to_reconcile(s, now=now)]
+                due = outbox.ready(s, now=now, limit=DUE_AT_ONCE)
+                unreported = outbox.has_unreported_failures(s)
             self._reconcile(unknown, report)
-            self._deliver(config, report)
-            self._alert_admins(config, report)
+            # A reconciled claim may be due again: then the deliveries due are read afresh.
+            self._deliver(config, report, due=None if unknown else due)
+            if unreported or report.failed or report.retried:  # a retry may have given up
+                self._alert_admins(config, report)
             return report
 
     def deliver_ids(self, ids: list[int]) -> SweepReport:
@@ -209,15 +218,19 @@ class Sweeper:
                     log.info("delivery %s is not in Slack; sending it again", delivery_id)
             report.reconciled += 1
 
-    def _deliver(self, config: Config, report: SweepReport) -> None:
-        """Deliver every due delivery with a pool of senders, one message per channel at a time."""
+    def _deliver(self, config: Config, report: SweepReport, *,
+                 due: list[tuple[int, str]] | None = None) -> None:
+        """Deliver every due delivery with a pool of senders, one message per channel at a time;
+        `due`: what is due now, when the caller has just read it."""
         self.pace.set_rate(config.messages_per_minute)
         memo = digests.FiguresMemo()  # the coordinators' digests count the figures once
+        first = [due] if due is not None else []
 
-        def due() -> list[tuple[int, str]]:
+        def fetch() -> list[tuple[int, str]]:
+            if first:
+                return first.pop()
             with unit_of_work(self._sessions, read_only=True) as s:
-                # A wide window, so one channel with hundreds due does not hide the others.
-                return outbox.ready(s, now=self._clock.now(), limit=500)
+                return outbox.ready(s, now=self._clock.now(), limit=DUE_AT_ONCE)
 
         def send(delivery_id: int) -> SweepReport:
             own = SweepReport()  # one per sender: merged below, in this thread
@@ -228,7 +241,7 @@ class Sweeper:
                               "reconciled later", delivery_id)
             return own
 
-        for own in send_concurrently(fetch=due, send=send, senders=self.senders,
+        for own in send_concurrently(fetch=fetch, send=send, senders=self.senders,
                                      stop=self.stopping):
             for f in fields(SweepReport):
                 mine, theirs = getattr(report, f.name), getattr(own, f.name)

@@ -391,6 +391,14 @@ def unreported_failures(session: Session) -> list[Delivery]:
     return list(session.scalars(_UNREPORTED))
 
 
+_ANY_UNREPORTED = _UNREPORTED.with_only_columns(Delivery.id).limit(1)
+
+
+def has_unreported_failures(session: Session) -> bool:
+    """True when some failed delivery has not been told to the admins yet."""
+    return session.scalar(_ANY_UNREPORTED) is not None
+
+
 def mark_reported(session: Session, *, ids: list[int], now: datetime) -> None:
     """Remember that the admins were told about these failures."""
     if ids:
