@@ -123,12 +123,10 @@ class CommitmentCommands(TurnBase):
             if result.page > result.pages and result.total:
                 result = commitments.listing(s, scope=scope, user_id=caller.user_id, arg=arg,
                                              now=now, page=result.pages)
-            title = {
-                "mine": "Your open commitments", "all": "All open commitments",
-                "overdue": "Overdue commitments", "done": "Completed commitments",
-                "user": f"Open commitments of {members.name_of(s, user_id=arg)}",
-                "rec": f"Open commitments for {arg}",
-            }[scope]
+            title = (f"Open commitments of {members.name_of(s, user_id=arg)}" if scope == "user"
+                     else {"mine": "Your open commitments", "all": "All open commitments",
+                           "overdue": "Overdue commitments", "done": "Completed commitments",
+                           "rec": f"Open commitments for {arg}"}[scope])
             view = commitment_replies.ListView(scope=scope, arg=arg, page=result.page, title=title)
             dele = delegations.of_many(s, config=config, user_ids=[c.owner_id for c in result.items])
             return commitment_replies.listing(result.items, view=view, total=result.total,

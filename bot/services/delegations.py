@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
@@ -36,14 +36,22 @@ def of(session: Session, *, config: Config, user_id: str) -> str | None:
     return found.delegation if found is not None else None
 
 
+_DELEGATIONS = select(Member.id, Member.delegation).where(
+    Member.id.in_(bindparam("ids", expanding=True)))
+
+
 def of_many(session: Session, *, config: Config, user_ids: Iterable[str]) -> dict[str, str | None]:
-    """Delegations of several members at once (one query)."""
+    """Delegations of several members at once (one query, for those this unit has not read)."""
     ids = sorted(set(user_ids))
     found: dict[str, str | None] = {uid: None for uid in ids}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for uid, name in session.execute(select(Member.id, Member.delegation)
-                                         .where(Member.id.in_(chunk))):
+    read = members.already_read(session)
+    for uid in read.keys() & found.keys():
+        row = read[uid]
+        found[uid] = row.delegation if row is not None else None
+    wanted = [uid for uid in ids if uid not in read]
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for uid, name in session.execute(_DELEGATIONS, {"ids": chunk}):
             found[uid] = name
     for uid in ids:
         fixed = config.fixed_delegation(uid)

@@ -32,6 +32,11 @@ def member(session: Session, user_id: str) -> Member | None:
 _MEMBER = select(Member).where(Member.id == bindparam("user_id"))
 
 
+def already_read(session: Session) -> dict[str, Member | None]:
+    """The members this unit of work has read (or added) so far, by id: read only."""
+    return session.info.get(_READ, {})
+
+
 def added(session: Session, new: Member) -> None:
     """Keep a member just added to the session as the one this unit of work reads."""
     session.add(new)
@@ -72,7 +77,7 @@ _TIMEZONES = select(Member.id, Member.tz).where(Member.id.in_(bindparam("ids", e
 def timezones(session: Session, user_ids: Iterable[str], default: ZoneInfo) -> dict[str, ZoneInfo]:
     """Each member's own timezone, in one query (none for members this unit of work has read
     already); the default for unknown members or zones."""
-    read: dict[str, Member | None] = session.info.get(_READ, {})
+    read = already_read(session)
     ids = set(user_ids)
     out = {uid: default for uid in ids}
     wanted = [uid for uid in ids if uid not in read]
