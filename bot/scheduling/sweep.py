@@ -146,8 +146,7 @@ class Sweeper:
                 events.forget_old(s, now=now)  # Slack stops retrying an event within hours
                 # What the rest of the sweep starts from, read here rather than in units of
                 # their own: claims of unknown outcome, what is due, failures not yet reported.
-                unknown = [(d.id, d.recipient, d.key, d.claimed_at, d.claimed_by, d.attempts)
-                           for d in outbox.to_reconcile(s, now=now)]
+                unknown = outbox.to_reconcile(s, now=now)
                 due = outbox.ready(s, now=now, limit=DUE_AT_ONCE)
                 unreported = outbox.has_unreported_failures(s)
             self._reconcile(unknown, report)

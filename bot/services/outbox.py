@@ -290,7 +290,10 @@ def claim(session: Session, *, delivery_id: int, holder: str, now: datetime) -> 
         .returning(Delivery)).one_or_none()  # the row as claimed, in the same statement
 
 
-_TO_RECONCILE = select(Delivery).where(
+_TO_RECONCILE = select(
+    Delivery.id, Delivery.recipient, Delivery.key, Delivery.claimed_at, Delivery.claimed_by,
+    Delivery.attempts,
+).where(
     Delivery.status == "claimed",
     or_(and_(Delivery.claimed_by.is_not(None), Delivery.claimed_at < bindparam("abandoned")),
         and_(Delivery.claimed_by.is_(None), Delivery.send_after <= bindparam("now"))),
@@ -298,13 +301,16 @@ _TO_RECONCILE = select(Delivery).where(
 
 
 def to_reconcile(session: Session, *, now: datetime, lease: timedelta = CLAIM_LEASE
-                 ) -> list[Delivery]:
-    """Claimed deliveries whose outcome nobody knows, due for a look in Slack's history.
+                 ) -> list[tuple[int, str, str, datetime | None, str | None, int]]:
+    """Claimed deliveries whose outcome nobody knows, due for a look in Slack's history:
+    (id, recipient, key, claimed_at, claimed_by, attempts) of each.
 
     Two kinds: claimed by a process that never recorded the outcome (it likely died), and
     attempts that ended in an unknown outcome (claimed_by is empty; send_after says when to look).
     """
-    return list(session.scalars(_TO_RECONCILE, {"abandoned": now - lease, "now": now}))
+    return [(i, recipient, key, claimed_at, claimed_by, attempts)
+            for i, recipient, key, claimed_at, claimed_by, attempts
+            in session.execute(_TO_RECONCILE, {"abandoned": now - lease, "now": now})]
 
 
 def take_for_check(session: Session, *, delivery_id: int, holder: str, was_holder: str | None,
