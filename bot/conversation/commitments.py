@@ -107,8 +107,7 @@ class CommitmentCommands(TurnBase):
                 if owner != caller.user_id:
                     owner_notices.announce(s, owner_id=owner, now=now, config=config,
                                            tz=self._tz(s, owner))
-            cid = c.id
-            self._replan(s, cid)
+            cid = c.id  # new: nothing is planned for it yet, so there is nothing to re-plan
         return Outcome(reply, changed=(cid,))
 
     def _list(self, caller: Caller, scope: str, arg: str, page: int, banner: str = "") -> Reply:
