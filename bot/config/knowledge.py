@@ -77,11 +77,11 @@ class KnowledgeBase:
     structural_drivers: tuple[str, ...]
     recommendations: tuple[Recommendation, ...]
     passages: tuple[Passage, ...] = ()  # the report's prose, when the report ships beside the config
-    _by_id: dict[str, Recommendation] = field(default_factory=dict, compare=False, repr=False)
+    # Its own index (a replace() builds another rather than refilling one the original reads).
+    _by_id: dict[str, Recommendation] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_id.clear()
-        self._by_id.update({r.id.upper(): r for r in self.recommendations})
+        object.__setattr__(self, "_by_id", {r.id.upper(): r for r in self.recommendations})
 
     def get(self, rec_id: str) -> Recommendation | None:
         """The recommendation with this id (case-insensitive), or None."""

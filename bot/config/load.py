@@ -6,6 +6,7 @@ write it like 7d``. All problems in both files are reported together. Nothing he
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.config.build import build_config, session_moment
 from bot.config.parse import Parsed, YamlProblem, parse_yaml, position
@@ -233,6 +235,46 @@ def _validated(name: str, parsed: Parsed | None,
 def _load(files: ConfigFiles, now: datetime) -> Loaded:
     settings_file, recs_file = files.settings, files.recommendations
     directory, fp = files.directory, files.fingerprint
+    checked = _checked(directory, settings_file.name, settings_file.data, settings_file.error,
+                       recs_file.name, recs_file.data, recs_file.error, _report_text(directory))
+    problems = list(checked.problems)
+    if checked.session is not None and checked.settings is not None:
+        moment, tz = checked.session
+        when = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        if moment <= when:
+            problems += _located(settings_file.name, checked.settings, [Issue(
+                ("session", "starts_at"),
+                f"the session ({format_moment(moment, tz, zone=False)}, "
+                f"{tz.key}) is in the past; "
+                "no countdown reminders will be sent", severity="warning")])
+
+    order = {settings_file.name: 0, recs_file.name: 1}
+    problems.sort(key=lambda p: (order.get(p.file, 2), p.line or 0, p.column or 0))
+    if checked.config is None or any(p.severity == "error" for p in problems):
+        raise ConfigError(problems, fingerprint=fp)
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return Loaded(config=checked.config, warnings=warnings, fingerprint=fp)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What the files' bytes (and the report beside them) say, whenever they are read."""
+
+    problems: tuple[Problem, ...]  # all but the one that depends on the moment of reading
+    config: Config | None  # None when refused
+    settings: Parsed | None  # to locate the warning about a session in the past
+    session: tuple[datetime, ZoneInfo] | None  # when it starts, in the config's timezone
+
+
+@functools.lru_cache(maxsize=8)
+def _checked(directory: Path, settings_name: str, settings_data: bytes | None,
+             settings_error: str | None, recs_name: str, recs_data: bytes | None,
+             recs_error: str | None, report: str | None) -> _Checked:
+    """Both files judged and, when valid, built: once per distinct content in a process (every
+    bot of the tests, a reload of files touched but not changed); callers share what it
+    returns, which nothing changes."""
+    settings_file = _File(settings_name, settings_data, settings_error)
+    recs_file = _File(recs_name, recs_data, recs_error)
     problems: list[Problem] = []
 
     s = _open(settings_file, directory)
@@ -243,24 +285,13 @@ def _load(files: ConfigFiles, now: datetime) -> Loaded:
     problems += found
     recs, found = _validated(recs_file.name, r.parsed, validate_recommendations)
     problems += found
-
-    if settings is not None and s.parsed is not None:
-        moment = session_moment(settings)
-        when = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-        if moment <= when:
-            problems += _located(settings_file.name, s.parsed, [Issue(
-                ("session", "starts_at"),
-                f"the session ({format_moment(moment, settings.timezone, zone=False)}, "
-                f"{settings.timezone.key}) is in the past; "
-                "no countdown reminders will be sent", severity="warning")])
-
-    order = {settings_file.name: 0, recs_file.name: 1}
-    problems.sort(key=lambda p: (order.get(p.file, 2), p.line or 0, p.column or 0))
-    if settings is None or recs is None or any(p.severity == "error" for p in problems):
-        raise ConfigError(problems, fingerprint=fp)
-    warnings = tuple(p for p in problems if p.severity == "warning")
-    config = _with_report(_without_secrets(build_config(settings, recs)), directory)
-    return Loaded(config=config, warnings=warnings, fingerprint=fp)
+    config = None
+    if settings is not None and recs is not None and \
+            not any(p.severity == "error" for p in problems):
+        config = _with_report(_without_secrets(build_config(settings, recs)), report)
+    return _Checked(problems=tuple(problems), config=config, settings=s.parsed,
+                    session=(session_moment(settings), settings.timezone)
+                    if settings is not None else None)
 
 
 def _without_secrets(config: Config) -> Config:
@@ -275,12 +306,17 @@ def _without_secrets(config: Config) -> Config:
                    coordinators=people(config.coordinators))
 
 
-def _with_report(config: Config, directory: Path) -> Config:
-    """The config with the report's passages indexed, when report.txt ships beside the YAML."""
-    path = directory / REPORT_FILE
+def _report_text(directory: Path) -> str | None:
+    """report.txt beside the YAML, when it ships there and reads as UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return (directory / REPORT_FILE).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _with_report(config: Config, text: str | None) -> Config:
+    """The config with the report's passages indexed, when report.txt ships beside the YAML."""
+    if text is None:
         return config
     knowledge = dataclasses.replace(config.knowledge, passages=passages_of(text))
     return dataclasses.replace(config, knowledge=knowledge)

@@ -107,8 +107,7 @@ class CommitmentCommands(TurnBase):
                 if owner != caller.user_id:
                     owner_notices.announce(s, owner_id=owner, now=now, config=config,
                                            tz=self._tz(s, owner))
-            cid = c.id
-            self._replan(s, cid)
+            cid = c.id  # new: nothing is planned for it yet, so there is nothing to re-plan
         return Outcome(reply, changed=(cid,))
 
     def _list(self, caller: Caller, scope: str, arg: str, page: int, banner: str = "") -> Reply:
@@ -123,12 +122,10 @@ class CommitmentCommands(TurnBase):
             if result.page > result.pages and result.total:
                 result = commitments.listing(s, scope=scope, user_id=caller.user_id, arg=arg,
                                              now=now, page=result.pages)
-            title = {
-                "mine": "Your open commitments", "all": "All open commitments",
-                "overdue": "Overdue commitments", "done": "Completed commitments",
-                "user": f"Open commitments of {members.name_of(s, user_id=arg)}",
-                "rec": f"Open commitments for {arg}",
-            }[scope]
+            title = (f"Open commitments of {members.name_of(s, user_id=arg)}" if scope == "user"
+                     else {"mine": "Your open commitments", "all": "All open commitments",
+                           "overdue": "Overdue commitments", "done": "Completed commitments",
+                           "rec": f"Open commitments for {arg}"}[scope])
             view = commitment_replies.ListView(scope=scope, arg=arg, page=result.page, title=title)
             dele = delegations.of_many(s, config=config, user_ids=[c.owner_id for c in result.items])
             return commitment_replies.listing(result.items, view=view, total=result.total,

@@ -36,11 +36,12 @@ def send_concurrently(*, fetch: Callable[[], list[tuple[int, str]]], send: Calla
     seen.update(i for i, _ in queue)
     if not queue:  # the usual sweep: nothing due, no threads
         return results
+    fetched = True  # nothing has been sent since: asking again would find the same
     # Leaving the pool waits for the sends in flight, also when fetch raises: they are recorded.
     with ThreadPoolExecutor(max_workers=size, thread_name_prefix="wgbot-sender") as pool:
         while True:
             startable = sum(1 for _, ch in queue if ch not in busy)
-            if not stop.is_set() and startable < size:  # running low: ask for more
+            if not stop.is_set() and startable < size and not fetched:  # running low: ask again
                 fresh = [(i, ch) for i, ch in fetch() if i not in seen]
                 seen.update(i for i, _ in fresh)
                 queue.extend(fresh)
@@ -54,6 +55,7 @@ def send_concurrently(*, fetch: Callable[[], list[tuple[int, str]]], send: Calla
             if not running:
                 break
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            fetched = False
             for future in done:
                 _, channel = running.pop(future)
                 busy.discard(channel)

@@ -30,6 +30,9 @@ from bot.store.models import Delivery
 log = logging.getLogger("wgbot.reminders")
 # A history search starts this long before the attempt, for clocks that disagree a little.
 HISTORY_MARGIN = timedelta(minutes=5)
+# Deliveries due read at once: a wide window, so one channel with hundreds due does not hide
+# the others.
+DUE_AT_ONCE = 500
 
 
 @dataclass
@@ -141,9 +144,16 @@ class Sweeper:
                         goes_out=lambda d: relevance.skip_reason(s, d, config=config, now=now) is None):
                     report.skipped += 1
                 events.forget_old(s, now=now)  # Slack stops retrying an event within hours
-            self._reconcile(config, report)
-            self._deliver(config, report)
-            self._alert_admins(config, report)
+                # What the rest of the sweep starts from, read here rather than in units of
+                # their own: claims of unknown outcome, what is due, failures not yet reported.
+                unknown = outbox.to_reconcile(s, now=now)
+                due = outbox.ready(s, now=now, limit=DUE_AT_ONCE)
+                unreported = outbox.has_unreported_failures(s)
+            self._reconcile(unknown, report)
+            # A reconciled claim may be due again: then the deliveries due are read afresh.
+            self._deliver(config, report, due=None if unknown else due)
+            if unreported or report.failed or report.retried:  # a retry may have given up
+                self._alert_admins(config, report)
             return report
 
     def deliver_ids(self, ids: list[int]) -> SweepReport:
@@ -165,12 +175,11 @@ class Sweeper:
         log.warning("lost the scheduler lease mid-sweep; leaving the rest to its new holder")
         return False
 
-    def _reconcile(self, config: Config, report: SweepReport) -> None:
-        """Look up every delivery of unknown outcome in Slack's history before it may be re-sent."""
+    def _reconcile(self, rows: list[tuple[int, str, str, datetime | None, str | None, int]],
+                   report: SweepReport) -> None:
+        """Look up every delivery of unknown outcome (`rows`: outbox.to_reconcile, read in the
+        planning unit) in Slack's history before it may be re-sent."""
         now = self._clock.now()
-        with unit_of_work(self._sessions, read_only=True) as s:
-            rows = [(d.id, d.recipient, d.key, d.claimed_at, d.claimed_by, d.attempts)
-                    for d in outbox.to_reconcile(s, now=now)]
         for delivery_id, recipient, key, claimed_at, was_holder, attempts in rows:
             if self.stopping.is_set() or not self._keep_lease():
                 return
@@ -208,18 +217,19 @@ class Sweeper:
                     log.info("delivery %s is not in Slack; sending it again", delivery_id)
             report.reconciled += 1
 
-    def _deliver(self, config: Config, report: SweepReport) -> None:
-        """Deliver every due delivery with a pool of senders, one message per channel at a time."""
+    def _deliver(self, config: Config, report: SweepReport, *,
+                 due: list[tuple[int, str]] | None = None) -> None:
+        """Deliver every due delivery with a pool of senders, one message per channel at a time;
+        `due`: what is due now, when the caller has just read it."""
         self.pace.set_rate(config.messages_per_minute)
         memo = digests.FiguresMemo()  # the coordinators' digests count the figures once
+        first = [due] if due is not None else []
 
-        def due() -> list[tuple[int, str]]:
+        def fetch() -> list[tuple[int, str]]:
+            if first:
+                return first.pop()
             with unit_of_work(self._sessions, read_only=True) as s:
-                # A wide window, so one channel with hundreds due does not hide the others.
-                ids = outbox.ready(s, now=self._clock.now(), limit=500)
-                rows = s.execute(select(Delivery.id, Delivery.recipient).where(Delivery.id.in_(ids)))
-                recipients = {delivery_id: recipient for delivery_id, recipient in rows}
-            return [(i, recipients[i]) for i in ids if i in recipients]
+                return outbox.ready(s, now=self._clock.now(), limit=DUE_AT_ONCE)
 
         def send(delivery_id: int) -> SweepReport:
             own = SweepReport()  # one per sender: merged below, in this thread
@@ -230,7 +240,7 @@ class Sweeper:
                               "reconciled later", delivery_id)
             return own
 
-        for own in send_concurrently(fetch=due, send=send, senders=self.senders,
+        for own in send_concurrently(fetch=fetch, send=send, senders=self.senders,
                                      stop=self.stopping):
             for f in fields(SweepReport):
                 mine, theirs = getattr(report, f.name), getattr(own, f.name)
@@ -245,15 +255,15 @@ class Sweeper:
             return False
         now = self._clock.now()
         with unit_of_work(self._sessions) as s:
-            d = outbox.claim(s, delivery_id=delivery_id, holder=self.holder, now=now)
-            if d is None:
+            claimed = outbox.claim(s, delivery_id=delivery_id, holder=self.holder, now=now)
+            if claimed is None:
                 return False
-            key, recipient, kind, attempts = d.key, d.recipient, d.kind, d.attempts
+            key, recipient, kind, attempts = (claimed.key, claimed.recipient, claimed.kind,
+                                              claimed.attempts)
         try:
             with unit_of_work(self._sessions, read_only=True) as s:
-                d = s.get(Delivery, delivery_id)
-                assert d is not None
-                composed = compose(s, d, config=config, now=now, memo=memo)
+                # what it is and for whom do not change once planned: the claimed row says it
+                composed = compose(s, claimed, config=config, now=now, memo=memo)
         except Exception as e:
             log.exception("could not compose delivery %s", delivery_id)
             with unit_of_work(self._sessions) as s:

@@ -12,8 +12,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, bindparam, case, cast, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from bot.domain.dates import DueDate
 from bot.domain.search import terms_of
@@ -76,9 +76,32 @@ def views_of(rows: Iterable[Commitment]) -> list[CommitmentView]:
     return [view_of(c) for c in rows]
 
 
+def _held(session: Session, commitment_id: int) -> Commitment | None:
+    """The commitment's row (with its owners and links), read once per unit of work.
+
+    A turn or a delivery comes back to the same commitment several times (may the caller change
+    it, change it, re-plan its reminders; is a reminder still due, compose it): the session
+    keeps the row it read first for the whole unit, where its identity map alone would let go of
+    a row nothing refers to and read it again, three queries each time.
+    """
+    held: dict[int, Commitment] = session.info.setdefault(_HELD, {})
+    row = held.get(commitment_id)
+    if row is None:
+        row = session.get(Commitment, commitment_id, options=_WHOLE)
+        if row is not None:
+            held[commitment_id] = row
+    return row
+
+
+_HELD = "wgbot_commitments"  # session.info: the commitments read in this unit of work, by id
+# One row with its owners and links: joined in one query (a few rows), where the selectin
+# loading that suits listings would run two more.
+_WHOLE = (joinedload(Commitment.owners), joinedload(Commitment.links))
+
+
 def _row(session: Session, commitment: CommitmentView) -> Commitment:
     """The stored row of a commitment read earlier in this unit of work (from the identity map)."""
-    row = session.get(Commitment, commitment.id)
+    row = _held(session, commitment.id)
     if row is None:
         raise CommitmentError(f"There is no commitment #{commitment.id} any more.")
     return row
@@ -138,22 +161,28 @@ def create(session: Session, *, text: str, owner_id: str, creator_id: str, rec_i
 
 
 def open_with_text(session: Session, *, text: str, owner_id: str) -> CommitmentView | None:
-    """An open commitment of this owner with the same text (ignoring case and spacing)."""
+    """An open commitment of this owner with the same text (ignoring case and spacing).
+
+    Only ids and texts are read to compare; the one found, if any, is loaded whole."""
     wanted = " ".join(text.split()).casefold()
-    stmt = (select(Commitment).where(Commitment.status == "open",
-                                     Commitment.id.in_(_held_by(owner_id)),
-                                     func.lower(Commitment.text) == wanted)
-            .order_by(Commitment.id).limit(1))
-    found = session.scalars(stmt).first()
-    if found is not None:
-        return view_of(found)
-    # Spacing differs: compare the few open ones that start alike.
-    stmt = (select(Commitment).where(Commitment.status == "open",
-                                     Commitment.id.in_(_held_by(owner_id)),
-                                     func.lower(Commitment.text).startswith(wanted[:8]))
-            .limit(50))
-    return next((view_of(c) for c in session.scalars(stmt)
-                 if " ".join(c.text.split()).casefold() == wanted), None)
+    found = session.scalar(_SAME_TEXT, {"owner": owner_id, "text": wanted})
+    if found is None:  # spacing differs: compare the few open ones that start alike
+        found = next((cid for cid, other in session.execute(
+                          _ALIKE, {"owner": owner_id, "start": wanted[:8]})
+                      if " ".join(other.split()).casefold() == wanted), None)
+    row = None if found is None else _held(session, found)
+    return None if row is None else view_of(row)
+
+
+_OPEN_HELD_BY = (Commitment.status == "open",
+                 Commitment.id.in_(select(CommitmentOwner.commitment_id)
+                                   .where(CommitmentOwner.member_id == bindparam("owner"))))
+_SAME_TEXT = (select(Commitment.id)
+              .where(*_OPEN_HELD_BY, func.lower(Commitment.text) == bindparam("text"))
+              .order_by(Commitment.id).limit(1))
+_ALIKE = (select(Commitment.id, Commitment.text)
+          .where(*_OPEN_HELD_BY, func.lower(Commitment.text).startswith(bindparam("start")))
+          .limit(50))
 
 
 def edit_text(session: Session, *, commitment: CommitmentView, text: str, actor_id: str,
@@ -254,7 +283,7 @@ def get(session: Session, *, commitment_id: int) -> CommitmentView | None:
     """The commitment with this id, or None."""
     if not 0 < commitment_id < 2**31:
         return None
-    found = session.get(Commitment, commitment_id)
+    found = _held(session, commitment_id)
     return view_of(found) if found is not None else None
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
 from bot.domain.lengths import MAX_DELEGATION
+from bot.services import members
 from bot.store.models import Member
 
 
@@ -31,17 +32,26 @@ def of(session: Session, *, config: Config, user_id: str) -> str | None:
     fixed = config.fixed_delegation(user_id)
     if fixed is not None:
         return fixed
-    return session.scalar(select(Member.delegation).where(Member.id == user_id))
+    found = members.member(session, user_id)
+    return found.delegation if found is not None else None
+
+
+_DELEGATIONS = select(Member.id, Member.delegation).where(
+    Member.id.in_(bindparam("ids", expanding=True)))
 
 
 def of_many(session: Session, *, config: Config, user_ids: Iterable[str]) -> dict[str, str | None]:
-    """Delegations of several members at once (one query)."""
+    """Delegations of several members at once (one query, for those this unit has not read)."""
     ids = sorted(set(user_ids))
     found: dict[str, str | None] = {uid: None for uid in ids}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for uid, name in session.execute(select(Member.id, Member.delegation)
-                                         .where(Member.id.in_(chunk))):
+    read = members.already_read(session)
+    for uid in read.keys() & found.keys():
+        row = read[uid]
+        found[uid] = row.delegation if row is not None else None
+    wanted = [uid for uid in ids if uid not in read]
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for uid, name in session.execute(_DELEGATIONS, {"ids": chunk}):
             found[uid] = name
     for uid in ids:
         fixed = config.fixed_delegation(uid)
@@ -66,10 +76,10 @@ def set_own(session: Session, *, config: Config, user_id: str, name: str | None,
     if fixed is not None:
         raise DelegationError(f"The admins set your delegation to *{fixed}* in "
                               f"config/settings.yaml; ask them to change it.")
-    member = session.get(Member, user_id)
+    member = members.member(session, user_id)
     if member is None:
         member = Member(id=user_id, name=user_id, tz=None, refreshed_at=now)
-        session.add(member)
+        members.added(session, member)
     member.delegation = clean_name(name) if name is not None else None
     session.flush()
     return member.delegation

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.store.db import dialect_insert
@@ -35,10 +36,12 @@ def request_key(trigger_id: str) -> str:
     return "t#" + hashlib.sha256(trigger_id.encode()).hexdigest()[:_KEY_LENGTH - 2]
 
 
+_SEEN = select(ProcessedEvent.event_id).where(ProcessedEvent.event_id == bindparam("key"))
+
+
 def request_seen(session: Session, *, trigger_id: str) -> bool:
     """True when a request with this trigger_id already made its change (a replay)."""
-    return session.scalar(select(ProcessedEvent.event_id).where(
-        ProcessedEvent.event_id == request_key(trigger_id))) is not None
+    return session.scalar(_SEEN, {"key": request_key(trigger_id)}) is not None
 
 
 def claim_request(session: Session, *, trigger_id: str, now: datetime) -> bool:
@@ -48,13 +51,26 @@ def claim_request(session: Session, *, trigger_id: str, now: datetime) -> bool:
     change is. A concurrent twin waits for the first to commit (SQLite's write lock; PostgreSQL's
     unique index) and then sees the claim.
     """
-    ins = dialect_insert(session, ProcessedEvent)
-    stmt = (ins.values(event_id=request_key(trigger_id), at=now)
-            .on_conflict_do_nothing(index_elements=["event_id"]).returning(ProcessedEvent.event_id))
-    return session.execute(stmt).first() is not None
+    stmt = _CLAIM.get(session.get_bind().dialect.name) or _claim_statement(session)
+    return session.execute(stmt, {"event_id": request_key(trigger_id), "at": now}).first() is not None
+
+
+_CLAIM: dict[str, Any] = {}  # per dialect, built once: SQLite and PostgreSQL spell it alike
+
+
+def _claim_statement(session: Session) -> Any:
+    stmt = (dialect_insert(session, ProcessedEvent).on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(ProcessedEvent.event_id))
+    _CLAIM[session.get_bind().dialect.name] = stmt
+    return stmt
+
+
+# Rows, not objects: the sessions that forget hold no ProcessedEvent of their own to keep in step.
+_FORGET = (delete(ProcessedEvent).where(ProcessedEvent.at < bindparam("before"))
+           .execution_options(synchronize_session=False))
 
 
 def forget_old(session: Session, *, now: datetime) -> int:
     """Drop event and request ids older than Slack would ever retry or accept."""
-    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.at < now - KEEP_FOR))
+    result = session.execute(_FORGET, {"before": now - KEEP_FOR})
     return int(getattr(result, "rowcount", 0) or 0)

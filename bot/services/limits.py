@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import AuditEntry, Member
 
 WINDOW = timedelta(minutes=1)
+_LOCK_MEMBER = select(Member.id).where(Member.id == bindparam("actor_id")).with_for_update()
+_RECENT = (select(AuditEntry.at)
+           .where(AuditEntry.at > bindparam("since"), AuditEntry.actor_id == bindparam("actor_id"))
+           .order_by(AuditEntry.at))
 
 
 def next_write_at(session: Session, *, actor_id: str, now: datetime, per_minute: int
@@ -20,10 +24,8 @@ def next_write_at(session: Session, *, actor_id: str, now: datetime, per_minute:
     member's row is locked, so two workers never both let the last allowed change through.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Member.id).where(Member.id == actor_id).with_for_update())
-    recent = list(session.scalars(
-        select(AuditEntry.at).where(AuditEntry.at > now - WINDOW, AuditEntry.actor_id == actor_id)
-        .order_by(AuditEntry.at)))
+        session.execute(_LOCK_MEMBER, {"actor_id": actor_id})
+    recent = list(session.scalars(_RECENT, {"since": now - WINDOW, "actor_id": actor_id}))
     if len(recent) < per_minute:
         return None
     return recent[len(recent) - per_minute] + WINDOW  # then fewer than the limit are left

@@ -1,12 +1,13 @@
 """The deliveries outbox: plan notifications once (unique key), claim, record sent / failed / skipped."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
@@ -41,23 +42,45 @@ def _insert_ignore(session: Session, rows: list[dict[str, object]]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _mark(session: Session, *, now: datetime, start: datetime | None = None) -> SweepMark:
-    stmt = select(SweepMark).where(SweepMark.name == SWEEP)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()  # two sweeping processes take turns
-    mark = session.scalar(stmt)
+_MARKS = select(SweepMark).where(SweepMark.name.in_((SWEEP, SESSION_MARK)))
+_MARKS_LOCKED = _MARKS.with_for_update()  # PostgreSQL: two sweeping processes take turns
+_MARK_LOCKED = select(SweepMark).where(SweepMark.name == SWEEP).with_for_update()
+
+
+def _marks(session: Session, *, now: datetime, start: datetime | None = None
+           ) -> tuple[SweepMark, SweepMark | None]:
+    """The sweep's mark (made by the first sweep) and the session date's, read together."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    found = {m.name: m for m in session.scalars(_MARKS_LOCKED if postgresql else _MARKS)}
+    mark = found.get(SWEEP)
     if mark is None:
         mark = SweepMark(name=SWEEP, swept_until=min(start or now, now))
         session.add(mark)
         session.flush()
-        if session.get_bind().dialect.name == "postgresql":
-            mark = session.scalar(stmt) or mark
-    return mark
+        if postgresql:
+            mark = session.scalar(_MARK_LOCKED) or mark
+    return mark, found.get(SESSION_MARK)
 
 
 def swept_until(session: Session) -> datetime | None:
     """Where the last sweep's planning stopped (None before the first sweep)."""
     return session.scalar(select(SweepMark.swept_until).where(SweepMark.name == SWEEP))
+
+
+@functools.cache
+def _due_in_windows(windows: int) -> Select[tuple[int, str, datetime]]:
+    """Open commitments' owners and deadlines in any of `windows` ranges (lo0, hi0], (lo1, hi1]…:
+    one query for every reminder offset."""
+    return (select(Commitment.id, CommitmentOwner.member_id, Commitment.due_at)
+            .join(CommitmentOwner, CommitmentOwner.commitment_id == Commitment.id)
+            .where(Commitment.status == "open",
+                   or_(*(and_(Commitment.due_at > bindparam(f"lo{i}"),
+                              Commitment.due_at <= bindparam(f"hi{i}")) for i in range(windows)))))
+
+
+_NUDGES_DUE = select(Commitment).where(Commitment.status == "open",
+                                       Commitment.next_nudge_at.is_not(None),
+                                       Commitment.next_nudge_at <= bindparam("until"))
 
 
 def plan(session: Session, *, config: Config, now: datetime,
@@ -66,23 +89,22 @@ def plan(session: Session, *, config: Config, now: datetime,
 
     The very first sweep of a database looks back to first_start (default: now).
     """
-    mark = _mark(session, now=now, start=first_start)
-    _follow_session(session, config=config, now=now)
+    mark, session_mark = _marks(session, now=now, start=first_start)
+    _follow_session(session, session_mark, config=config, now=now)
     after, until = mark.swept_until, now
     if until <= after:
         return PlanReport(None, 0, 0)
     planned: list[Planned] = list(planning.countdowns(config, after=after, until=until))
     reminders: list[tuple[int, str, datetime, timedelta]] = []
-    for offset in config.reminders.deadline:
-        lo, hi = planning.deadline_window(offset, after=after, until=until)
-        rows = session.execute(  # one reminder for each owner of a shared commitment
-            select(Commitment.id, CommitmentOwner.member_id, Commitment.due_at)
-            .join(CommitmentOwner, CommitmentOwner.commitment_id == Commitment.id)
-            .where(Commitment.status == "open", Commitment.due_at > lo, Commitment.due_at <= hi))
-        reminders.extend((cid, owner, due, offset) for cid, owner, due in rows)
-    nudges = list(session.scalars(
-        select(Commitment).where(Commitment.status == "open", Commitment.next_nudge_at.is_not(None),
-                                 Commitment.next_nudge_at <= until)).unique())
+    windows = [planning.deadline_window(offset, after=after, until=until)
+               for offset in config.reminders.deadline]
+    if windows:  # one reminder for each owner of a shared commitment, per offset it falls in
+        rows = session.execute(_due_in_windows(len(windows)), {
+            name: moment for i, (lo, hi) in enumerate(windows)
+            for name, moment in ((f"lo{i}", lo), (f"hi{i}", hi))}).all()
+        for offset, (lo, hi) in zip(config.reminders.deadline, windows, strict=True):
+            reminders.extend((cid, owner, due, offset) for cid, owner, due in rows if lo < due <= hi)
+    nudges = list(session.scalars(_NUDGES_DUE, {"until": until}).unique())
     owners = {r[1] for r in reminders} | {o for c in nudges for o in c.owner_ids} | \
         {p.id for p in config.coordinators}
     tzs = members.timezones(session, owners, config.timezone)
@@ -117,9 +139,11 @@ def plan(session: Session, *, config: Config, now: datetime,
     return PlanReport((after, until), len(planned), inserted)
 
 
-def _follow_session(session: Session, *, config: Config, now: datetime) -> None:
-    """Notice a session moved while no process watched the config (edited while the bot was down)."""
-    row = session.scalar(select(SweepMark).where(SweepMark.name == SESSION_MARK))
+def _follow_session(session: Session, row: SweepMark | None, *, config: Config,
+                    now: datetime) -> None:
+    """Notice a session moved while no process watched the config (edited while the bot was down).
+
+    `row` is the session date's mark as read with the sweep's (None before the first sweep)."""
     starts_at = config.session.starts_at
     if row is None:
         session.add(SweepMark(name=SESSION_MARK, swept_until=starts_at))
@@ -202,6 +226,11 @@ def _describe(d: Delivery, tz: ZoneInfo) -> str:
     return f"the {what} of {format_moment(d.due_at, tz)}"
 
 
+_DUE_TOGETHER = select(Delivery).where(
+    Delivery.status == "pending", Delivery.send_after <= bindparam("now"),
+    Delivery.kind.in_(("countdown", "deadline", "overdue", "digest")))
+
+
 def coalesce(session: Session, *, now: datetime, tz: ZoneInfo,
              goes_out: Callable[[Delivery], bool] = lambda d: True) -> list[tuple[int, str]]:
     """Of the notifications due together of one kind, recipient and subject, keep only the newest.
@@ -213,10 +242,7 @@ def coalesce(session: Session, *, now: datetime, tz: ZoneInfo,
     out (goes_out); when none does, each is left to be skipped with its own reason.
     Returns (id, reason) of those skipped.
     """
-    rows = session.scalars(
-        select(Delivery).where(Delivery.status == "pending", Delivery.send_after <= now,
-                               Delivery.kind.in_(("countdown", "deadline", "overdue", "digest")))
-    ).all()
+    rows = session.scalars(_DUE_TOGETHER, {"now": now}).all()
     groups: dict[tuple[str, str, str], list[Delivery]] = {}
     for d in rows:
         if d.kind == "digest" and d.subject == "now":
@@ -243,37 +269,46 @@ def coalesce(session: Session, *, now: datetime, tz: ZoneInfo,
     return out
 
 
-def ready(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
-    """Ids of pending deliveries whose time has come, oldest first."""
-    stmt = (select(Delivery.id).where(Delivery.status == "pending", Delivery.send_after <= now)
-            .order_by(Delivery.send_after, Delivery.id).limit(limit))
-    return list(session.scalars(stmt))
+_READY = (select(Delivery.id, Delivery.recipient)
+          .where(Delivery.status == "pending", Delivery.send_after <= bindparam("now"))
+          .order_by(Delivery.send_after, Delivery.id).limit(bindparam("limit")))
+
+
+def ready(session: Session, *, now: datetime, limit: int = 200) -> list[tuple[int, str]]:
+    """(id, recipient) of pending deliveries whose time has come, oldest first."""
+    return [(i, r) for i, r in session.execute(_READY, {"now": now, "limit": limit})]
 
 
 def claim(session: Session, *, delivery_id: int, holder: str, now: datetime) -> Delivery | None:
     """Take a pending delivery for sending; None if another process already has it."""
-    result = session.execute(
+    return session.scalars(
         update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
         .values(status="claimed", claimed_by=holder, claimed_at=now,
-                attempts=Delivery.attempts + 1))
-    if getattr(result, "rowcount", 0) != 1:
-        return None
-    return session.get(Delivery, delivery_id, populate_existing=True)
+                attempts=Delivery.attempts + 1)
+        .returning(Delivery)).one_or_none()  # the row as claimed, in the same statement
+
+
+_TO_RECONCILE = select(
+    Delivery.id, Delivery.recipient, Delivery.key, Delivery.claimed_at, Delivery.claimed_by,
+    Delivery.attempts,
+).where(
+    Delivery.status == "claimed",
+    or_(and_(Delivery.claimed_by.is_not(None), Delivery.claimed_at < bindparam("abandoned")),
+        and_(Delivery.claimed_by.is_(None), Delivery.send_after <= bindparam("now"))),
+).order_by(Delivery.id)
 
 
 def to_reconcile(session: Session, *, now: datetime, lease: timedelta = CLAIM_LEASE
-                 ) -> list[Delivery]:
-    """Claimed deliveries whose outcome nobody knows, due for a look in Slack's history.
+                 ) -> list[tuple[int, str, str, datetime | None, str | None, int]]:
+    """Claimed deliveries whose outcome nobody knows, due for a look in Slack's history:
+    (id, recipient, key, claimed_at, claimed_by, attempts) of each.
 
     Two kinds: claimed by a process that never recorded the outcome (it likely died), and
     attempts that ended in an unknown outcome (claimed_by is empty; send_after says when to look).
     """
-    stmt = select(Delivery).where(
-        Delivery.status == "claimed",
-        or_(and_(Delivery.claimed_by.is_not(None), Delivery.claimed_at < now - lease),
-            and_(Delivery.claimed_by.is_(None), Delivery.send_after <= now)),
-    ).order_by(Delivery.id)
-    return list(session.scalars(stmt))
+    return [(i, recipient, key, claimed_at, claimed_by, attempts)
+            for i, recipient, key, claimed_at, claimed_by, attempts
+            in session.execute(_TO_RECONCILE, {"abandoned": now - lease, "now": now})]
 
 
 def take_for_check(session: Session, *, delivery_id: int, holder: str, was_holder: str | None,
@@ -351,11 +386,21 @@ def release(session: Session, *, delivery_id: int, holder: str | None = None,
     return _finish(session, delivery_id, holder, **values)
 
 
+_UNREPORTED = (select(Delivery).where(Delivery.status == "failed", Delivery.reported_at.is_(None),
+                                      Delivery.kind != "admin_alert").order_by(Delivery.id))
+
+
 def unreported_failures(session: Session) -> list[Delivery]:
     """Failed deliveries the admins have not been told about (admin alerts excluded)."""
-    stmt = (select(Delivery).where(Delivery.status == "failed", Delivery.reported_at.is_(None),
-                                   Delivery.kind != "admin_alert").order_by(Delivery.id))
-    return list(session.scalars(stmt))
+    return list(session.scalars(_UNREPORTED))
+
+
+_ANY_UNREPORTED = _UNREPORTED.with_only_columns(Delivery.id).limit(1)
+
+
+def has_unreported_failures(session: Session) -> bool:
+    """True when some failed delivery has not been told to the admins yet."""
+    return session.scalar(_ANY_UNREPORTED) is not None
 
 
 def mark_reported(session: Session, *, ids: list[int], now: datetime) -> None:

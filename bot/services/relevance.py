@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.config.types import Config
@@ -71,6 +71,12 @@ def skip_reason(session: Session, d: Delivery | Planned, *, config: Config, now:
     return f"unknown kind {kind}"
 
 
+_PENDING = select(Delivery).where(Delivery.status == "pending").limit(1000)
+_PENDING_OF = (select(Delivery)  # one commitment's: their subjects start c<id>@
+               .where(Delivery.status == "pending", Delivery.subject.like(bindparam("subjects")))
+               .limit(1000))
+
+
 def revalidate_pending(session: Session, *, config: Config, now: datetime,
                        commitment_id: int | None = None) -> int:
     """Mark pending deliveries (of one commitment, or all) that no longer make sense as skipped.
@@ -78,11 +84,10 @@ def revalidate_pending(session: Session, *, config: Config, now: datetime,
     Call it in the unit of work that made the change, so the change and its re-planning are kept
     together or not at all. Returns how many were skipped.
     """
-    query = select(Delivery).where(Delivery.status == "pending")
-    if commitment_id is not None:
-        query = query.where(Delivery.subject.like(f"c{commitment_id}@%"))
+    rows = (session.scalars(_PENDING) if commitment_id is None else
+            session.scalars(_PENDING_OF, {"subjects": f"c{commitment_id}@%"}))
     skipped = 0
-    for d in session.scalars(query.limit(1000)).all():
+    for d in rows.all():
         reason = skip_reason(session, d, config=config, now=now)
         if reason is not None:
             d.status, d.reason = "skipped", reason

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 READ_ONLY_OPTION = "wgbot_read_only"
+_BUSY_TIMEOUT = "wgbot_busy_timeout_ms"  # a SQLite connection's busy_timeout, as last set
 # SQLSTATE 55P03 lock_not_available: PostgreSQL's lock_timeout expired.
 _PG_LOCK_NOT_AVAILABLE = "55P03"
 _SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
@@ -90,7 +91,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        def _sqlite_pragmas(dbapi_conn: Any, record: Any) -> None:
             # Let SQLAlchemy, not pysqlite, decide when transactions begin, so BEGIN IMMEDIATE works.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
@@ -99,14 +100,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            record.info[_BUSY_TIMEOUT] = SQLITE_BUSY_TIMEOUT_MS
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
+            # The wait for another writer's lock: what is left of the request's budget, else the
+            # default (set again only when the connection's differs: the one a sweep or a
+            # console turn wants is usually the one it has).
+            wait = lock_wait_ms()
+            timeout = SQLITE_BUSY_TIMEOUT_MS if wait is None else wait
+            info = conn.connection.info  # the DBAPI connection's, kept while it lives
+            if info.get(_BUSY_TIMEOUT) != timeout:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={timeout}")
+                info[_BUSY_TIMEOUT] = timeout
             # Writers take the write lock up front, so two writers never deadlock upgrading a
             # read lock; read-only units begin deferred and run beside them (WAL).
-            wait = lock_wait_ms()
-            conn.exec_driver_sql(
-                f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS if wait is None else wait}")
             if conn.get_execution_options().get(READ_ONLY_OPTION):
                 conn.exec_driver_sql("BEGIN")
             else:
