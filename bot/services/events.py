@@ -51,7 +51,9 @@ def claim_request(session: Session, *, trigger_id: str, now: datetime) -> bool:
     change is. A concurrent twin waits for the first to commit (SQLite's write lock; PostgreSQL's
     unique index) and then sees the claim.
     """
-    stmt = _CLAIM.get(session.get_bind().dialect.name) or _claim_statement(session)
+    stmt = _CLAIM.get(session.get_bind().dialect.name)
+    if stmt is None:  # (a statement has no truth value)
+        stmt = _claim_statement(session)
     return session.execute(stmt, {"event_id": request_key(trigger_id), "at": now}).first() is not None
 
 
