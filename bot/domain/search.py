@@ -14,8 +14,9 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.config.knowledge import KnowledgeBase, Recommendation, SearchHit
 from bot.config.passages import Passage
@@ -285,8 +286,28 @@ def rank(kb: KnowledgeBase, words: str, *, limit: int = 5) -> list[SearchHit]:
     return [h[2] for h in hits[:limit]]
 
 
+_W = TypeVar("_W", tuple[str, ...], frozenset[str])
+
 def vocabulary(kb: KnowledgeBase) -> list[str]:
     """Words a member could search for: words of titles, keywords, area titles; whole keywords."""
+    return list(_per_knowledge_base(_vocabulary, kb))
+
+
+def _per_knowledge_base(build: Callable[[KnowledgeBase], _W], kb: KnowledgeBase) -> _W:
+    """What `build` makes of a knowledge base, made once per knowledge base (as its documents
+    are: a reload builds a new one)."""
+    try:
+        return _cached_words(build, kb)
+    except TypeError:  # an unhashable, hand-built knowledge base
+        return build(kb)
+
+
+@functools.lru_cache(maxsize=12)
+def _cached_words(build: Callable[[KnowledgeBase], _W], kb: KnowledgeBase) -> _W:
+    return build(kb)
+
+
+def _vocabulary(kb: KnowledgeBase) -> tuple[str, ...]:
     vocab: dict[str, None] = {}
     for rec in kb.recommendations:
         for phrase in (rec.title, *map(str, rec.keywords)):
@@ -299,7 +320,7 @@ def vocabulary(kb: KnowledgeBase) -> list[str]:
         for word in words_of(area.title):
             if word not in STOPWORDS and len(word) > 2:
                 vocab[word] = None
-    return list(vocab)
+    return tuple(vocab)
 
 
 def examples(kb: KnowledgeBase, count: int = 3) -> list[str]:
@@ -315,7 +336,7 @@ def suggestions(kb: KnowledgeBase, words: str) -> list[str]:
     """Up to five close vocabulary words for what was typed, else a few example keywords."""
     if not isinstance(words, str):
         return examples(kb)[:MAX_SUGGESTIONS]
-    vocab = vocabulary(kb)
+    vocab = _per_knowledge_base(_vocabulary, kb)
     found: dict[str, None] = {}
     typed = [w for w in words_of(words[:MAX_QUERY_CHARS]) if w not in STOPWORDS]
     for word in list(dict.fromkeys(typed))[:MAX_QUERY_TERMS]:
@@ -419,17 +440,17 @@ def _passage_hit(p: Passage, score: float, matched: set[str]) -> PassageHit:
                       words=tuple(_matching_words(snippet, matched)))
 
 
-def _known_terms(kb: KnowledgeBase) -> set[str]:
+def _known_terms(kb: KnowledgeBase) -> frozenset[str]:
     known = {t for d in _documents(kb) for counts in d.counts.values() for t in counts}
     known.update(t for _, counts, _ in _passage_index(kb.passages) for t in counts)
-    return known
+    return frozenset(known)
 
 
-def _surface_vocabulary(kb: KnowledgeBase) -> list[str]:
+def _surface_vocabulary(kb: KnowledgeBase) -> tuple[str, ...]:
     texts = [f"{r.title} {r.summary} {r.text} {' '.join(map(str, r.keywords))}"
              for r in kb.recommendations] + [p.text for p in kb.passages]
-    return list(dict.fromkeys(w for t in texts for w in words_of(t)
-                              if w not in STOPWORDS and len(w) > 3 and not w.isdigit()))
+    return tuple(dict.fromkeys(w for t in texts for w in words_of(t)
+                               if w not in STOPWORDS and len(w) > 3 and not w.isdigit()))
 
 
 def corrected(kb: KnowledgeBase, words: str) -> str | None:
@@ -437,8 +458,8 @@ def corrected(kb: KnowledgeBase, words: str) -> str | None:
     does (one typo tolerated: “Meditteranean” → “mediterranean”); None when nothing changed."""
     if not isinstance(words, str):
         return None
-    known = _known_terms(kb)
-    vocab = _surface_vocabulary(kb)
+    known = _per_knowledge_base(_known_terms, kb)
+    vocab = _per_knowledge_base(_surface_vocabulary, kb)
     out, changed = [], False
     for word in words_of(words[:MAX_QUERY_CHARS])[:MAX_QUERY_TERMS]:
         stems = [stem(f) for f in _expand(word)]
