@@ -49,8 +49,8 @@ def test_a_scheduler_that_runs_elsewhere_never_fails_the_check() -> None:
 
 
 def test_the_completed_sweep_is_recorded_and_never_moves_back(database_url: str) -> None:
-    migrate.upgrade(database_url)
     engine = make_engine(database_url)
+    migrate.bring_up_to_date(engine, database_url)
     sessions = make_session_factory(engine)
     with unit_of_work(sessions, read_only=True) as s:
         assert last_sweep_completed(s) is None

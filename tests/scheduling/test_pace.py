@@ -212,8 +212,9 @@ def make_sweeper(w: World, holder: str, pace: TokenBucket | None = None) -> Swee
 
 def build(url: str, fake: FakeSlack, *, per_minute: int = 6000,
           pace: TokenBucket | None = None) -> World:
-    migrate.upgrade(url)
-    sessions = make_session_factory(make_engine(url))
+    engine = make_engine(url)
+    migrate.bring_up_to_date(engine, url)  # the fixture's database is current already
+    sessions = make_session_factory(engine)
     cfg = config(quiet_hours=None, coordinators=(), messages_per_minute=per_minute)
     w = World(sessions, FixedClock(START), fake, cfg, None)  # type: ignore[arg-type]
     w.sweeper = make_sweeper(w, "test", pace)

@@ -69,8 +69,9 @@ class World:
 
 def make_world(url: str, fake: FakeSlack, cfg: Config, start: datetime, *,
                clock: FixedClock | None = None, timeout: float = 15) -> World:
-    migrate.upgrade(url)
-    sessions = make_session_factory(make_engine(url))
+    engine = make_engine(url)
+    migrate.bring_up_to_date(engine, url)  # the fixture's database is current already
+    sessions = make_session_factory(engine)
     clock = clock or FixedClock(start)
     notifier = SlackNotifier(make_client(token="xoxb-test", base_url=fake.url,
                                          rate_limit_retries=3, timeout=timeout))

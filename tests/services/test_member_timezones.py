@@ -13,8 +13,8 @@ VIENNA = ZoneInfo("Europe/Vienna")
 
 
 def test_own_zone_else_the_default(database_url: str) -> None:
-    migrate.upgrade(database_url)
     engine = make_engine(database_url)
+    migrate.bring_up_to_date(engine, database_url)
     sessions = make_session_factory(engine)
     now = datetime(2026, 11, 26, 10, tzinfo=UTC)
     try:
