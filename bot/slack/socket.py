@@ -78,7 +78,26 @@ class _SocketModeClient(SocketModeClient):
 
     def __init__(self, *, ping_timeout: float, **kwargs: Any) -> None:
         self.ping_timeout = ping_timeout
+        self._opened_at = 0.0
+        self._finished: Any = None  # the last session whose reader has returned
         super().__init__(**kwargs)
+
+    def is_connected(self) -> bool:
+        """Open, or about to be: a new session the reader has not run yet is not a lost one.
+
+        slack_sdk's watch replaces any session without a socket. A session is made before the
+        reader (which turns every 0.5 s) opens its socket, so on a busy machine the watch used to
+        replace it before it opened: the reader then ran the replaced session and left its
+        successor unread, and envelopes went unacked on a connection nobody answered. A new
+        session is given OPEN_WAIT_SECONDS to open, unless its reader has already given up on it.
+        """
+        session = self.current_session
+        if session is None:
+            return False
+        if session.sock is not None:
+            return True
+        return (not self.closed and session is not self._finished
+                and time.monotonic() - self._opened_at < OPEN_WAIT_SECONDS)
 
     def connect(self) -> None:
         """Open a connection; the first time, return once it is open (or OPEN_WAIT_SECONDS
@@ -88,16 +107,18 @@ class _SocketModeClient(SocketModeClient):
         first = not self.current_app_monitor_started
         self.current_app_monitor_started = True  # slack_sdk starts the watch unless it is set
         super().connect()
+        self._opened_at = time.monotonic()
         if first:
             deadline = time.monotonic() + OPEN_WAIT_SECONDS
-            while not self.is_connected() and time.monotonic() < deadline and not self.closed:
+            while (self.current_session is None or self.current_session.sock is None) and \
+                    time.monotonic() < deadline and not self.closed:
                 time.sleep(0.01)
             self.current_app_monitor.start()
 
     def _run_current_session(self) -> None:
         session = self.current_session
-        if session is None:
-            return
+        if session is None or session is self._finished:
+            return  # run each session once: the watch replaces one that has ended
         try:
             self.logger.info("Starting to receive messages from a new connection")
             session.run_forever(ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
@@ -108,6 +129,8 @@ class _SocketModeClient(SocketModeClient):
         except Exception as e:
             self.logger.warning("Socket Mode connection failed: %s: %s", type(e).__name__, e)
             session.close()
+        finally:
+            self._finished = session
 
 
 class OnceSocketModeHandler(BaseSocketModeHandler):
