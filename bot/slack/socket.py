@@ -106,8 +106,8 @@ class _SocketModeClient(SocketModeClient):
         and opened a second one."""
         first = not self.current_app_monitor_started
         self.current_app_monitor_started = True  # slack_sdk starts the watch unless it is set
+        self._opened_at = time.monotonic()  # before the new session exists: the watch may look
         super().connect()
-        self._opened_at = time.monotonic()
         if first:
             deadline = time.monotonic() + OPEN_WAIT_SECONDS
             while (self.current_session is None or self.current_session.sock is None) and \
