@@ -147,23 +147,24 @@ def reminders_preview(settings: Settings, *, config: LiveConfig, at_text: str,
 
 def build_slack(settings: Settings, *, clock: Clock, config: LiveConfig | None = None,
                 process_before_response: bool = True, upgrade: bool | None = None,
-                holder: str = "web") -> tuple[App, Core]:
-    """The Bolt app with every listener registered, and the core behind it."""
+                holder: str = "web", engine: Engine | None = None) -> tuple[App, Core]:
+    """The Bolt app with every listener registered, and the core behind it (on `engine` when
+    given, which its caller keeps and disposes)."""
     app, core, _after = _slack(settings, clock=clock, config=config,
                                process_before_response=process_before_response, upgrade=upgrade,
-                               holder=holder)
+                               holder=holder, engine=engine)
     return app, core
 
 
 def _slack(settings: Settings, *, clock: Clock, config: LiveConfig | None,
            process_before_response: bool, upgrade: bool | None,
-           holder: str) -> tuple[App, Core, ThreadPoolExecutor]:
+           holder: str, engine: Engine | None = None) -> tuple[App, Core, ThreadPoolExecutor]:
     """build_slack(), and the executor that runs the work after each answer."""
     from bot.slack.listeners import SlackDeps, make_app
 
     client, notifier, directory = _web_api(settings)
     core = build_core(settings, clock=clock, notifier=notifier, directory=directory,
-                      config=config, upgrade=upgrade, holder=holder)
+                      config=config, engine=engine, upgrade=upgrade, holder=holder)
     # process_before_response: Bolt answers Slack as soon as the listener returns, without its
     # 10 ms ack polling; whatever may take longer than the reply goes to this executor.
     executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wgbot-after")

@@ -3,9 +3,12 @@ the fake Slack Web API, the bot's Bolt app in this process (with a clock fixed o
 morning, outside quiet hours), and the real `wgbot serve` process."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import secrets
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +16,11 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import Engine
 
 from bot.clock import FixedClock
 from bot.store import migrate
+from bot.store.db import make_engine
 from tests.slack_fake.inprocess import InProcessBot
 from tests.slack_fake.server import FakeSlack
 
@@ -90,7 +95,7 @@ class _PgPool:
     def _admin(self) -> str:
         return PG_URL.replace("postgresql+psycopg://", "postgresql://")  # type: ignore[union-attr]
 
-    def empty(self, key: str, *, schema: bool) -> str:
+    def empty(self, key: str, *, schema: bool, engines: _Engines | None = None) -> str:
         import psycopg
 
         if key not in self.urls:
@@ -98,11 +103,16 @@ class _PgPool:
             with psycopg.connect(self._admin(), autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
             self.urls[key] = f"{self._admin().rsplit('/', 1)[0]}/{name}"
+            if schema:
+                migrate.upgrade(self.urls[key])
             return self.urls[key]
         url = self.urls[key]
         with psycopg.connect(url, autocommit=True) as conn:
+            # Idle connections (the worker's kept engine's) hold no locks; anything a test left
+            # in a transaction does.
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                         "AND state <> 'idle'")
             tables = [t for (t,) in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
             at = None
@@ -119,8 +129,16 @@ class _PgPool:
                                                "WHERE sequence_schema = 'public'").fetchall():
                         conn.execute(f'ALTER SEQUENCE "{seq}" RESTART')
             else:
+                if engines is not None:
+                    engines.forget(url)  # its connections' prepared statements name old tables
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
                 conn.execute("DROP SCHEMA public CASCADE")
                 conn.execute("CREATE SCHEMA public")
+                if not schema:
+                    return url
+        if schema and not (at is not None and at[0] == migrate.head()):
+            migrate.upgrade(url)
         return url
 
     def close(self) -> None:
@@ -205,20 +223,134 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return ModulesTogether(config, log)
 
 
+class _Engines:
+    """The engines a test worker keeps from test to test, one per shared database.
+
+    A new engine compiles every statement again and opens new connections (on PostgreSQL each
+    one a new server process): for a short conversation test that costs more than the test's
+    own work. An engine goes back to being made anew when a test leaves it changed: a
+    connection still checked out, or an event listener added and not removed.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[Engine, tuple[int, ...]]] = {}
+
+    @staticmethod
+    def _listeners(engine: Engine) -> tuple[int, ...]:
+        return tuple(len(getattr(d, name)) for d in (engine.dispatch, engine.pool.dispatch)
+                     for name in d._event_names)
+
+    def get(self, url: str) -> Engine:
+        if url not in self._kept:
+            engine = make_engine(url)
+            self._kept[url] = (engine, self._listeners(engine))
+        return self._kept[url][0]
+
+    def check(self, url: str) -> None:
+        """After a test: keep the engine only if the test left it as it found it."""
+        if url in self._kept:
+            engine, listeners = self._kept[url]
+            if engine.pool.checkedout() or self._listeners(engine) != listeners:  # type: ignore[attr-defined]
+                self.forget(url)
+
+    def forget(self, url: str) -> None:
+        kept = self._kept.pop(url, None)
+        if kept:
+            kept[0].dispose()
+
+    def close(self) -> None:
+        for url in list(self._kept):
+            self.forget(url)
+
+
+@pytest.fixture(scope="session")
+def _engines() -> Iterator[_Engines]:
+    engines = _Engines()
+    try:
+        yield engines
+    finally:
+        engines.close()
+
+
+_SCHEMA = "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+
+
+@functools.cache
+def _template_schema(template: Path) -> tuple[list[Any], list[Any]]:
+    with contextlib.closing(sqlite3.connect(template)) as conn:
+        return (conn.execute(_SCHEMA).fetchall(),
+                conn.execute("SELECT version_num FROM alembic_version").fetchall())
+
+
+def _empty_sqlite(path: Path, template: Path) -> bool:
+    """Delete every row of a database whose schema is the template's (twice: the tally
+    triggers write while the first pass deletes); False if its schema or its version differs,
+    or it cannot be read."""
+    schema, version = _template_schema(template)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+    except sqlite3.Error:
+        return False
+    try:
+        if conn.execute(_SCHEMA).fetchall() != schema or \
+                conn.execute("SELECT version_num FROM alembic_version").fetchall() != version:
+            return False
+        conn.execute("PRAGMA foreign_keys=OFF")
+        tables = [name for kind, name, _sql in schema
+                  if kind == "table" and name != "alembic_version"]
+        conn.execute("BEGIN IMMEDIATE")
+        for table in tables + tables:
+            conn.execute(f'DELETE FROM "{table}"')
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+            conn.execute("DELETE FROM sqlite_sequence")
+        conn.execute("COMMIT")
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def sqlite_url(request: pytest.FixtureRequest, _engines: _Engines, _migrated_sqlite: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The worker's SQLite database at the newest schema, emptied of rows for this test (made
+    again from the migrated template if a test changed its schema or broke it)."""
+    path = tmp_path_factory.getbasetemp() / "shared" / "wgbot.db"
+    url = f"sqlite:///{path}"
+    if not _empty_sqlite(path, _migrated_sqlite):
+        _engines.forget(url)
+        path.parent.mkdir(exist_ok=True)
+        for leftover in (path, path.with_name("wgbot.db-wal"), path.with_name("wgbot.db-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copyfile(_migrated_sqlite, path)
+    yield url
+    _engines.check(url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no rows, at the newest schema (none for a test marked `empty_database`):
-    SQLite always (a copy of a file migrated once per worker, or no file); PostgreSQL when
-    WGBOT_TEST_DATABASE_URL is set (see _PgPool)."""
+    SQLite always (the worker's database, see sqlite_url, or a new file with no schema);
+    PostgreSQL when WGBOT_TEST_DATABASE_URL is set (see _PgPool). The `engine` fixture is the
+    worker's engine for it."""
     empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
-        if not empty:
-            shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), tmp_path / "wgbot.db")
-        yield f"sqlite:///{tmp_path / 'wgbot.db'}"
+        yield (f"sqlite:///{tmp_path / 'wgbot.db'}" if empty
+               else request.getfixturevalue("sqlite_url"))
         return
     if not PG_URL:
         pytest.skip("PostgreSQL tests need WGBOT_TEST_DATABASE_URL (.ci/run sets it)")
-    yield request.getfixturevalue("_pg_pool").empty("db", schema=not empty)
+    engines: _Engines = request.getfixturevalue("_engines")
+    url = request.getfixturevalue("_pg_pool").empty("db", schema=not empty, engines=engines)
+    yield url
+    engines.check(url)
+
+
+@pytest.fixture
+def engine(database_url: str, _engines: _Engines) -> Engine:
+    """The worker's engine for `database_url` (kept between tests; do not dispose it)."""
+    return _engines.get(database_url)
 
 
 @pytest.fixture
@@ -252,14 +384,12 @@ def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def inproc(fake: FakeSlack, config_dir: Path, tmp_path: Path, clock: FixedClock,
-           _migrated_sqlite: Path) -> Iterator[InProcessBot]:
+def inproc(fake: FakeSlack, config_dir: Path, clock: FixedClock, sqlite_url: str,
+           _engines: _Engines) -> Iterator[InProcessBot]:
     """The bot's Bolt app in this process, on SQLite: signed requests, no `wgbot serve`.
 
-    The database starts as a copy of a freshly migrated one (the bot still checks its schema
-    on start, as it does on every start).
+    The database is the worker's, emptied for the test, with its engine kept between tests.
     """
-    shutil.copyfile(_migrated_sqlite, tmp_path / "wgbot.db")
-    with InProcessBot(fake=fake, config_dir=config_dir, clock=clock,
-                      database_url=f"sqlite:///{tmp_path / 'wgbot.db'}") as bot:
+    with InProcessBot(fake=fake, config_dir=config_dir, clock=clock, database_url=sqlite_url,
+                      engine=_engines.get(sqlite_url)) as bot:
         yield bot

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from bot.app import Core, build_core
 from bot.clock import FixedClock
@@ -27,17 +26,15 @@ THURSDAY = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Core]:
+def core(config_dir: Path, tmp_path: Path, database_url: str, engine: Engine) -> Core:
     """The core on SQLite, and on PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
     settings = Settings.from_env({"DATABASE_URL": database_url,
                                   "WGBOT_CONFIG_DIR": str(config_dir)})
     clock = FixedClock(THURSDAY)
-    c = build_core(settings, clock=clock, notifier=ConsoleNotifier(io.StringIO(),
-                                                                   files_dir=tmp_path / "files"),
-                   directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
-                   upgrade=True)
-    yield c
-    c.close()
+    return build_core(settings, clock=clock,
+                      notifier=ConsoleNotifier(io.StringIO(), files_dir=tmp_path / "files"),
+                      directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
+                      engine=engine)
 
 
 def say(core: Core, text: str, user: str = MEMBER) -> str:

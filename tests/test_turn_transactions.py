@@ -31,11 +31,11 @@ MOST = 2  # a read (who is asking, their timezone, what they refer to) and the w
 
 
 @pytest.fixture
-def bot(fake: FakeSlack, config_dir: Path, database_url: str, clock: FixedClock
+def bot(fake: FakeSlack, config_dir: Path, database_url: str, engine: Engine, clock: FixedClock
         ) -> Iterator[InProcessBot]:
     """The Bolt app in this process over SQLite, and PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
     with InProcessBot(fake=fake, config_dir=config_dir, database_url=database_url,
-                      clock=clock) as b:
+                      clock=clock, engine=engine) as b:
         yield b
 
 

@@ -5,6 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.domain.planning import time_left
 from bot.store.db import unit_of_work
@@ -64,9 +65,9 @@ def test_a_deadline_reminder_on_time_names_its_offset(world: World) -> None:
                      "Reminder: #1 is due in 2 hours"]
 
 
-def test_after_two_months_down_one_of_each_kind_goes_out(database_url: str,
+def test_after_two_months_down_one_of_each_kind_goes_out(engine: Engine,
                                                          fake: FakeSlack) -> None:
-    w = make_world(database_url, fake, config(quiet_hours=None), START)
+    w = make_world(engine, fake, config(quiet_hours=None), START)
     w.sweep()
     late = w.commit(datetime(2027, 2, 1, 16, 0, tzinfo=UTC))  # overdue while we were down
     soon = w.commit(datetime(2027, 3, 3, 18, 0, tzinfo=UTC))  # 7-day and 1-day reminders missed

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from bot.clock import FixedClock
 from bot.domain import planning
@@ -24,11 +24,11 @@ START = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def synced(database_url: str) -> Iterator[World]:
+def synced(engine: Engine) -> Iterator[World]:
     """A world whose fake Slack stamps messages with the test clock; the bot times out after 1 s."""
     clock = FixedClock(START)
     with FakeSlack(clock=lambda: clock.now().timestamp()) as fake:
-        w = make_world(database_url, fake, config(quiet_hours=None, coordinators=()), START,
+        w = make_world(engine, fake, config(quiet_hours=None, coordinators=()), START,
                        clock=clock, timeout=1)
         w.sweep()
         yield w

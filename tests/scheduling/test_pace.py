@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
@@ -30,8 +30,7 @@ from bot.scheduling.sweep import Sweeper, SweepReport
 from bot.services import commitments, members
 from bot.slack.pace import MethodPauses, SharedRateLimitRetryHandler
 from bot.slack.web import SlackNotifier, make_client
-from bot.store import migrate
-from bot.store.db import make_engine, make_session_factory, unit_of_work
+from bot.store.db import make_session_factory, unit_of_work
 from bot.store.models import Delivery
 from tests.factories import VIENNA, config
 from tests.slack_fake.server import Call, FakeSlack
@@ -210,10 +209,8 @@ def make_sweeper(w: World, holder: str, pace: TokenBucket | None = None) -> Swee
                    notifier=notifier, holder=holder, senders=SENDERS, pace=pace)
 
 
-def build(url: str, fake: FakeSlack, *, per_minute: int = 6000,
+def build(engine: Engine, fake: FakeSlack, *, per_minute: int = 6000,
           pace: TokenBucket | None = None) -> World:
-    engine = make_engine(url)
-    migrate.bring_up_to_date(engine, url)  # the fixture's database is current already
     sessions = make_session_factory(engine)
     cfg = config(quiet_hours=None, coordinators=(), messages_per_minute=per_minute)
     w = World(sessions, FixedClock(START), fake, cfg, None)  # type: ignore[arg-type]
@@ -223,8 +220,8 @@ def build(url: str, fake: FakeSlack, *, per_minute: int = 6000,
 
 
 @pytest.fixture
-def world(database_url: str, fake: FakeSlack) -> Iterator[World]:
-    yield build(database_url, fake)
+def world(engine: Engine, fake: FakeSlack) -> Iterator[World]:
+    yield build(engine, fake)
 
 
 def owners(n: int) -> list[str]:
@@ -306,9 +303,9 @@ def test_one_message_in_flight_per_channel(world: World) -> None:
 
 
 def test_stopping_finishes_and_records_the_call_in_flight_and_starts_no_other(
-        database_url: str, fake: FakeSlack) -> None:
+        engine: Engine, fake: FakeSlack) -> None:
     frozen = TokenBucket(60, clock=lambda: 0.0)  # one token now, the next never earned
-    w = build(database_url, fake, per_minute=60, pace=frozen)
+    w = build(engine, fake, per_minute=60, pace=frozen)
     hang = fake.hang("chat.postMessage", 30)
     w.due_together(owners(6))
     reports: list[SweepReport] = []

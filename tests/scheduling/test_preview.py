@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.scheduling.preview import restart, timeline
@@ -27,8 +28,8 @@ def _rolled_back(w: World) -> Iterator[Session]:
         s.close()
 
 
-def _world(database_url: str, fake: FakeSlack) -> World:
-    w = make_world(database_url, fake, config(quiet_hours=None), START)
+def _world(engine: Engine, fake: FakeSlack) -> World:
+    w = make_world(engine, fake, config(quiet_hours=None), START)
     w.sweep()
     w.commit(datetime(2027, 1, 20, 16, 0, tzinfo=UTC))  # overdue from Wed 20 Jan
     return w

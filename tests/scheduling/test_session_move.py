@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Engine
+
 from bot.config.live import ReloadResult
 from bot.config.report import affects_reminders, changes
 from bot.config.types import Config
@@ -36,8 +38,8 @@ def _move(w: World, source: Editable, ops: RunningOperations, starts_at: datetim
                                   old=old, new=new, announce=True))
 
 
-def _setup(database_url: str, fake: FakeSlack) -> tuple[World, Editable, RunningOperations]:
-    w = make_world(database_url, fake, config(quiet_hours=None), START)
+def _setup(engine: Engine, fake: FakeSlack) -> tuple[World, Editable, RunningOperations]:
+    w = make_world(engine, fake, config(quiet_hours=None), START)
     source = Editable(w.config)
     w.sweeper._config = source
     ops = RunningOperations(config=source, sessions=w.sessions, clock=w.clock,  # type: ignore[arg-type]

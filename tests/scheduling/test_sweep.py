@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
@@ -67,10 +67,14 @@ class World:
         return [c.params for c in self.fake.messages(channel)]
 
 
-def make_world(url: str, fake: FakeSlack, cfg: Config, start: datetime, *,
+def make_world(database: Engine | str, fake: FakeSlack, cfg: Config, start: datetime, *,
                clock: FixedClock | None = None, timeout: float = 15) -> World:
-    engine = make_engine(url)
-    migrate.bring_up_to_date(engine, url)  # the fixture's database is current already
+    """A sweeper over the database: the `engine` fixture's, or a URL's, brought up to date."""
+    if isinstance(database, str):
+        engine = make_engine(database)
+        migrate.bring_up_to_date(engine, database)
+    else:
+        engine = database
     sessions = make_session_factory(engine)
     clock = clock or FixedClock(start)
     notifier = SlackNotifier(make_client(token="xoxb-test", base_url=fake.url,
@@ -81,11 +85,11 @@ def make_world(url: str, fake: FakeSlack, cfg: Config, start: datetime, *,
 
 
 @pytest.fixture
-def world(database_url: str, fake: FakeSlack) -> Iterator[World]:
+def world(engine: Engine, fake: FakeSlack) -> Iterator[World]:
     # No coordinators here: digests have their own test and would otherwise share the faults.
     cfg = config(quiet_hours=None, coordinators=())
     start = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
-    w = make_world(database_url, fake, cfg, start)
+    w = make_world(engine, fake, cfg, start)
     w.sweep()  # the first sweep sets the mark
     yield w
 
@@ -175,11 +179,11 @@ def test_overdue_nudges_on_working_days_up_to_max(world: World) -> None:
         ["Mon 17:00", "Tue 17:00", "Wed 17:00"]
 
 
-def test_quiet_hours_defer_dms(database_url: str, fake: FakeSlack) -> None:
+def test_quiet_hours_defer_dms(engine: Engine, fake: FakeSlack) -> None:
     from datetime import time
 
     cfg = config(quiet_hours=QuietHours(start=time(20, 0), end=time(8, 0)), coordinators=())
-    w = make_world(database_url, fake, cfg, datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    w = make_world(engine, fake, cfg, datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
     w.sweep()
     due = datetime(2027, 1, 21, 21, 0, tzinfo=UTC)  # 22:00 Vienna: reminders fall at 22:00
     w.commit(due)
@@ -199,10 +203,10 @@ def test_quiet_hours_defer_dms(database_url: str, fake: FakeSlack) -> None:
     assert [d.reason for d in skipped] == ["the deadline passed before the reminder could go out"]
 
 
-def test_crash_between_send_and_record_is_reconciled_not_resent(database_url: str) -> None:
+def test_crash_between_send_and_record_is_reconciled_not_resent(engine: Engine) -> None:
     clock = FixedClock(datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
     with FakeSlack(clock=lambda: clock.now().timestamp()) as fake:  # Slack's clock agrees with ours
-        world = make_world(database_url, fake, config(quiet_hours=None, coordinators=()),
+        world = make_world(engine, fake, config(quiet_hours=None, coordinators=()),
                            clock.now())
         world.clock = clock
         world.sweeper._clock = clock
@@ -283,8 +287,8 @@ def test_rate_limited_calls_are_retried(world: World) -> None:
     assert world.deliveries("countdown")[0].status == "sent"
 
 
-def test_digest_by_cron_with_progress(database_url: str, fake: FakeSlack) -> None:
-    world = make_world(database_url, fake, config(quiet_hours=None),
+def test_digest_by_cron_with_progress(engine: Engine, fake: FakeSlack) -> None:
+    world = make_world(engine, fake, config(quiet_hours=None),
                        datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
     world.sweep()
     world.commit(datetime(2027, 1, 8, 16, 0, tzinfo=UTC), rec="S3")
@@ -321,8 +325,8 @@ def test_session_date_change_skips_stale_countdowns(world: World) -> None:
     assert heads == ["⏳ 20 days to the special session"]
 
 
-def test_long_digest_attaches_full_list_as_csv(database_url: str, fake: FakeSlack) -> None:
-    world = make_world(database_url, fake, config(quiet_hours=None),
+def test_long_digest_attaches_full_list_as_csv(engine: Engine, fake: FakeSlack) -> None:
+    world = make_world(engine, fake, config(quiet_hours=None),
                        datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
     world.sweep()
     for day in range(40):

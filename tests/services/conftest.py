@@ -7,6 +7,7 @@ from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.app import Core, build_core
 from bot.clock import FixedClock
@@ -18,8 +19,10 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday, 11:00 in Vienna
 
 
 @pytest.fixture
-def make_core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Callable[[], Core]]:
-    """Cores on one database (each its own engine, like separate worker processes)."""
+def make_core(config_dir: Path, tmp_path: Path, database_url: str, engine: Engine
+              ) -> Iterator[Callable[[], Core]]:
+    """Cores on one database: the first on the worker's engine, each further one on an engine
+    of its own, like separate worker processes."""
     made: list[Core] = []
     clock = FixedClock(NOW)
 
@@ -29,12 +32,12 @@ def make_core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[C
         c = build_core(settings, clock=clock,
                        notifier=ConsoleNotifier(io.StringIO(), files_dir=tmp_path / "files"),
                        directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
-                       upgrade=not made)
+                       engine=None if made else engine, upgrade=False)
         made.append(c)
         return c
 
     yield make
-    for c in made:
+    for c in made[1:]:
         c.close()
 
 

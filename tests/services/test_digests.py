@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 
 from bot.app import Core, build_core
 from bot.clock import FixedClock
@@ -38,23 +37,23 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 OWNERS = (MEMBER, OTHER, "U0MEMBER3")
 
 
-def make_core(config_dir: Path, tmp_path: Path, database_url: str) -> Core:
-    """The core at NOW (a fixed clock) over this database, the console's notifier and directory."""
+def make_core(config_dir: Path, tmp_path: Path, database_url: str,
+              engine: Engine | None = None) -> Core:
+    """The core at NOW (a fixed clock) over this database (on `engine` when given, the caller's
+    to keep), the console's notifier and directory."""
     settings_ = Settings.from_env({"DATABASE_URL": database_url,
                                    "WGBOT_CONFIG_DIR": str(config_dir)})
     clock = FixedClock(NOW)
     return build_core(settings_, clock=clock, notifier=ConsoleNotifier(io.StringIO(),
                                                                        files_dir=tmp_path / "files"),
                       directory=ConsoleDirectory(), config=LiveConfig(config_dir, clock),
-                      upgrade=True)
+                      engine=engine, upgrade=True)
 
 
 @pytest.fixture
-def core(config_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Core]:
+def core(config_dir: Path, tmp_path: Path, database_url: str, engine: Engine) -> Core:
     """The core on SQLite, and on PostgreSQL when WGBOT_TEST_DATABASE_URL is set."""
-    c = make_core(config_dir, tmp_path, database_url)
-    yield c
-    c.close()
+    return make_core(config_dir, tmp_path, database_url, engine)
 
 
 def say(core: Core, text: str, user: str = COORDINATOR) -> str:
@@ -276,9 +275,9 @@ def test_digest_is_for_coordinators_and_admins(core: Core) -> None:
         assert s.scalars(select(Delivery)).all() == []
 
 
-def test_weekly_summary_goes_to_the_coordinators_channel(database_url: str, fake: FakeSlack
+def test_weekly_summary_goes_to_the_coordinators_channel(engine: Engine, fake: FakeSlack
                                                          ) -> None:
-    world = make_world(database_url, fake, factories.config(quiet_hours=None),
+    world = make_world(engine, fake, factories.config(quiet_hours=None),
                        datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
     world.sweep()
     world.commit(datetime(2027, 1, 8, 16, 0, tzinfo=UTC), rec="S3")
@@ -293,19 +292,19 @@ def test_weekly_summary_goes_to_the_coordinators_channel(database_url: str, fake
     assert len(world.posts("C0CO")) == 1  # once a week, not once a sweep
 
 
-def test_no_summary_without_a_coordinators_channel(database_url: str, fake: FakeSlack) -> None:
+def test_no_summary_without_a_coordinators_channel(engine: Engine, fake: FakeSlack) -> None:
     cfg = factories.config(quiet_hours=None)
     cfg = replace(cfg, channels=replace(cfg.channels, coordinators=None))
-    world = make_world(database_url, fake, cfg, datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
+    world = make_world(engine, fake, cfg, datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
     world.sweep()
     world.at(datetime(2027, 1, 4, 8, 0, 30, tzinfo=UTC))
     assert len(world.posts("U0COORD")) == 1
     assert [c for c in fake.messages() if c.params.get("channel", "").startswith("C")] == []
 
 
-def test_a_refused_coordinators_channel_fails_alone_and_the_admins_hear(database_url: str,
+def test_a_refused_coordinators_channel_fails_alone_and_the_admins_hear(engine: Engine,
                                                                          fake: FakeSlack) -> None:
-    world = make_world(database_url, fake, factories.config(quiet_hours=None),
+    world = make_world(engine, fake, factories.config(quiet_hours=None),
                        datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
     world.sweep()
 

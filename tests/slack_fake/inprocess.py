@@ -18,8 +18,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from slack_bolt.request import BoltRequest
+from sqlalchemy import Engine
 
-from bot.app import build_slack
+from bot.app import _slack
 from bot.clock import Clock, SystemClock
 from bot.settings import Settings
 
@@ -66,16 +67,24 @@ class InProcessClient(SlackClient):
 
 
 class InProcessBot:
-    """build_slack() against the fake Slack, a real database and a copy of the config."""
+    """build_slack() against the fake Slack, a real database and a copy of the config.
+
+    With `engine` (the caller's, kept after the bot closes) the bot works on it instead of
+    making its own.
+    """
 
     def __init__(self, *, fake: FakeSlack, config_dir: Path, database_url: str,
-                 clock: Clock | None = None, signing_secret: str = DEFAULT_SIGNING_SECRET) -> None:
+                 clock: Clock | None = None, signing_secret: str = DEFAULT_SIGNING_SECRET,
+                 engine: Engine | None = None) -> None:
         settings = Settings.from_env({
             "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": signing_secret,
             "SLACK_API_URL": fake.url, "DATABASE_URL": database_url,
             "WGBOT_CONFIG_DIR": str(config_dir)})
         self.fake = fake
-        self.app, self.core = build_slack(settings, clock=clock or SystemClock(), upgrade=True)
+        self._own_engine = engine is None
+        self.app, self.core, self._after = _slack(
+            settings, clock=clock or SystemClock(), config=None, process_before_response=True,
+            upgrade=True, holder="web", engine=engine)
         self.client = InProcessClient(self.app, signing_secret, fake=fake)
 
     def sweep(self, after: timedelta = timedelta(minutes=2)) -> None:
@@ -90,8 +99,11 @@ class InProcessBot:
                 notifier=notifier, holder="in-process").run_once()
 
     def close(self) -> None:
-        """Release the database."""
-        self.core.close()
+        """Let the work after each answer finish, then release the database (unless the
+        engine is the caller's)."""
+        self._after.shutdown(wait=True)
+        if self._own_engine:
+            self.core.close()
 
     def __enter__(self) -> Self:
         """Nothing to start: the app is built."""
