@@ -4,7 +4,6 @@ needs beforehand is typed into the console in this process (tests/support/consol
 command under test runs as a process."""
 from __future__ import annotations
 
-import io
 import os
 import sqlite3
 import subprocess
@@ -16,11 +15,10 @@ import pytest
 import requests
 from icalendar import Calendar
 
-from bot.cli import main
 from tests.conftest import edit_settings
 from tests.slack_fake.process import BotProcess, wgbot_executable
 from tests.slack_fake.server import FakeSlack
-from tests.support.console import typed
+from tests.support.console import in_process, typed
 
 WGBOT = str(wgbot_executable())
 
@@ -49,16 +47,22 @@ def test_console_reads_piped_commands(config_dir: Path, tmp_path: Path) -> None:
     assert "Traceback" not in out.stdout + out.stderr
 
 
-def test_run_without_tokens_is_the_console(config_dir: Path, tmp_path: Path) -> None:
-    out = run(["run"], env=_env(config_dir, tmp_path), cwd=tmp_path, stdin="recs S3\n")
+def test_run_without_tokens_is_the_console(config_dir: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = in_process(["run"], env=_env(config_dir, tmp_path), cwd=tmp_path,
+                      monkeypatch=monkeypatch, capsys=capsys, stdin="recs S3\n")
     assert out.returncode == 0 and "S3 · " in out.stdout
 
 
-def test_config_check_exit_codes(config_dir: Path) -> None:
+def test_config_check_exit_codes(config_dir: Path, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
     ok = run(["config", "check", str(config_dir)], env={})
     assert ok.returncode == 0 and "16 recommendations" in ok.stdout
     edit_settings(config_dir, {"reminders": {"session": ["30d", "7 days"]}})
-    bad = run(["config", "check", str(config_dir)], env={})
+    bad = in_process(["config", "check", str(config_dir)], env={}, cwd=tmp_path,
+                      monkeypatch=monkeypatch, capsys=capsys)
     assert bad.returncode == 1
     assert "reminders.session[1]: '7 days' is not a duration; write it like 7d" in bad.stdout
 
@@ -82,8 +86,14 @@ def _database(path: Path) -> str:
         conn.close()
 
 
-def test_reminders_preview_sends_nothing(config_dir: Path, tmp_path: Path) -> None:
+def test_reminders_preview_sends_nothing(config_dir: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
     env = _env(config_dir, tmp_path)
+
+    def run(args: list[str], *, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return in_process(args, env=env, cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+
     assert "Recorded #1" in typed(env, "/wg commit Paper by 2027-02-26 17:00 for S1\n",
                                   as_user="U0ANNA")
     before = _database(tmp_path / "c.db")
@@ -99,10 +109,12 @@ def test_reminders_preview_sends_nothing(config_dir: Path, tmp_path: Path) -> No
     assert bad.returncode == 2 and "--at wants an ISO moment" in bad.stderr, bad.stderr
 
 
-def test_local_export(config_dir: Path, tmp_path: Path) -> None:
+def test_local_export(config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                      capsys: pytest.CaptureFixture[str]) -> None:
     env = _env(config_dir, tmp_path)
     assert "Recorded #1" in typed(env, "/wg commit Paper by 2030-02-26 for S1\n")
-    out = run(["export", "ics", "--out", str(tmp_path / "wg.ics")], env=env)
+    out = in_process(["export", "ics", "--out", str(tmp_path / "wg.ics")], env=env,
+                      cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     assert out.returncode == 0, out.stderr
     cal = Calendar.from_ical((tmp_path / "wg.ics").read_bytes())
     assert len(list(cal.walk("VEVENT"))) == 2
@@ -166,25 +178,6 @@ def test_run_with_only_the_app_token_names_the_bot_token(config_dir: Path,
     assert "SLACK_BOT_TOKEN is not set" in _one_line_failure(out)
 
 
-def _in_process(args: list[str], *, env: dict[str, str], cwd: Path,
-                monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """`wgbot ARGS` as `run` starts it (the same environment, folder and input), through the
-    console script's own function in this process: for the cases whose process a test does not
-    need to see start."""
-    with monkeypatch.context() as m:
-        for name in [k for k in os.environ if k.startswith("SLACK_")]:
-            m.delenv(name)
-        for name, value in env.items():
-            m.setenv(name, value)
-        m.chdir(cwd)
-        m.setattr(sys, "stdin", io.StringIO(stdin))
-        capsys.readouterr()
-        code = main(args)
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out.out, out.err)
-
-
 _USING_THE_DATABASE = (["run"], ["console"], ["db", "upgrade"], ["brief", "--out", "{tmp}/b"])
 
 
@@ -205,20 +198,23 @@ def test_an_unusable_database_url_is_one_line(config_dir: Path, tmp_path: Path, 
     for i, command in enumerate(_USING_THE_DATABASE):
         args = [a.format(tmp=tmp_path) for a in command]
         out = (run(args, env=env, cwd=tmp_path, stdin="recs S3\n") if i in as_process else
-               _in_process(args, env=env, cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys,
+               in_process(args, env=env, cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys,
                            stdin="recs S3\n"))
         assert expected in _one_line_failure(out), args
     assert not (tmp_path / "no").exists()  # nothing created on the way
 
 
-def test_a_postgresql_database_that_does_not_exist_is_one_line(config_dir: Path, tmp_path: Path
-                                                               ) -> None:
+def test_a_postgresql_database_that_does_not_exist_is_one_line(
+        config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     base = os.environ.get("WGBOT_TEST_DATABASE_URL")
     if not base:
         pytest.skip("PostgreSQL tests need WGBOT_TEST_DATABASE_URL (.ci/run sets it)")
     url = base.rsplit("/", 1)[0] + "/wgbot_no_such_database"
     env = {**_env(config_dir, tmp_path), "DATABASE_URL": url}
-    line = _one_line_failure(run(["console"], env=env, cwd=tmp_path, stdin="recs S3\n"))
+    line = _one_line_failure(in_process(["console"], env=env, cwd=tmp_path,
+                                         monkeypatch=monkeypatch, capsys=capsys,
+                                         stdin="recs S3\n"))
     assert "cannot open the database" in line and "does not exist" in line
 
 

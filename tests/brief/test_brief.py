@@ -33,7 +33,7 @@ from tests.slack_fake.client import reply_text as _text
 from tests.slack_fake.inprocess import InProcessBot
 from tests.slack_fake.process import wgbot_executable
 from tests.slack_fake.server import FakeSlack
-from tests.support.console import typed
+from tests.support.console import in_process, typed
 from tests.services.test_digests import NOW, Spec, core, make_core, plant, say
 
 __all__ = ["core"]  # the fixture, shared with the digest tests
@@ -226,7 +226,10 @@ def test_brief_over_slack_uploads_to_the_callers_dm(inproc: InProcessBot, fake: 
     assert "Draft border guidelines" in [c.text for t in doc.tables for r in t.rows for c in r.cells]
 
 
-def test_wgbot_brief_writes_the_files_without_a_display(config_dir: Path, tmp_path: Path) -> None:
+def test_wgbot_brief_writes_the_files_without_a_display(config_dir: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISPLAY"))}
     env.update({"WGBOT_CONFIG_DIR": str(config_dir), "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
                 # The backend pyplot would load cannot even be imported: the chart must draw
@@ -246,8 +249,8 @@ def test_wgbot_brief_writes_the_files_without_a_display(config_dir: Path, tmp_pa
     assert "S2 — Intensified interaction with the Mediterranean Partners" in done.stdout
     assert "Map first-asylum support" in done.stdout and f"wrote {out_dir}" in done.stdout
     under_a_file = next(out_dir.glob("*.png")) / "papers"
-    bad = subprocess.run([str(wgbot_executable()), "brief", "--out", str(under_a_file)],
-                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    bad = in_process(["brief", "--out", str(under_a_file)], env=env, cwd=tmp_path,
+                     monkeypatch=monkeypatch, capsys=capsys)
     assert bad.returncode == 1 and "cannot write the brief" in bad.stderr
     assert "Traceback" not in bad.stderr
 
