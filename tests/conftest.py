@@ -12,17 +12,17 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from sqlalchemy import Engine
 
-from bot.clock import FixedClock
-from bot.store import migrate
-from bot.store.db import make_engine
-from tests.slack_fake.inprocess import InProcessBot
-from tests.slack_fake.server import FakeSlack
+if TYPE_CHECKING:  # imported where used: the controller of a parallel run needs none of them
+    from sqlalchemy import Engine
+
+    from bot.clock import FixedClock
+    from tests.slack_fake.inprocess import InProcessBot
+    from tests.slack_fake.server import FakeSlack
 
 REPO = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("WGBOT_TEST_DATABASE_URL")
@@ -98,6 +98,8 @@ class _PgPool:
     def empty(self, key: str, *, schema: bool, engines: _Engines | None = None) -> str:
         import psycopg
 
+        from bot.store import migrate
+
         if key not in self.urls:
             name = f"wgbot_{key}_{secrets.token_hex(6)}"
             with psycopg.connect(self._admin(), autocommit=True) as conn:
@@ -163,15 +165,29 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "schema at all (tests of the migrations themselves)")
 
 
-# Modules whose tests start real `wgbot` processes: most of their time is spent waiting (for a
-# process to start, a socket to reconnect, a clock to come back), not computing.
-_PROCESS_MODULES = ("tests/scenario/", "tests/test_cli.py", "tests/slack/test_http_edge.py",
-                    "tests/slack_fake/test_harness.py", "tests/brief/test_brief.py",
-                    "tests/store/test_migrations.py", "tests/console/test_log_lines.py")
+# Modules whose tests start real `wgbot` processes or wait on purpose (for a process to start, a
+# socket to reconnect, a clock to come back, a slow client to be cut off): most of their time is
+# spent waiting, not computing.
+# Modules, and tests in this process, whose time is mostly spent waiting (for a process to start,
+# a socket to reconnect, a clock to come back, a slow client to be cut off, a Retry-After or a
+# timed-out post to pass, a lock to be let go), not computing.
+_WAITING = ("tests/scenario/", "tests/test_cli.py", "tests/slack/test_http_edge.py",
+            "tests/slack_fake/test_harness.py", "tests/store/test_migrations.py",
+            "tests/console/test_log_lines.py",
+            "tests/scheduling/test_sweep.py::test_server_errors_retry_with_backoff",
+            "tests/scheduling/test_pace.py::test_every_dm_exactly_once_through_429s",
+            "tests/scheduling/test_pace.py::test_a_429_pauses_the_method_for_every_sender",
+            "tests/scheduling/test_outcome.py::test_a_post_that_times_out",
+            "tests/scheduling/test_outcome.py::test_a_timed_out_post",
+            "tests/services/test_busy_database.py::test_outside_a_request_a_unit_waits")
+
+
+def _waits(nodeid: str) -> bool:
+    return nodeid.startswith(_WAITING)
 
 
 def _expected_cost(item: pytest.Item) -> int:
-    if item.nodeid.startswith(_PROCESS_MODULES):
+    if _waits(item.nodeid):
         return 0
     if "postgresql" in item.nodeid or getattr(item.obj, "is_hypothesis_test", False):
         return 1
@@ -179,12 +195,8 @@ def _expected_cost(item: pytest.Item) -> int:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest tests first (a stable sort: order within each kind is kept).
-
-    With the workers handed a test or two at a time (`--maxschedchunk 2` in scripts/test), the
-    waiting tests start at once and the short in-process ones fill the CPUs around them, instead
-    of a long test starting last and running alone at the end.
-    """
+    """The longest tests first (a stable sort: order within each kind is kept), so that none of
+    them starts last and runs alone at the end; the scheduler below spreads them."""
     items.sort(key=_expected_cost)
 
 
@@ -198,29 +210,42 @@ _ONE_WORKER_MODULES = ("tests/slack/test_http_edge.py", "tests/brief/test_brief.
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """xdist's `load` scheduling (as scripts/test asks for it), except that the first test of a
-    module in _ONE_WORKER_MODULES sent to a worker takes the module's other pending tests along."""
+    """xdist's `load` scheduling (as scripts/test asks for it), with two changes:
+
+    * the first test of a module in _ONE_WORKER_MODULES sent to a worker takes the module's other
+      pending tests along;
+    * all but two workers at most are given waiting tests (_WAITING) at a time: the two
+      left compute, so the CPUs of a 2-CPU machine stay busy while the others wait, instead of
+      every worker waiting at once and the computing tests all coming after.
+    """
     from xdist.scheduler import LoadScheduling
 
     if config.getvalue("dist") != "load" or not hasattr(LoadScheduling, "_send_tests"):
         return None  # xdist's own choice
 
-    class ModulesTogether(LoadScheduling):
+    class WaitingAndComputing(LoadScheduling):
         def _module(self, index: int) -> str | None:
             module = self.collection[index].split("::", 1)[0]
             return module if module in _ONE_WORKER_MODULES else None
 
+        def _waiting(self, index: int) -> bool:
+            return _waits(self.collection[index])
+
         def _send_tests(self, node: Any, num: int) -> None:
-            chosen = self.pending[:num]
+            others_waiting = sum(1 for n, pending in self.node2pending.items()
+                                 if n is not node and any(map(self._waiting, pending)))
+            may_wait = others_waiting < max(1, len(self.node2pending) - 2)
+            chosen = [i for i in self.pending if self._waiting(i) == may_wait][:num] or \
+                self.pending[:num]
             modules = {m for m in map(self._module, chosen) if m}
-            chosen += [i for i in self.pending[num:] if self._module(i) in modules]
+            chosen += [i for i in self.pending if i not in chosen and self._module(i) in modules]
             if chosen:
                 sent = set(chosen)
                 self.pending[:] = [i for i in self.pending if i not in sent]
                 self.node2pending[node].extend(chosen)
                 node.send_runtest_some(chosen)
 
-    return ModulesTogether(config, log)
+    return WaitingAndComputing(config, log)
 
 
 class _Engines:
@@ -242,6 +267,8 @@ class _Engines:
 
     def get(self, url: str) -> Engine:
         if url not in self._kept:
+            from bot.store.db import make_engine
+
             engine = make_engine(url)
             self._kept[url] = (engine, self._listeners(engine))
         return self._kept[url][0]
@@ -365,6 +392,8 @@ def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     """The fake Slack Web API on 127.0.0.1."""
+    from tests.slack_fake.server import FakeSlack
+
     with FakeSlack() as f:
         yield f
 
@@ -372,6 +401,8 @@ def fake() -> Iterator[FakeSlack]:
 @pytest.fixture
 def clock() -> FixedClock:
     """The injected clock."""
+    from bot.clock import FixedClock
+
     return FixedClock(MORNING)
 
 
@@ -379,6 +410,8 @@ def clock() -> FixedClock:
 def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite database file at the newest schema, migrated once per test worker."""
     path = tmp_path_factory.mktemp("template") / "wgbot.db"
+    from bot.store import migrate
+
     migrate.upgrade(f"sqlite:///{path}")
     return path
 
@@ -390,6 +423,8 @@ def inproc(fake: FakeSlack, config_dir: Path, clock: FixedClock, sqlite_url: str
 
     The database is the worker's, emptied for the test, with its engine kept between tests.
     """
+    from tests.slack_fake.inprocess import InProcessBot
+
     with InProcessBot(fake=fake, config_dir=config_dir, clock=clock, database_url=sqlite_url,
                       engine=_engines.get(sqlite_url)) as bot:
         yield bot

@@ -179,7 +179,7 @@ class _Outcome:
     parsed: Parsed | None = None
 
 
-def _open(f: _File, directory: Path) -> _Outcome:
+def _open(f: _File, directory: Path | None) -> _Outcome:
     """A file read, decoded and parsed, or the problems that stopped it."""
     out = _Outcome()
     if f.data is None:
@@ -235,8 +235,12 @@ def _validated(name: str, parsed: Parsed | None,
 def _load(files: ConfigFiles, now: datetime) -> Loaded:
     settings_file, recs_file = files.settings, files.recommendations
     directory, fp = files.directory, files.fingerprint
-    checked = _checked(directory, settings_file.name, settings_file.data, settings_file.error,
-                       recs_file.name, recs_file.data, recs_file.error, _report_text(directory))
+    # The folder is named only when a file is missing from it: two folders holding the same
+    # files are judged once.
+    missing = settings_file.data is None or recs_file.data is None
+    checked = _checked(directory if missing else None, settings_file.name, settings_file.data,
+                       settings_file.error, recs_file.name, recs_file.data, recs_file.error,
+                       _report_text(directory))
     problems = list(checked.problems)
     if checked.session is not None and checked.settings is not None:
         moment, tz = checked.session
@@ -267,7 +271,7 @@ class _Checked:
 
 
 @functools.lru_cache(maxsize=8)
-def _checked(directory: Path, settings_name: str, settings_data: bytes | None,
+def _checked(directory: Path | None, settings_name: str, settings_data: bytes | None,
              settings_error: str | None, recs_name: str, recs_data: bytes | None,
              recs_error: str | None, report: str | None) -> _Checked:
     """Both files judged and, when valid, built: once per distinct content in a process (every
