@@ -86,14 +86,31 @@ class _PgPool:
     TRUNCATE costs 100-150 ms of the server's time per test, DELETE 3-10 ms), so the bot finds
     its schema current, as on any start after the first; otherwise, or for a test marked
     `empty_database` (migrations), the public schema is dropped: an empty database again. The
-    databases are dropped when the worker ends.
+    pool keeps one connection per database and the statements that empty it, so emptying is one
+    round trip on a server process that knows the tables already. The databases are dropped when
+    the worker ends.
     """
 
     def __init__(self) -> None:
         self.urls: dict[str, str] = {}
+        self._conns: dict[str, Any] = {}  # one kept connection per database
+        self._emptying: dict[str, str] = {}  # the statements that empty one at the newest schema
 
     def _admin(self) -> str:
         return PG_URL.replace("postgresql+psycopg://", "postgresql://")  # type: ignore[union-attr]
+
+    def _conn(self, url: str) -> Any:
+        import psycopg
+
+        conn = self._conns.get(url)
+        if conn is not None and not conn.closed:
+            try:  # a test may have ended every other session, ours included
+                conn.execute("SELECT 1")
+                return conn
+            except psycopg.OperationalError:
+                conn.close()
+        conn = self._conns[url] = psycopg.connect(url, autocommit=True)
+        return conn
 
     def empty(self, key: str, *, schema: bool, engines: _Engines | None = None) -> str:
         import psycopg
@@ -102,50 +119,54 @@ class _PgPool:
 
         if key not in self.urls:
             name = f"wgbot_{key}_{secrets.token_hex(6)}"
-            with psycopg.connect(self._admin(), autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
+            with psycopg.connect(self._admin(), autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{name}"')
             self.urls[key] = f"{self._admin().rsplit('/', 1)[0]}/{name}"
             if schema:
                 migrate.upgrade(self.urls[key])
             return self.urls[key]
         url = self.urls[key]
-        with psycopg.connect(url, autocommit=True) as conn:
-            # Idle connections (the worker's kept engine's) hold no locks; anything a test left
-            # in a transaction does.
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                         "AND state <> 'idle'")
-            tables = [t for (t,) in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        conn = self._conn(url)
+        # Idle connections (the worker's kept engine's) hold no locks; anything a test left in a
+        # transaction does.
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                     "AND state <> 'idle'")
+        try:
+            at = conn.execute("SELECT max(version_num) FROM alembic_version").fetchone()[0]
+        except psycopg.errors.UndefinedTable:
             at = None
-            if "alembic_version" in tables:
-                at = conn.execute("SELECT max(version_num) FROM alembic_version").fetchone()
-            if schema and at is not None and at[0] == migrate.head():
-                with conn.transaction():
-                    order = _children_first(conn, [t for t in tables if t != "alembic_version"])
-                    # Twice: the tally triggers write rows while the first pass deletes.
-                    for table in order + order:
-                        conn.execute(f'DELETE FROM "{table}"')
-                    for (seq,) in conn.execute("SELECT sequence_name FROM "
-                                               "information_schema.sequences "
-                                               "WHERE sequence_schema = 'public'").fetchall():
-                        conn.execute(f'ALTER SEQUENCE "{seq}" RESTART')
-            else:
-                if engines is not None:
-                    engines.forget(url)  # its connections' prepared statements name old tables
-                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-                conn.execute("DROP SCHEMA public CASCADE")
-                conn.execute("CREATE SCHEMA public")
-                if not schema:
-                    return url
-        if schema and not (at is not None and at[0] == migrate.head()):
+        if schema and at is not None and at == migrate.head():
+            if url not in self._emptying:
+                tables = [t for (t,) in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'")]
+                order = _children_first(conn, tables)
+                sequences = [q for (q,) in conn.execute(
+                    "SELECT sequence_name FROM information_schema.sequences "
+                    "WHERE sequence_schema = 'public'")]
+                # Twice: the tally triggers write rows while the first pass deletes.
+                self._emptying[url] = "BEGIN; " + "".join(
+                    [f'DELETE FROM "{t}"; ' for t in order + order]
+                    + [f'ALTER SEQUENCE "{q}" RESTART; ' for q in sequences]) + "COMMIT"
+            conn.execute(self._emptying[url])
+            return url
+        self._emptying.pop(url, None)
+        if engines is not None:
+            engines.forget(url)  # its connections' prepared statements name old tables
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+        if schema:
             migrate.upgrade(url)
         return url
 
     def close(self) -> None:
         import psycopg
 
+        for kept in self._conns.values():
+            kept.close()
         with psycopg.connect(self._admin(), autocommit=True) as conn:
             for url in self.urls.values():
                 conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
