@@ -6,6 +6,7 @@ import errno
 import json
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -136,7 +137,9 @@ class Running:
 
 
 @pytest.fixture
-def running(config_dir: Path, tmp_path: Path, fake: FakeSlack) -> Iterator[Running]:
+def running(config_dir: Path, tmp_path: Path, fake: FakeSlack, _migrated_sqlite: Path
+            ) -> Iterator[Running]:
+    shutil.copyfile(_migrated_sqlite, tmp_path / "wgbot.db")  # a database at the newest schema
     settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'wgbot.db'}",
                                   "WGBOT_CONFIG_DIR": str(config_dir)})
     clock = FixedClock(NOW)

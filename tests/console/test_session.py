@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,12 @@ from bot.clock import FixedClock
 from bot.config.live import LiveConfig
 from bot.app import run_console
 from bot.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _database(tmp_path: Path, _migrated_sqlite: Path) -> None:
+    """The console's database, at the newest schema already (as on any start but the first)."""
+    shutil.copyfile(_migrated_sqlite, tmp_path / "c.db")
 
 
 def converse(config_dir: Path, tmp_path: Path, lines: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import inspect, text
 
 from bot.store import migrate
 from bot.store.db import make_engine, normalise_url
+from tests.support.console import in_process
 from tests.support.schema import differences
 
 pytestmark = pytest.mark.empty_database  # each test starts before the first migration
@@ -82,14 +83,15 @@ def test_the_head_and_the_revision_in_force_are_alembics(database_url: str) -> N
         engine.dispose()
 
 
-def test_cli_db_upgrade(database_url: str) -> None:
+def test_cli_db_upgrade(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                       capsys: pytest.CaptureFixture[str]) -> None:
     env = {"DATABASE_URL": database_url, "PATH": ""}
     out = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env,
                          capture_output=True, text=True, check=True)
     assert "database is at" in out.stdout
-    out = subprocess.run([sys.executable, "-m", "bot", "db", "current"], env=env,
-                         capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == migrate.head()
+    current = in_process(["db", "current"], env={"DATABASE_URL": database_url}, cwd=tmp_path,
+                         monkeypatch=monkeypatch, capsys=capsys)
+    assert current.returncode == 0 and current.stdout.strip() == migrate.head()
 
 
 def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
