@@ -3,12 +3,14 @@ the fake Slack Web API, the bot's Bolt app in this process (with a clock fixed o
 morning, outside quiet hours), and the real `wgbot serve` process."""
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
 import secrets
 import shutil
 import sqlite3
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +27,21 @@ if TYPE_CHECKING:  # imported where used: the controller of a parallel run needs
     from tests.slack_fake.server import FakeSlack
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _end_the_worker_now() -> None:
+    """A test worker's interpreter, its results reported and its files closed, ends without
+    tearing its heap down: on two CPUs, five workers each freeing everything their tests built
+    cost about a second and a half at the end of every run, while the controller waited."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Registered as the worker starts: it runs after whatever the tests register to run at exit.
+    atexit.register(_end_the_worker_now)
+
 PG_URL = os.environ.get("WGBOT_TEST_DATABASE_URL")
 
 ADMIN = "U0ADMIN01"
