@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import gc
 import os
 import secrets
 import shutil
@@ -230,6 +231,14 @@ def _expected_cost(item: pytest.Item) -> int:
     if "postgresql" in item.nodeid or getattr(item.obj, "is_hypothesis_test", False):
         return 1
     return 2
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported and collected so far stays for the whole run: the garbage collector
+    stops looking at it, so its full collections, frequent in tests that build many objects,
+    only walk what the tests made (about 5% of the suite's CPU)."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
