@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import functools
 import gc
+import itertools
 import os
 import secrets
 import shutil
@@ -204,9 +205,6 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "schema at all (tests of the migrations themselves)")
 
 
-# Modules whose tests start real `wgbot` processes or wait on purpose (for a process to start, a
-# socket to reconnect, a clock to come back, a slow client to be cut off): most of their time is
-# spent waiting, not computing.
 # Modules, and tests in this process, whose time is mostly spent waiting (for a process to start,
 # a socket to reconnect, a clock to come back, a slow client to be cut off, a Retry-After or a
 # timed-out post to pass, a lock to be let go), not computing.
@@ -242,8 +240,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest tests first (a stable sort: order within each kind is kept), so that none of
-    them starts last and runs alone at the end; the scheduler below spreads them."""
+    """The waiting tests first, then PostgreSQL and Hypothesis tests, then the rest (a stable
+    sort: order within each kind is kept), so that no long test starts last and runs alone at
+    the end; the scheduler below keeps the waiting ones to all but two workers at a time."""
     items.sort(key=_expected_cost)
 
 
@@ -275,14 +274,16 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             module = self.collection[index].split("::", 1)[0]
             return module if module in _ONE_WORKER_MODULES else None
 
-        def _waiting(self, index: int) -> bool:
-            return _waits(self.collection[index])
+        @functools.cached_property
+        def _waiting(self) -> frozenset[int]:
+            return frozenset(i for i, nodeid in enumerate(self.collection) if _waits(nodeid))
 
         def _send_tests(self, node: Any, num: int) -> None:
             others_waiting = sum(1 for n, pending in self.node2pending.items()
-                                 if n is not node and any(map(self._waiting, pending)))
+                                 if n is not node and not self._waiting.isdisjoint(pending))
             may_wait = others_waiting < max(1, len(self.node2pending) - 2)
-            chosen = [i for i in self.pending if self._waiting(i) == may_wait][:num] or \
+            chosen = list(itertools.islice(
+                (i for i in self.pending if (i in self._waiting) == may_wait), num)) or \
                 self.pending[:num]
             modules = {m for m in map(self._module, chosen) if m}
             chosen += [i for i in self.pending if i not in chosen and self._module(i) in modules]
