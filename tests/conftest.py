@@ -119,16 +119,23 @@ class _PgPool:
         return PG_URL.replace("postgresql+psycopg://", "postgresql://")  # type: ignore[union-attr]
 
     def _conn(self, url: str) -> Any:
+        """The kept connection to the database, with what a test left in a transaction ended
+        (idle connections, the worker's kept engine's, hold no locks); a new connection if a
+        test ended every other session, ours included."""
         import psycopg
 
+        leftovers = ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                     "AND state <> 'idle'")
         conn = self._conns.get(url)
         if conn is not None and not conn.closed:
-            try:  # a test may have ended every other session, ours included
-                conn.execute("SELECT 1")
+            try:
+                conn.execute(leftovers)
                 return conn
             except psycopg.OperationalError:
                 conn.close()
         conn = self._conns[url] = psycopg.connect(url, autocommit=True)
+        conn.execute(leftovers)
         return conn
 
     def empty(self, key: str, *, schema: bool, engines: _Engines | None = None) -> str:
@@ -146,11 +153,6 @@ class _PgPool:
             return self.urls[key]
         url = self.urls[key]
         conn = self._conn(url)
-        # Idle connections (the worker's kept engine's) hold no locks; anything a test left in a
-        # transaction does.
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                     "AND state <> 'idle'")
         try:
             at = conn.execute("SELECT max(version_num) FROM alembic_version").fetchone()[0]
         except psycopg.errors.UndefinedTable:

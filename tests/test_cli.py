@@ -90,22 +90,20 @@ def test_reminders_preview_sends_nothing(config_dir: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     env = _env(config_dir, tmp_path)
-
-    def run(args: list[str], *, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        return in_process(args, env=env, cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
-
     assert "Recorded #1" in typed(env, "/wg commit Paper by 2027-02-26 17:00 for S1\n",
                                   as_user="U0ANNA")
     before = _database(tmp_path / "c.db")
-    out = run(["reminders", "preview", "--at", "2027-02-25T18:00"], env=env)
+    out = in_process(["reminders", "preview", "--at", "2027-02-25T18:00"], env=env, cwd=tmp_path,
+                     monkeypatch=monkeypatch, capsys=capsys)
     assert out.returncode == 0, out.stderr
     assert "countdown" in out.stdout and "#C0WGMIGRATE" in out.stdout
     assert "deadline" in out.stdout and "@U0ANNA" in out.stdout
     # nothing was recorded, as sent or at all: the database is as the console left it
     assert _database(tmp_path / "c.db") == before
     # said before the config or the database is opened (this one is in no folder at all)
-    bad = run(["reminders", "preview", "--at", "soon"],
-              env={**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'none' / 'c.db'}"})
+    bad = in_process(["reminders", "preview", "--at", "soon"],
+                     env={**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'none' / 'c.db'}"},
+                     cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     assert bad.returncode == 2 and "--at wants an ISO moment" in bad.stderr, bad.stderr
 
 
