@@ -28,11 +28,12 @@ EVENTS = "/slack/events"
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, _migrated_sqlite: Path) -> Iterator[BotProcess]:
-    """The real `wgbot serve` on SQLite with its own fake Slack, shared by this module's tests."""
+    """The real `wgbot serve` on SQLite with its own fake Slack, shared by this module's tests. It
+    runs without its clock (`--no-scheduler`): the subject is what the web edge answers."""
     tmp = tmp_path_factory.mktemp("edge")
     shutil.copytree(REPO / "config", tmp / "config")
-    with FakeSlack() as fake, BotProcess(fake=fake, config_dir=tmp / "config",
-                                         tmp_dir=tmp / "proc", template=_migrated_sqlite) as proc:
+    with FakeSlack() as fake, BotProcess(fake=fake, config_dir=tmp / "config", tmp_dir=tmp / "proc",
+                                         args=["--no-scheduler"], template=_migrated_sqlite) as proc:
         yield proc
 
 
