@@ -4,6 +4,7 @@ needs beforehand is typed into the console in this process (tests/support/consol
 command under test runs as a process."""
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import subprocess
@@ -116,6 +117,23 @@ def test_local_export(config_dir: Path, tmp_path: Path, monkeypatch: pytest.Monk
     assert out.returncode == 0, out.stderr
     cal = Calendar.from_ical((tmp_path / "wg.ics").read_bytes())
     assert len(list(cal.walk("VEVENT"))) == 2
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_command_leaves_the_garbage_collector_as_it_found_it(
+        collecting: bool, config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Commands import with the collector paused (and freeze what they imported), then resume it:
+    # a command run inside a longer-lived program must not leave it switched off, or on.
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        out = in_process(["config", "check", str(config_dir)], env=_env(config_dir, tmp_path),
+                         cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+        assert out.returncode == 0, out.stderr
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_serve_stops_within_ten_seconds_and_two_instances_coexist(
