@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from bot.services.health import last_sweep_completed
-from bot.store import migrate
 from bot.store.db import make_engine, make_session_factory, unit_of_work
 from tests.conftest import edit_settings
 from tests.slack_fake.process import BOT_TOKEN, BotProcess, ClockBotProcess
@@ -111,7 +111,8 @@ def test_two_processes_on_postgresql_never_send_twice(fake: FakeSlack, config_di
     web = BotProcess(fake=fake, config_dir=config_dir, database_url=pg_url,
                      tmp_dir=tmp_path / "web", env=travel.env)
     env = dict(web.env)
-    migrate.upgrade(pg_url)  # as `wgbot db upgrade` does: a PostgreSQL schema is not made on start
+    # pg_url is at the newest schema, as `wgbot db upgrade` leaves it: a PostgreSQL schema is not
+    # made on start
     clock_log = open(tmp_path / "clock.log", "wb")
     clock = subprocess.Popen([sys.executable, "-m", "bot", "clock"], env=env, stdout=clock_log,
                              stderr=subprocess.STDOUT)
@@ -134,7 +135,8 @@ def test_two_processes_on_postgresql_never_send_twice(fake: FakeSlack, config_di
 
 
 def test_sigterm_finishes_and_records_the_delivery_in_flight(fake: FakeSlack, config_dir: Path,
-                                                             tmp_path: Path) -> None:
+                                                             tmp_path: Path,
+                                                             _migrated_sqlite: Path) -> None:
     import sqlite3
 
     session = _a_day_ahead()
@@ -142,6 +144,7 @@ def test_sigterm_finishes_and_records_the_delivery_in_flight(fake: FakeSlack, co
     fake.delay("chat.postMessage", 3.0)  # Slack is slow: the message is in flight at SIGTERM
     travel = Travel(tmp_path / "clock-offset")
     db = tmp_path / "clock.db"
+    shutil.copyfile(_migrated_sqlite, db)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.url,
            "DATABASE_URL": f"sqlite:///{db}", "WGBOT_CONFIG_DIR": str(config_dir), **travel.env}
