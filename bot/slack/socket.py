@@ -14,6 +14,7 @@ from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_bolt.adapter.socket_mode.base_handler import BaseSocketModeHandler
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.interval_runner import IntervalRunner
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.websocket_client import SocketModeClient
 from websocket import ABNF, STATUS_NORMAL
@@ -27,6 +28,10 @@ ANSWER_WAIT_SECONDS = 3.0
 PING_INTERVAL_SECONDS = 5.0
 PING_TIMEOUT_SECONDS = 2.0
 OPEN_WAIT_SECONDS = 10.0  # the first connection; after that the watch retries on its own
+# How often the reader looks for a new connection to read (slack_sdk's looks every 0.5 s, so a
+# start and every reconnection waited up to that long before the new connection was read; a
+# look that finds nothing new costs next to nothing).
+READER_TURN_SECONDS = 0.02
 
 
 class SocketModeRefused(Exception):
@@ -81,12 +86,15 @@ class _SocketModeClient(SocketModeClient):
         self._opened_at = 0.0
         self._finished: Any = None  # the last session whose reader has returned
         super().__init__(**kwargs)
+        self.current_session_runner.shutdown()  # slack_sdk's, turning every 0.5 s
+        self.current_session_runner = IntervalRunner(self._run_current_session,
+                                                     READER_TURN_SECONDS).start()
 
     def is_connected(self) -> bool:
         """Open, or about to be: a new session the reader has not run yet is not a lost one.
 
         slack_sdk's watch replaces any session without a socket. A session is made before the
-        reader (which turns every 0.5 s) opens its socket, so on a busy machine the watch used to
+        reader (on its next turn) opens its socket, so on a busy machine the watch used to
         replace it before it opened: the reader then ran the replaced session and left its
         successor unread, and envelopes went unacked on a connection nobody answered. A new
         session is given OPEN_WAIT_SECONDS to open, unless its reader has already given up on it.
@@ -102,8 +110,8 @@ class _SocketModeClient(SocketModeClient):
     def connect(self) -> None:
         """Open a connection; the first time, return once it is open (or OPEN_WAIT_SECONDS
         passed) and only then start the watch that replaces a closed one. Started together, the
-        watch looked before the reader (which turns every 0.5 s) had opened the first connection
-        and opened a second one."""
+        watch looked before the reader (on its next turn) had opened the first connection and
+        opened a second one."""
         first = not self.current_app_monitor_started
         self.current_app_monitor_started = True  # slack_sdk starts the watch unless it is set
         self._opened_at = time.monotonic()  # before the new session exists: the watch may look

@@ -157,7 +157,8 @@ def test_a_start_opens_one_connection(bot: InProcessSocketBot, socket_mode: Fake
                                       fake: FakeSlack) -> None:
     """connect() returns with the first connection open: the watch on it, which starts next,
     finds it open and leaves it (it used to start first, see no socket yet and open a second)."""
-    time.sleep(1.2)  # past the reader's first turn (0.5 s) and the watch's first look
+    time.sleep(0.3)  # past the reader's first turns (READER_TURN_SECONDS) and the watch's first
+    # look, which it takes as it starts
     assert len(fake.calls("apps.connections.open")) == 1
     assert socket_mode.connections == 1
     assert "Recorded" in _text(_reply(bot.client.command("commit One connection by 2030-03-01")))
