@@ -1,7 +1,9 @@
 """Socket Mode: Slack's envelopes over a WebSocket, each handled once however often it arrives."""
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import struct
 import threading
 import time
@@ -89,6 +91,18 @@ class _SocketModeClient(SocketModeClient):
         self.current_session_runner.shutdown()  # slack_sdk's, turning every 0.5 s
         self.current_session_runner = IntervalRunner(self._run_current_session,
                                                      READER_TURN_SECONDS).start()
+        self.on_error_listeners.append(self._stop_reading)
+
+    @staticmethod
+    def _stop_reading(session: Any, error: Exception) -> None:
+        """A connection failed (a ping went unanswered, the peer reset it) and websocket-client
+        closes it next: its close waits up to 3 s for the peer's goodbye, which a silent peer
+        never sends, while the one reader thread leaves the new connection unread. Shut for
+        reading first, the close still sends its own goodbye and returns at once."""
+        raw = getattr(getattr(session, "sock", None), "sock", None)
+        if raw is not None:
+            with contextlib.suppress(OSError):
+                raw.shutdown(socket.SHUT_RD)
 
     def is_connected(self) -> bool:
         """Open, or about to be: a new session the reader has not run yet is not a lost one.
