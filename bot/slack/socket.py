@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.interval_runner import IntervalRunner
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.websocket_client import SocketModeClient
-from websocket import ABNF, STATUS_NORMAL
+from websocket import ABNF, STATUS_NORMAL, WebSocketException
 
 log = logging.getLogger("wgbot.socket")
 
@@ -98,7 +98,10 @@ class _SocketModeClient(SocketModeClient):
         """A connection failed (a ping went unanswered, the peer reset it) and websocket-client
         closes it next: its close waits up to 3 s for the peer's goodbye, which a silent peer
         never sends, while the one reader thread leaves the new connection unread. Shut for
-        reading first, the close still sends its own goodbye and returns at once."""
+        reading first, the close still sends its own goodbye and returns at once. (An error
+        raised by a callback is reported here too; it leaves the connection as it is.)"""
+        if not isinstance(error, WebSocketException | OSError):
+            return
         raw = getattr(getattr(session, "sock", None), "sock", None)
         if raw is not None:
             with contextlib.suppress(OSError):
