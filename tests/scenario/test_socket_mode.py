@@ -164,6 +164,24 @@ def test_a_start_opens_one_connection(bot: InProcessSocketBot, socket_mode: Fake
     assert "Recorded" in _text(_reply(bot.client.command("commit One connection by 2030-03-01")))
 
 
+def test_an_error_raised_in_a_callback_leaves_the_connection_open(
+        bot: InProcessSocketBot, socket_mode: FakeSocketMode, fake: FakeSlack) -> None:
+    """websocket-client reports a callback's exception as an error of the connection; only a
+    transport error (a ping unanswered, a reset) makes the bot let the connection go."""
+    assert bot.bot is not None
+    raised: list[str] = []
+
+    def faulty(_session: Any, message: str) -> None:
+        raised.append(message)
+        raise RuntimeError("a listener failed")
+
+    bot.bot.handler.client.on_message_listeners.append(faulty)
+    assert _commit(bot, "Through a faulty listener by 2030-03-01") == 1
+    assert raised  # the listener ran, and raised
+    assert _commit(bot, "On the same connection by 2030-03-02") == 2
+    assert socket_mode.connections == 1 and len(fake.calls("apps.connections.open")) == 1
+
+
 # ---------------------------------------------------------------- reconnecting
 
 
