@@ -24,9 +24,9 @@ log = logging.getLogger("wgbot")
 
 
 @contextlib.contextmanager
-def _importing() -> Iterator[None]:
-    """A command's imports, and what it builds to last the process, with the cyclic garbage
-    collector paused, then frozen.
+def _starting() -> Iterator[None]:
+    """A command starting: its imports, and what it builds to last the process, with the cyclic
+    garbage collector paused, then frozen.
 
     All of it lives as long as the process: the collector's passes over it while it is made find
     nothing to free, and frozen it is never walked again (nor touched, and so copied, in the
@@ -182,7 +182,7 @@ _USES_DATABASE = ("run", "serve", "socket", "clock", "console", "db", "reminders
 
 def _check_database(settings: Settings) -> None:
     """Connect once: a database that cannot be reached stops the command here, with one line."""
-    with _importing():
+    with _starting():
         from sqlalchemy import text
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import SQLAlchemyError
@@ -244,7 +244,7 @@ def _clock_of(settings: Settings) -> Clock:
 
 
 def _live_config(settings: Settings) -> Any:
-    with _importing():
+    with _starting():
         from bot.config.live import LiveConfig
         from bot.config.problems import ConfigError
 
@@ -256,7 +256,7 @@ def _live_config(settings: Settings) -> Any:
 
 
 def _config_check(directory: Path) -> int:
-    with _importing():
+    with _starting():
         from bot.config.load import load_files, read_config, shipped_examples
         from bot.config.problems import ConfigError
         from bot.config.report import summary
@@ -278,7 +278,7 @@ def _config_check(directory: Path) -> int:
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
-    with _importing():
+    with _starting():
         from bot.store import migrate
         from bot.store.db import make_engine
 
@@ -301,7 +301,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None,
            scheduler: bool) -> int:
     settings.require(*_NEEDS["serve"], purpose="wgbot serve")
-    with _importing():
+    with _starting():
         from bot.app import build_slack, open_database, serving_health
         from bot.scheduling.process import ClockProcess
         from bot.slack.http import GunicornServer, SlackEdge, asgi_app
@@ -322,7 +322,7 @@ def _serve(settings: Settings, *, host: str | None, port: int | None, workers: i
         shutil.rmtree(snapshot, ignore_errors=True)
 
     def load() -> Any:  # in each web worker: the Bolt app and the core, built to last it
-        with _importing():
+        with _starting():
             app, core = build_slack(settings, clock=_clock_of(settings), upgrade=False)
             edge = SlackEdge(app, signing_secret=settings.signing_secret or "")
             return asgi_app(edge, health=serving_health(core, started_at=started_at,
@@ -346,7 +346,7 @@ def _finished_stopping() -> None:
 
 def _socket(settings: Settings, *, scheduler: bool) -> int:
     settings.require(*_NEEDS["socket"], purpose="wgbot socket")
-    with _importing():  # the Bolt app and the core, built to last the process
+    with _starting():  # the Bolt app and the core, built to last the process
         from bot.app import SocketBot
         from bot.slack.socket import SocketModeRefused
 
@@ -374,7 +374,7 @@ def _socket(settings: Settings, *, scheduler: bool) -> int:
 
 def _clock(settings: Settings, *, managed: bool = False) -> int:
     settings.require(*_NEEDS["clock"], purpose="wgbot clock")
-    with _importing():  # and the core and scheduler, built to last the process
+    with _starting():  # and the core and scheduler, built to last the process
         from bot.app import build_clock
         from bot.scheduling.process import stop_when_orphaned
 
@@ -395,14 +395,14 @@ def _clock(settings: Settings, *, managed: bool = False) -> int:
 
 
 def _console(settings: Settings, *, as_user: str, tz: str | None) -> int:
-    with _importing():
+    with _starting():
         from bot.app import run_console
 
     return run_console(settings, as_user=as_user, tz=tz, config=_live_config(settings))
 
 
 def _preview(settings: Settings, at: str, *, restart: bool = False) -> int:
-    with _importing():
+    with _starting():
         from bot.app import reminders_preview
 
     config = _live_config(settings)
@@ -416,7 +416,7 @@ def _preview(settings: Settings, at: str, *, restart: bool = False) -> int:
 
 
 def _export(settings: Settings, fmt: str, out: Path) -> int:
-    with _importing():
+    with _starting():
         from bot.app import open_database
         from bot.services import exports
         from bot.store.db import make_session_factory, unit_of_work
@@ -443,7 +443,7 @@ def _brief(settings: Settings, out: Path) -> int:
     except OSError as e:
         return unwritable(e)
 
-    with _importing():
+    with _starting():
         from bot.app import open_database
         from bot.brief.files import brief_files
         from bot.brief.text import render
