@@ -225,16 +225,29 @@ _WAITING = ("tests/scenario/", "tests/test_cli.py", "tests/slack/test_http_edge.
             "tests/services/test_busy_database.py::test_outside_a_request_a_unit_waits")
 
 
+# The waiting tests that take longest (5 s to 12 s each), longest first: they start before every
+# other test, so that none of them starts late and runs on after everything else has finished.
+# The HTTP edge's module goes to one worker whole, so its slow-clients test brings the rest along.
+_LONGEST = ("tests/scenario/test_serve_faults.py::test_the_scheduler_killed_frozen_and_orphaned",
+            "tests/slack/test_http_edge.py",
+            "tests/scenario/test_reminders_http.py::test_countdowns_exactly_once_across_a_restart",
+            "tests/scenario/test_reminders_http.py::test_two_processes_on_postgresql",
+            "tests/scenario/test_reminders_http.py::test_a_post_that_times_out_after_posting",
+            "tests/scenario/test_reminders_http.py::test_sigterm_finishes",
+            "tests/scenario/test_socket_mode.py::test_silent_connection_is_noticed")
+
+
 def _waits(nodeid: str) -> bool:
     return nodeid.startswith(_WAITING)
 
 
-def _expected_cost(item: pytest.Item) -> int:
+def _expected_cost(item: pytest.Item) -> tuple[int, int]:
     if _waits(item.nodeid):
-        return 0
+        return 0, next((i for i, prefix in enumerate(_LONGEST) if item.nodeid.startswith(prefix)),
+                       len(_LONGEST))
     if "postgresql" in item.nodeid or getattr(item.obj, "is_hypothesis_test", False):
-        return 1
-    return 2
+        return 1, 0
+    return 2, 0
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -247,9 +260,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The waiting tests first, then PostgreSQL and Hypothesis tests, then the rest (a stable
-    sort: order within each kind is kept), so that no long test starts last and runs alone at
-    the end; the scheduler below keeps the waiting ones to all but two workers at a time."""
+    """The waiting tests first (the longest of them first of all), then PostgreSQL and
+    Hypothesis tests, then the rest (a stable sort: order within each kind is kept), so that no
+    long test starts last and runs alone at the end; the scheduler below keeps the waiting ones
+    to all but two workers at a time."""
     items.sort(key=_expected_cost)
 
 
