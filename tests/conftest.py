@@ -7,7 +7,6 @@ import atexit
 import contextlib
 import functools
 import gc
-import itertools
 import os
 import secrets
 import shutil
@@ -283,7 +282,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
       pending tests along;
     * all but two workers at most are given waiting tests (_WAITING) at a time: the two
       left compute, so the CPUs of a 2-CPU machine stay busy while the others wait, instead of
-      every worker waiting at once and the computing tests all coming after.
+      every worker waiting at once and the computing tests all coming after;
+    * a worker holds at most one of the longest waiting tests (_LONGEST), and one with a waiting
+      test queued behind the one it runs is given nothing more until it gets to it: xdist hands
+      a worker more whenever a quick test ends, and those would wait out its long one while
+      other workers could run them.
     """
     from xdist.scheduler import LoadScheduling
 
@@ -299,13 +302,32 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _waiting(self) -> frozenset[int]:
             return frozenset(i for i, nodeid in enumerate(self.collection) if _waits(nodeid))
 
-        def _send_tests(self, node: Any, num: int) -> None:
+        @functools.cached_property
+        def _long(self) -> frozenset[int]:
+            return frozenset(i for i, nodeid in enumerate(self.collection)
+                             if nodeid.startswith(_LONGEST))
+
+        def _choose(self, node: Any, num: int) -> list[int]:
+            here = self.node2pending[node]
             others_waiting = sum(1 for n, pending in self.node2pending.items()
                                  if n is not node and not self._waiting.isdisjoint(pending))
             may_wait = others_waiting < max(1, len(self.node2pending) - 2)
-            chosen = list(itertools.islice(
-                (i for i in self.pending if (i in self._waiting) == may_wait), num)) or \
-                self.pending[:num]
+            long_here = not self._long.isdisjoint(here)
+            chosen: list[int] = []
+            for i in self.pending:
+                if len(chosen) == num:
+                    break
+                if (i in self._waiting) != may_wait or (long_here and i in self._long):
+                    continue
+                long_here = long_here or i in self._long
+                chosen.append(i)
+            return chosen or self.pending[:num]
+
+        def _send_tests(self, node: Any, num: int) -> None:
+            here = self.node2pending[node]
+            if len(here) >= 2 and not self._waiting.isdisjoint(here[1:]):
+                return  # it will come back for more; what it got now would wait its turn
+            chosen = self._choose(node, num)
             modules = {m for m in map(self._module, chosen) if m}
             chosen += [i for i in self.pending if i not in chosen and self._module(i) in modules]
             if chosen:
