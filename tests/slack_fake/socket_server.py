@@ -11,8 +11,9 @@ within ``ack_timeout`` is sent again on the same one, at most ``max_attempts`` t
 number of connections it accepts is bounded, so a bot that reconnects in a loop cannot run away.
 Faults: ``disconnect()`` (Slack's refresh request), ``drop()`` (the TCP connection cut, no close
 frame), ``close()`` (a close frame), ``freeze()`` (the path goes silent: connections pass through
-a TCP relay that stops moving bytes) and ``lose_next_ack()`` (the connection dies as an ack
-arrives).
+a TCP relay that stops moving bytes), ``lose_next_ack()`` (the connection dies as an ack
+arrives) and ``open_delay`` (each new connection's bytes held that many seconds: a slow network,
+so its handshake completes late).
 
 ``SocketSlack`` is Slack's side for tests: the SlackClient's payload builders (commands, clicks,
 submissions, events) delivered as envelopes instead of signed HTTP POSTs.
@@ -107,6 +108,7 @@ class FakeSocketMode:
         self.max_attempts = max_attempts
         self.max_connections = max_connections
         self.disconnect_grace = disconnect_grace
+        self.open_delay = 0.0
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._ids = itertools.count(1)
@@ -133,7 +135,7 @@ class FakeSocketMode:
             self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                             name="FakeSocketMode")
             self._thread.start()
-            self._relay = _Relay(int(self._server.socket.getsockname()[1])).start()
+            self._relay = _Relay(int(self._server.socket.getsockname()[1]), self).start()
         return self
 
     def stop(self) -> None:
@@ -291,6 +293,11 @@ class FakeSocketMode:
     def connected_since(self, before: int) -> bool:
         """A connection was opened after `before` (a count of connections) and one is open."""
         return self.connections > before and self.open_connections > 0
+
+    @property
+    def dialled(self) -> int:
+        """TCP connections the app has opened to the server, whether or not they got through."""
+        return self._relay.accepted if self._relay is not None else 0
 
     @property
     def refused(self) -> int:
@@ -459,8 +466,10 @@ class FakeSocketMode:
 class _Relay:
     """A TCP relay in front of the WebSocket server: the network, which a test can freeze."""
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, settings: FakeSocketMode) -> None:
         self._upstream = upstream_port
+        self._settings = settings
+        self.accepted = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         self._lock = threading.Lock()
@@ -481,9 +490,11 @@ class _Relay:
                 upstream = socket.create_connection(("127.0.0.1", self._upstream), timeout=5)
             except OSError:
                 return
-            pipe = _Pipe(client, upstream)
+            pipe = _Pipe(client, upstream,
+                         held_until=time.monotonic() + self._settings.open_delay)
             with self._lock:
                 self._pipes.append(pipe)
+                self.accepted += 1
             threading.Thread(target=pipe.run, daemon=True, name="FakeSocketPipe").start()
 
     def freeze_all(self) -> None:
@@ -507,8 +518,10 @@ class _Relay:
 
 
 class _Pipe:
-    def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
+    def __init__(self, client: socket.socket, upstream: socket.socket, *,
+                 held_until: float = 0.0) -> None:
         self.client, self.upstream = client, upstream
+        self.held_until = held_until
         self.frozen = False
         self.closed = False
 
@@ -519,7 +532,7 @@ class _Pipe:
             sel.register(self.client, selectors.EVENT_READ)
             sel.register(self.upstream, selectors.EVENT_READ)
             while not self.closed:
-                if self.frozen:
+                if self.frozen or time.monotonic() < self.held_until:
                     time.sleep(0.05)
                     continue
                 for key, _ in sel.select(0.1):
@@ -637,13 +650,14 @@ class InProcessSocketBot:
     ``tmp_dir`` (holding ``wgbot.db``), ``start()`` (connected), ``stop()`` (0 once closed).
 
     The database starts as a copy of ``template`` (a migrated one) when given; the bot checks its
-    schema on start, as `wgbot socket` does. ``ping_interval`` and ``ping_timeout`` replace the
-    handler's defaults (None keeps them).
+    schema on start, as `wgbot socket` does. ``ping_interval``, ``ping_timeout`` and ``linger``
+    replace the handler's defaults (None keeps them).
     """
 
     def __init__(self, socket_mode: FakeSocketMode, *, config_dir: Path, tmp_dir: Path,
                  clock: Clock, template: Path | None = None, scheduler: bool = True,
-                 ping_interval: float | None = None, ping_timeout: float | None = None) -> None:
+                 ping_interval: float | None = None, ping_timeout: float | None = None,
+                 linger: float | None = None) -> None:
         self.socket_mode = socket_mode
         self.tmp_dir = Path(tmp_dir)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -656,7 +670,8 @@ class InProcessSocketBot:
             "WGBOT_CONFIG_DIR": str(config_dir)})
         self.clock = clock
         self._scheduler = scheduler
-        self._pings = (ping_interval, ping_timeout)
+        self._timings = {"ping_interval": ping_interval, "ping_timeout": ping_timeout,
+                         "linger": linger}
         self.bot: SocketBot | None = None
         self.returncode: int | None = None
         self._socket_client: SocketSlack | None = None
@@ -680,7 +695,7 @@ class InProcessSocketBot:
         before = self.socket_mode.connections
         self.returncode = None
         self.bot = SocketBot(self.settings, clock=self.clock, scheduler=self._scheduler,
-                             ping_interval=self._pings[0], ping_timeout=self._pings[1])
+                             **self._timings)
         try:
             self.bot.connect()
             deadline = time.monotonic() + timeout
