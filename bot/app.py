@@ -202,22 +202,25 @@ class SocketBot:
     connect() opens the connection (SocketModeRefused when Slack will not give one), then starts
     the scheduler; close() stops taking envelopes and lets those at work finish and ack, lets the
     work after their answers finish, stops the scheduler and releases the database. close() may be
-    called whether or not connect() succeeded. ``ping_interval`` and ``ping_timeout`` (seconds)
-    replace the handler's defaults (bot.slack.socket), for tests that cannot wait them out.
+    called whether or not connect() succeeded. ``ping_interval``, ``ping_timeout`` and ``linger``
+    (seconds) replace the handler's defaults (bot.slack.socket), for tests that cannot wait them
+    out.
     """
 
     def __init__(self, settings: Settings, *, clock: Clock, config: LiveConfig | None = None,
                  scheduler: bool = True, upgrade: bool | None = None,
-                 ping_interval: float | None = None, ping_timeout: float | None = None) -> None:
+                 ping_interval: float | None = None, ping_timeout: float | None = None,
+                 linger: float | None = None) -> None:
         from bot.slack.socket import OnceSocketModeHandler
 
         self.app, self.core, self._after = _slack(
             settings, clock=clock, config=config, process_before_response=True, upgrade=upgrade,
             holder=holder_id() if scheduler else "web")
-        ping = {k: v for k, v in (("ping_interval", ping_interval),
-                                  ("ping_timeout", ping_timeout)) if v is not None}
+        timings = {k: v for k, v in (("ping_interval", ping_interval),
+                                     ("ping_timeout", ping_timeout), ("linger", linger))
+                   if v is not None}
         try:
-            self.handler = OnceSocketModeHandler(self.app, settings.app_token or "", **ping)
+            self.handler = OnceSocketModeHandler(self.app, settings.app_token or "", **timings)
         except BaseException:
             self._after.shutdown()
             self.core.close()

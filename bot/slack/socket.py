@@ -7,6 +7,7 @@ import socket
 import struct
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +17,9 @@ from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_bolt.adapter.socket_mode.base_handler import BaseSocketModeHandler
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.socket_mode.interval_runner import IntervalRunner
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.websocket_client import SocketModeClient
-from websocket import ABNF, STATUS_NORMAL, WebSocketException
+from websocket import ABNF, STATUS_NORMAL, WebSocketApp, WebSocketException
 
 log = logging.getLogger("wgbot.socket")
 
@@ -30,10 +30,9 @@ ANSWER_WAIT_SECONDS = 3.0
 PING_INTERVAL_SECONDS = 5.0
 PING_TIMEOUT_SECONDS = 2.0
 OPEN_WAIT_SECONDS = 10.0  # the first connection; after that the watch retries on its own
-# How often the reader looks for a new connection to read (slack_sdk's looks every 0.5 s, so a
-# start and every reconnection waited up to that long before the new connection was read; a
-# look that finds nothing new costs next to nothing).
-READER_TURN_SECONDS = 0.02
+# A connection replaced at Slack's request stays open, read, for Slack to close (it does a few
+# seconds on, and may send on it until then); the bot closes it itself after this long.
+LINGER_SECONDS = 15.0
 
 
 class SocketModeRefused(Exception):
@@ -76,30 +75,43 @@ class EnvelopeLedger:
 
 
 class _SocketModeClient(SocketModeClient):
-    """slack_sdk's websocket-client Socket Mode client, reading with a pong deadline.
+    """slack_sdk's websocket-client Socket Mode client, with three changes.
 
-    Without one, the reader waits up to 10 s in select() when a replaced connection is closed
-    under it, and never notices a peer that went silent; with one it wakes every
-    ``ping_timeout`` seconds and reconnects when a ping goes unanswered that long.
+    * Each connection is read by a thread of its own, started with it (slack_sdk's one reader
+      looked for a new connection every 0.5 s, and could not read two at once).
+    * It reads with a pong deadline. Without one, a reader waits up to 10 s in select() when its
+      connection is closed under it, and never notices a peer that went silent; with one it
+      wakes every ``ping_timeout`` seconds and reconnects when a ping goes unanswered that long.
+    * A new connection that replaces an open one (Slack's ``disconnect``, asking the app to move)
+      is made before the old one is given up: the old one answers until the new one is open,
+      then stays open, read, until Slack closes it (Slack keeps it a few seconds and may still
+      send on it); after ``linger`` seconds the bot closes it itself. slack_sdk closed the old one
+      at once, leaving no connection until the new one opened: an envelope sent meanwhile was
+      lost with the old connection.
     """
 
-    def __init__(self, *, ping_timeout: float, **kwargs: Any) -> None:
+    def __init__(self, *, ping_timeout: float, linger: float, **kwargs: Any) -> None:
         self.ping_timeout = ping_timeout
+        self.linger = linger
         self._opened_at = 0.0
-        self._finished: Any = None  # the last session whose reader has returned
+        self._sessions_lock = threading.RLock()
+        self._pending: WebSocketApp | None = None  # opening, to take over once open
+        self._replaced: list[WebSocketApp] = []  # taken over, read until they close
+        self._open: weakref.WeakSet[WebSocketApp] = weakref.WeakSet()
+        self._ended: weakref.WeakSet[WebSocketApp] = weakref.WeakSet()
+        self._readers: list[threading.Thread] = []
+        self._linger_timers: list[threading.Timer] = []
         super().__init__(**kwargs)
-        self.current_session_runner.shutdown()  # slack_sdk's, turning every 0.5 s
-        self.current_session_runner = IntervalRunner(self._run_current_session,
-                                                     READER_TURN_SECONDS).start()
+        self.current_session_runner.shutdown()  # slack_sdk's one reader: each has its own
         self.on_error_listeners.append(self._stop_reading)
 
     @staticmethod
     def _stop_reading(session: Any, error: Exception) -> None:
         """A connection failed (a ping went unanswered, the peer reset it) and websocket-client
         closes it next: its close waits up to 3 s for the peer's goodbye, which a silent peer
-        never sends, while the one reader thread leaves the new connection unread. Shut for
-        reading first, the close still sends its own goodbye and returns at once. (An error
-        raised by a callback is reported here too; it leaves the connection as it is.)"""
+        never sends. Shut for reading first, the close still sends its own goodbye and returns
+        at once. (An error raised by a callback is reported here too; it leaves the connection
+        as it is.)"""
         if not isinstance(error, WebSocketException | OSError):
             return
         raw = getattr(getattr(session, "sock", None), "sock", None)
@@ -107,43 +119,128 @@ class _SocketModeClient(SocketModeClient):
             with contextlib.suppress(OSError):
                 raw.shutdown(socket.SHUT_RD)
 
-    def is_connected(self) -> bool:
-        """Open, or about to be: a new session the reader has not run yet is not a lost one.
+    def sessions(self) -> list[WebSocketApp]:
+        """Every connection the client holds: the current one, one opening, ones replaced."""
+        with self._sessions_lock:
+            held = [self.current_session, self._pending, *self._replaced]
+        return [s for s in held if s is not None]
 
-        slack_sdk's watch replaces any session without a socket. A session is made before the
-        reader (on its next turn) opens its socket, so on a busy machine the watch used to
-        replace it before it opened: the reader then ran the replaced session and left its
-        successor unread, and envelopes went unacked on a connection nobody answered. A new
-        session is given OPEN_WAIT_SECONDS to open, unless its reader has already given up on it.
+    def readers(self) -> list[threading.Thread]:
+        """The reading threads still running."""
+        with self._sessions_lock:
+            self._readers = [t for t in self._readers if t.is_alive()]
+            return list(self._readers)
+
+    def is_connected(self) -> bool:
+        """Open, or about to be: a new connection still opening is not a lost one.
+
+        slack_sdk's watch replaces any connection without a socket. One is made before its
+        reader opens its socket, so on a busy machine the watch used to replace it before it
+        opened. A new connection is given OPEN_WAIT_SECONDS to open, unless its reader has
+        already given up on it.
         """
-        session = self.current_session
-        if session is None:
-            return False
-        if session.sock is not None:
-            return True
-        return (not self.closed and session is not self._finished
-                and time.monotonic() - self._opened_at < OPEN_WAIT_SECONDS)
+        with self._sessions_lock:
+            candidates = [self.current_session, self._pending]
+        for session in candidates:
+            if session is None:
+                continue
+            if session.sock is not None:
+                return True
+            if (not self.closed and session not in self._ended
+                    and time.monotonic() - self._opened_at < OPEN_WAIT_SECONDS):
+                return True
+        return False
 
     def connect(self) -> None:
         """Open a connection; the first time, return once it is open (or OPEN_WAIT_SECONDS
         passed) and only then start the watch that replaces a closed one. Started together, the
-        watch looked before the reader (on its next turn) had opened the first connection and
-        opened a second one."""
+        watch looked before the first connection was open and opened a second one."""
         first = not self.current_app_monitor_started
-        self.current_app_monitor_started = True  # slack_sdk starts the watch unless it is set
-        self._opened_at = time.monotonic()  # before the new session exists: the watch may look
-        super().connect()
+        self.current_app_monitor_started = True  # the watch starts below, not in slack_sdk
+        if self.wss_uri is None:
+            self.wss_uri = self.issue_new_wss_url()
+        session = WebSocketApp(self.wss_uri, on_open=self._on_open, on_message=self._on_message,
+                               on_error=self._on_error, on_close=self._on_close)
+        self.auto_reconnect_enabled = self.default_auto_reconnect_enabled
+        with self._sessions_lock:
+            self._opened_at = time.monotonic()
+            old, pending = self.current_session, self._pending
+            if old is not None and old in self._open and not self.closed:
+                self._pending = session  # the old one answers until this one is open
+                dropped = [pending] if pending is not None else []
+            else:
+                self.current_session, self._pending = session, None
+                dropped = [s for s in (old, pending) if s is not None]
+            reader = threading.Thread(target=self._read, args=(session,), daemon=True,
+                                      name=f"wgbot-socket-reader-{len(self._readers) + 1}")
+            self._readers.append(reader)
+            reader.start()  # before another connect() can drop it, so that it is read or closed
+        for gone in dropped:
+            gone.close()
+        self.logger.info("A new session has been established")
         if first:
             deadline = time.monotonic() + OPEN_WAIT_SECONDS
-            while (self.current_session is None or self.current_session.sock is None) and \
+            while session not in self._open and session not in self._ended and \
                     time.monotonic() < deadline and not self.closed:
                 time.sleep(0.01)
             self.current_app_monitor.start()
 
-    def _run_current_session(self) -> None:
-        session = self.current_session
-        if session is None or session is self._finished:
-            return  # run each session once: the watch replaces one that has ended
+    def disconnect(self) -> None:
+        """Close every connection the client holds."""
+        self.disconnect_timers()
+        for session in self.sessions():
+            session.close()
+
+    def disconnect_timers(self) -> None:
+        """Cancel the closing of replaced connections still to come (close() closes them)."""
+        with self._sessions_lock:
+            timers, self._linger_timers = self._linger_timers, []
+        for timer in timers:
+            timer.cancel()
+
+    def _on_open(self, session: WebSocketApp) -> None:
+        with self._sessions_lock:
+            self._open.add(session)
+            if session is self._pending:
+                old, self.current_session, self._pending = self.current_session, session, None
+                if old is not None and old in self._open:
+                    self._replaced.append(old)
+                    timer = threading.Timer(self.linger, self._close_replaced, args=(old,))
+                    timer.name, timer.daemon = "wgbot-socket-linger", True
+                    self._linger_timers.append(timer)
+                    timer.start()
+        for listener in self.on_open_listeners:
+            listener(session)
+
+    def _close_replaced(self, session: WebSocketApp) -> None:
+        if session.sock is not None:
+            self.logger.info("Closing a replaced connection Slack has not closed")
+            session.close()
+
+    def _on_message(self, session: WebSocketApp, message: str) -> None:
+        self.enqueue_message(message)
+        for listener in self.on_message_listeners:
+            listener(session, message)
+
+    def _on_error(self, session: WebSocketApp, error: Exception) -> None:
+        self.logger.error("on_error invoked (error: %s, message: %s)", type(error).__name__, error)
+        for listener in self.on_error_listeners:
+            listener(session, error)
+
+    def _on_close(self, session: WebSocketApp, code: int | None = None,
+                  reason: str | None = None) -> None:
+        with self._sessions_lock:
+            self._open.discard(session)
+            replaced = session in self._replaced
+            if replaced:  # its successor is open: nothing to reconnect
+                self._replaced.remove(session)
+        if not replaced and self.auto_reconnect_enabled:
+            self.logger.info("Received CLOSE event. Reconnecting...")
+            self.connect_to_new_endpoint()
+        for listener in self.on_close_listeners:
+            listener(session)
+
+    def _read(self, session: WebSocketApp) -> None:
         try:
             self.logger.info("Starting to receive messages from a new connection")
             session.run_forever(ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
@@ -155,7 +252,9 @@ class _SocketModeClient(SocketModeClient):
             self.logger.warning("Socket Mode connection failed: %s: %s", type(e).__name__, e)
             session.close()
         finally:
-            self._finished = session
+            with self._sessions_lock:
+                self._ended.add(session)
+                self._open.discard(session)
 
 
 class OnceSocketModeHandler(BaseSocketModeHandler):
@@ -167,13 +266,14 @@ class OnceSocketModeHandler(BaseSocketModeHandler):
 
     def __init__(self, app: App, app_token: str, *, ledger: EnvelopeLedger | None = None,
                  ping_interval: float = PING_INTERVAL_SECONDS,
-                 ping_timeout: float = PING_TIMEOUT_SECONDS) -> None:
+                 ping_timeout: float = PING_TIMEOUT_SECONDS,
+                 linger: float = LINGER_SECONDS) -> None:
         self.app = app
         self.app_token = app_token
         self.ledger = ledger or EnvelopeLedger()
         self.client = _SocketModeClient(app_token=app_token, logger=app.logger,
                                         web_client=app.client, ping_interval=ping_interval,
-                                        ping_timeout=ping_timeout)
+                                        ping_timeout=ping_timeout, linger=linger)
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
@@ -209,7 +309,7 @@ class OnceSocketModeHandler(BaseSocketModeHandler):
                 "that Socket Mode is on in the app's settings") from e
 
     def close(self) -> None:
-        """Stop taking envelopes, let those at work finish and ack, then close the connection
+        """Stop taking envelopes, let those at work finish and ack, then close the connections
         and wait (a bounded while) for the client's reader and monitor threads to end."""
         client = self.client
         client.auto_reconnect_enabled = False
@@ -217,11 +317,9 @@ class OnceSocketModeHandler(BaseSocketModeHandler):
         client.message_queue.put(None)  # and stops waiting (1 s) for the next one: nothing
         client.message_processor.shutdown()
         client.message_workers.shutdown(wait=True)
-        runners = (client.current_session_runner, client.current_app_monitor)
-        for runner in runners:
-            runner.event.set()
-        session = client.current_session
-        if session is not None:
+        client.current_app_monitor.event.set()
+        client.disconnect_timers()
+        for session in client.sessions():
             session.keep_running = False  # the reader ends when it next wakes, and closes it
             ws = session.sock
             if ws is not None and ws.connected:
@@ -233,12 +331,13 @@ class OnceSocketModeHandler(BaseSocketModeHandler):
                 # next waits. (A socket closed under a reader about to wait is never seen: the
                 # reader would sleep on until its ping deadline.)
                 ws.abort()
-        # A reader still on a connection replaced (and closed) under it wakes at its ping
-        # deadline; one opening a connection may take longer: they are daemons, left to exit.
+        # A reader still on a connection closed under it wakes at its ping deadline; one
+        # opening a connection may take longer: they are daemons, left to exit.
         deadline = time.monotonic() + client.ping_timeout + 1.0
-        for runner in runners:
-            if runner.is_alive():
-                runner.thread.join(max(0.0, deadline - time.monotonic()))
-                if runner.thread.is_alive():
-                    log.warning("a Socket Mode thread (%s) is still running after close",
-                                runner.thread.name)
+        threads = [*client.readers()]
+        if client.current_app_monitor.is_alive():
+            threads.append(client.current_app_monitor.thread)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("a Socket Mode thread (%s) is still running after close", thread.name)

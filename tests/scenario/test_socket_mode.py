@@ -69,7 +69,8 @@ def bot(request: pytest.FixtureRequest, socket_mode: FakeSocketMode, config_dir:
         tmp_path: Path, clock: FixedClock, _migrated_sqlite: Path) -> Iterator[InProcessSocketBot]:
     """`wgbot socket` in this process on SQLite, connected to the fake; it must close cleanly.
 
-    Parametrize indirectly with {"ping_interval": …, "ping_timeout": …} to change the pings.
+    Parametrize indirectly with {"ping_interval": …, "ping_timeout": …, "linger": …} to change
+    the pings and how long a replaced connection is kept.
     """
     pings = getattr(request, "param", {})
     with InProcessSocketBot(socket_mode, config_dir=config_dir, tmp_dir=tmp_path / "proc",
@@ -157,8 +158,7 @@ def test_a_start_opens_one_connection(bot: InProcessSocketBot, socket_mode: Fake
                                       fake: FakeSlack) -> None:
     """connect() returns with the first connection open: the watch on it, which starts next,
     finds it open and leaves it (it used to start first, see no socket yet and open a second)."""
-    time.sleep(0.3)  # past the reader's first turns (READER_TURN_SECONDS) and the watch's first
-    # look, which it takes as it starts
+    time.sleep(0.3)  # past the watch's first look, which it takes as it starts
     assert len(fake.calls("apps.connections.open")) == 1
     assert socket_mode.connections == 1
     assert "Recorded" in _text(_reply(bot.client.command("commit One connection by 2030-03-01")))
@@ -203,6 +203,49 @@ def test_disconnect_message_reconnects_and_loses_nothing(bot: InProcessSocketBot
     assert "Sent around the refresh" in _text(_reply(bot.client.command("list")))
     assert _titles(bot) == ["Sent around the refresh"]
     assert socket_mode.unacked() == []
+
+
+@pytest.mark.parametrize(("bot", "grace"), [({"linger": 0.5}, 60.0), ({}, 2.0)],
+                         indirect=["bot"], ids=["the-bot-closes-it", "slack-closes-it"])
+def test_after_a_disconnect_message_the_old_connection_answers_until_the_new_one_is_open(
+        bot: InProcessSocketBot, socket_mode: FakeSocketMode, fake: FakeSlack,
+        grace: float) -> None:
+    """Slack keeps the old connection a few seconds after asking the app to move, and sends on
+    it meanwhile; the new one takes a while to open (a slow network: here 1.5 s). A command sent
+    while the bot is moving is answered at once, on the old connection, which the bot keeps
+    until its successor is open: there is no moment without a connection. The old one is then
+    closed, by Slack or, if Slack keeps it longer than the bot's `linger`, by the bot, and its
+    closing is not taken for a lost connection: nothing reconnects."""
+    socket_mode.disconnect_grace = grace
+    socket_mode.open_delay = 1.5
+    opened = len(fake.calls("apps.connections.open"))
+    first = socket_mode.disconnect("refresh_requested")
+    deadline = time.monotonic() + 10
+    while socket_mode.dialled < 2:  # the bot is on its way to the new connection
+        assert time.monotonic() < deadline, "the bot never dialled a new connection"
+        time.sleep(0.01)
+    bot.client.wait = False
+    bot.client.command("commit Sent while moving by 2030-03-01")
+    moving = bot.client.last_envelope_id
+    ack = socket_mode.wait_ack(moving, timeout=15)
+    assert "Recorded" in _text(ack.json())
+    assert ack.connection == first and socket_mode.envelope(moving).deliveries == [first]
+    assert socket_mode.connections == first, "answered only once the new connection was open"
+    socket_mode.wait_connected(first + 1, timeout=15)
+    bot.client.wait = True
+    assert "Sent while moving" in _text(_reply(bot.client.command("list")))
+    assert socket_mode.acks()[-1].connection == first + 1  # the new one carries the answers now
+    assert socket_mode.unacked() == []
+    # the old one closes (its reader ends, after its on_close), and nothing replaces it
+    assert bot.bot is not None
+    client = bot.bot.handler.client
+    deadline = time.monotonic() + 10
+    while len(client.readers()) > 1 or socket_mode.open_connections > 1:
+        assert time.monotonic() < deadline, "the old connection was never closed"
+        time.sleep(0.02)
+    assert len(fake.calls("apps.connections.open")) == opened + 1
+    assert socket_mode.connections == first + 1 and socket_mode.open_connections == 1
+    assert _commit(bot, "After the old one closed by 2030-03-02") == 2
 
 
 # Reconnecting is watched every ping interval (PING_INTERVAL_SECONDS in production): the tests
