@@ -22,15 +22,21 @@ DONE, OPEN, LATE, DUE = "#2e7d32", "#1f77b4", "#d62728", "#555555"
 
 def chart_png(brief: Brief) -> bytes:
     """Both panels in one PNG of SIZE pixels."""
+    fig = chart_figure(brief)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def chart_figure(brief: Brief) -> Figure:
+    """Both panels, laid out: the commitments per recommendation above the burn-up."""
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     FigureCanvasAgg(fig)
     bars, burn = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2]})
     _bars(bars, brief)
     _burn_up(burn, brief)
     fig.tight_layout(pad=0.8, h_pad=1.6)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    return buf.getvalue()
+    return fig
 
 
 def _bars(ax, brief: Brief) -> None:  # type: ignore[no-untyped-def]
@@ -45,6 +51,8 @@ def _bars(ax, brief: Brief) -> None:  # type: ignore[no-untyped-def]
     ax.barh(y, late, left=[d + o for d, o in zip(done, open_, strict=True)], color=LATE,
             label="overdue")
     ax.set_yticks(y, labels, fontsize=11)
+    if not any(r.readiness.total for r in recs):
+        ax.set_xlim(0, 1)  # nothing to draw: still whole commitments from 0, not ±0.05
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labelsize=10)
     for yi, r in zip(y, recs, strict=True):
@@ -78,5 +86,5 @@ def _burn_up(ax, brief: Brief) -> None:  # type: ignore[no-untyped-def]
     ax.legend(loc="upper left", fontsize=11, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(alpha=0.3)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0, top=None if max((*b.due, *b.done), default=0) else 1)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from bot.domain.brief import Brief, readiness_word
 from bot.domain.reply import Attachment, Fields, Header, Note, Part, Reply, Section
-from bot.replies.session import status_text
+from bot.replies.session import session_line, status_text
 
 
 def summary(brief: Brief, *, files: Sequence[Attachment] = ()) -> Reply:
@@ -13,13 +13,10 @@ def summary(brief: Brief, *, files: Sequence[Attachment] = ()) -> Reply:
     f = brief.figures
     t = f.totals
     kb = brief.kb
-    local = brief.session_at.astimezone(brief.tz)
-    days = (brief.session_at - brief.generated_at).days
-    left = f"in {days} days" if days > 0 else "today" if days == 0 else "already past"
     parts: list[Part] = [
         Header("🗂️ Session brief"),
-        Section(f"*{brief.session_title}* — {local:%a} {local.day} {local:%b %Y, %H:%M}, "
-                f"{brief.place} ({left})"),
+        Section(session_line(brief.session_title, brief.session_at, brief.place,
+                             now=brief.generated_at, tz=brief.tz)),
         Fields((f"*Done*\n{t.done}", f"*Open*\n{t.open}", f"*Overdue*\n{t.overdue}",
                 f"*Nobody took on*\n{len(f.nobody)} of {len(kb.recommendations)}")),
         Section("*Readiness per key area*\n" + "\n".join(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import struct
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docx
@@ -183,6 +184,23 @@ def test_chart_has_the_expected_size(generated: Generated) -> None:
     assert b.done[-1] == sum(1 for sp in SPECS if sp.status == "done")
 
 
+def test_the_chart_of_a_brief_with_no_commitments_counts_whole_commitments_from_zero(
+        core: Core) -> None:
+    """Before anyone has committed to anything, both panels still count from 0 in whole
+    commitments (matplotlib's own limits for empty data ran from -0.045 to 0.045)."""
+    from bot.brief.charts import chart_figure
+
+    config = core.conversation.config
+    with unit_of_work(core.sessions, read_only=True) as s:
+        brief = briefs.gather(s, config=config, now=NOW, tz=config.timezone)
+    bars, burn = chart_figure(brief).axes
+    for ticks, (low, high) in ((bars.get_xticks(), bars.get_xlim()),
+                               (burn.get_yticks(), burn.get_ylim())):
+        shown = [t for t in ticks if low <= t <= high]
+        assert low == 0 and high >= 1, (low, high)
+        assert shown and all(t == int(t) and t >= 0 for t in shown), shown
+
+
 def test_brief_in_the_conversation(core: Core) -> None:
     plant(core, SPECS)
     refused = say(core, "brief", user=MEMBER)
@@ -264,6 +282,28 @@ def test_generation_date_is_the_clock(core: Core) -> None:
     doc = docx.Document(io.BytesIO(out.uploads[1][1].content))
     assert "Generated Sat 26 Dec 2026, 11:00 Europe/Vienna by wgbot." in [p.text for p in
                                                                           doc.paragraphs]
+
+
+SESSION = datetime(2027, 3, 4, 9, tzinfo=UTC)  # config/settings.yaml: 10:00 in Vienna
+
+
+@pytest.mark.parametrize("ahead", [SESSION - NOW, timedelta(hours=20), timedelta(days=1, hours=20)],
+                         ids=["97-days-23-hours", "20-hours", "44-hours"])
+def test_the_brief_and_wg_session_say_the_same_of_when_the_session_is(core: Core,
+                                                                      ahead: timedelta) -> None:
+    """The brief's message and `/wg session` name the session's moment and how far off it is in
+    the same words, rounded the same way (the brief used to count whole days down: "in 97 days"
+    where `/wg session` said "in 98 days", and "today" for a session the next morning)."""
+    core.clock.advance(SESSION - ahead - NOW)  # type: ignore[attr-defined]
+
+    def when(text: str) -> str:  # the console wraps long lines
+        m = re.search(r"dedicated to migration — (.*?\))", " ".join(text.split()))
+        assert m, text
+        return m.group(1)
+
+    session = when(say(core, "session"))
+    assert "Europe/Vienna" in session and "in " in session
+    assert when(say(core, "brief")) == session
 
 
 @pytest.mark.parametrize(("text", "expected"), [
