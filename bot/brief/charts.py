@@ -9,7 +9,7 @@ import io
 from datetime import UTC, datetime, time
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import HOURLY, AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -79,6 +79,7 @@ def _burn_up(ax, brief: Brief) -> None:  # type: ignore[no-untyped-def]
     if days and days[0] <= now <= days[-1]:
         ax.axvline(now, color="#999999", linestyle=":", linewidth=1)
     locator = AutoDateLocator(maxticks=5)
+    locator.intervald[HOURLY] = [*locator.intervald[HOURLY], 24]  # two or three days: daily ticks
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.tick_params(labelsize=10)
