@@ -41,7 +41,7 @@ def converse(conversation: Conversation, notifier: Notifier, *, as_user: str, st
                     stdout.write("Usage: /as U123\n")
                 continue
             if re.match(r"/?wg(?:\s|$)", text, flags=re.IGNORECASE):
-                text = text.lstrip("/")[2:]
+                text = text.lstrip("/")[2:].strip()  # as Slack sends it: the words after /wg
             elif text.startswith("/"):
                 stdout.write("Commands start with /wg (try /wg help).\n")
                 continue

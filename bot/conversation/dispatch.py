@@ -51,7 +51,7 @@ class Conversation(FormTurns, GroupCommands):
         if isinstance(cmd, grammar.Recs):
             return Outcome(self._recs(cmd))
         if isinstance(cmd, grammar.Commit):
-            return self._commit_text(caller, cmd, command=text)
+            return self._commit_text(caller, cmd, command=text.strip())
         if isinstance(cmd, grammar.ListCommitments):
             arg = cmd.arg
             if cmd.person is not None and not cmd.person.user_id:

@@ -57,3 +57,14 @@ def test_wrapping_never_breaks_a_code_span(config_dir: Path, tmp_path: Path, typ
     broken = [line for line in out.splitlines() if line.count("`") % 2]
     assert broken == []
     assert max(len(line) for line in out.splitlines() if "`" not in line) <= 88
+
+
+@pytest.mark.parametrize("typed", ["/wg commit", "wg   commit", "/WG commit"])
+def test_the_conversation_gets_the_words_after_wg_alone(config_dir: Path, tmp_path: Path,
+                                                         typed: str) -> None:
+    """What follows `/wg` reaches the conversation as Slack sends it, without the space before:
+    the **Record anyway** button repeats the command as it was typed."""
+    twice = f"{typed} Draft the S3 plan by 15 Jan\n" * 2
+    out = converse(config_dir, tmp_path, twice)
+    assert "Record another one anyway?" in out
+    assert "[Record anyway] → /wg commit Draft the S3 plan by 15 Jan  [" in out
