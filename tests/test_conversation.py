@@ -232,6 +232,17 @@ def test_links_count_under_each_recommendation(core: Core) -> None:
     assert "no recommendation *S9*" in say(core, "link 1 S9")
 
 
+def test_a_link_or_unlink_that_changes_nothing_says_so(core: Core) -> None:
+    assert "Recorded #1" in say(core, "commit Border training by 15 Dec for S3")
+    out = say(core, "unlink 1 L6")
+    assert "*#1* isn't linked to L6" in out and "Nothing changed" in out and "Linked" not in out
+    assert "S3 · Build capacity" in out  # what it does serve
+    out = say(core, "link 1 S3")
+    assert "*#1* is already linked to S3" in out and "Nothing changed" in out
+    assert "linked it" not in say(core, "show 1")  # no history entry for either
+    assert "Linked *#1*" in say(core, "link 1 S3 L6")  # one new is a change
+
+
 def test_notes_are_dated_in_the_history_and_found(core: Core) -> None:
     say(core, "commit Prepare the brief by 15 Dec")
     say(core, "commit Unrelated paper by 16 Dec")

@@ -234,8 +234,10 @@ class CommitmentCommands(TurnBase):
                 elif isinstance(cmd, grammar.Link):
                     wanted = ([r for r in c.rec_ids if r not in cmd.rec_ids] if cmd.remove
                               else [*c.rec_ids, *cmd.rec_ids])
-                    commitments.set_links(s, commitment=c, rec_ids=wanted,
-                                          actor_id=caller.user_id, now=now)
+                    if not commitments.set_links(s, commitment=c, rec_ids=wanted,
+                                                 actor_id=caller.user_id, now=now):
+                        return Outcome(commitment_replies.links_unchanged(
+                            c, cmd.rec_ids, removing=cmd.remove, kb=kb))
                 else:
                     added, removed = commitments.assign(s, commitment=c, owner_ids=owners,
                                                         actor_id=caller.user_id, now=now)

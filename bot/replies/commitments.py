@@ -339,6 +339,17 @@ def changed(c: CommitmentView, *, action: str, kb: KnowledgeBase, tz: ZoneInfo,
     return Reply(parts=tuple(parts), text=text)
 
 
+def links_unchanged(c: CommitmentView, rec_ids: Sequence[str], *, removing: bool,
+                    kb: KnowledgeBase) -> Reply:
+    """`link` to recommendations it already serves, or `unlink` from ones it does not."""
+    asked = ", ".join(rec_ids)
+    text = (f"*#{c.id}* isn't linked to {asked}." if removing
+            else f"*#{c.id}* is already linked to {asked}.")
+    serves = ", ".join(_rec_label(kb, r) for r in c.rec_ids) or "no recommendation"
+    return Reply(parts=(Section(text), Note(f"Nothing changed. It is for {serves}.")),
+                 text=f"{text} Nothing changed.")
+
+
 def edited(c: CommitmentView, *, fields: tuple[str, ...], kb: KnowledgeBase, tz: ZoneInfo,
            now: datetime) -> Reply:
     """The answer to the Edit modal: what changed, and the commitment as it is now."""
