@@ -26,6 +26,11 @@ def format_moment(at: datetime, tz: tzinfo, *, zone: bool = True, seconds: bool 
     return f"{text} {_zone_name(tz)}" if zone else text
 
 
+def to_the_minute(at: datetime, tz: tzinfo) -> datetime:
+    """A moment as replies and date pickers show it: tz's wall time, to the minute."""
+    return as_utc(at).astimezone(tz).replace(second=0, microsecond=0)
+
+
 def format_duration(d: timedelta, *, words: bool = False) -> str:
     """A duration in the largest unit that divides it: '7d', '2h', '90s' as the settings file
     writes it, or with ``words=True`` '7 days', '1 hour', '90 seconds'."""

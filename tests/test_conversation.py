@@ -243,6 +243,24 @@ def test_a_link_or_unlink_that_changes_nothing_says_so(core: Core) -> None:
     assert "Linked *#1*" in say(core, "link 1 S3 L6")  # one new is a change
 
 
+def test_a_move_edit_or_assign_that_changes_nothing_says_so_and_writes_nothing(
+        core: Core) -> None:
+    """Moving to the deadline it has (as the Move button's picker offers it), repeating the text
+    or the owners: the answer says nothing changed, and no history entry is written, so the
+    digests' "moved more than once" and the brief's slippage count real moves only."""
+    assert "Recorded #1" in say(core, "commit Border training by 15 Dec 17:00")
+    out = say(core, "move 1 to 15 Dec")  # a date alone is 17:00: the same moment
+    assert "*#1* is already due Tue 15 Dec 2026, 17:00" in out and "Nothing changed" in out
+    assert "Moved" not in out
+    out = say(core, "edit 1 Border training")
+    assert "*#1* already reads “Border training”" in out and "Nothing changed" in out
+    out = say(core, f"assign 1 <@{MEMBER}>")
+    assert "is already held by" in out and "Nothing changed" in out and "Handed" not in out
+    history = say(core, "show 1")
+    assert "moved" not in history and "edited" not in history and "reassigned" not in history
+    assert "Moved *#1*" in say(core, "move 1 to 16 Dec")  # a real move still is one
+
+
 def test_notes_are_dated_in_the_history_and_found(core: Core) -> None:
     say(core, "commit Prepare the brief by 15 Dec")
     say(core, "commit Unrelated paper by 16 Dec")
@@ -302,10 +320,12 @@ def test_each_owner_gets_a_deadline_reminder(core: Core) -> None:
 
 
 def test_snooze_from_a_reminder_moves_the_deadline_and_redraws_the_dm(core: Core) -> None:
-    say(core, "commit Send the paper by 27 Nov")  # Friday 17:00; the clock is Thursday 10:00
+    say(core, "commit Send the paper by today 18:00")  # the clock is Thursday 10:00
     out = core.conversation.act(Caller(MEMBER), "wg_snooze_tomorrow", "1|msg")
     assert out.reply.replace_original
     assert "Moved *#1*" in out.reply.text and "Fri 27 Nov 2026, 17:00" in out.reply.text
+    again = core.conversation.act(Caller(MEMBER), "wg_snooze_tomorrow", "1|msg").reply
+    assert "is already due Fri 27 Nov 2026, 17:00" in again.text and not again.replace_original
     out = core.conversation.act(Caller(MEMBER), "wg_snooze_week", "1|msg")
     assert "Thu 3 Dec 2026" in out.reply.text
     assert "out of date" in core.conversation.act(Caller(MEMBER), "wg_snooze_forever",

@@ -1,11 +1,16 @@
 """The commitment commands: record, list, find, show, change and update a commitment."""
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy.orm import Session
+
+from bot.config.knowledge import KnowledgeBase
 
 from bot.conversation.base import Caller, DirectMessage, Outcome, TurnBase, already_handled, log
 from bot.domain import grammar, planning, rules, values
-from bot.domain.dates import DateProblem, DueDate, format_moment
+from bot.domain.dates import DateProblem, DueDate, format_moment, to_the_minute
 from bot.domain.reply import Reply, md, mention, simple
 from bot.domain.views import CommitmentView
 from bot.replies import commitments as commitment_replies
@@ -170,7 +175,9 @@ class CommitmentCommands(TurnBase):
                 if due.at <= now:
                     return Outcome(simple(f"{format_moment(due.at, tz)} is in the past; "
                                           f"#{c.id} was not moved."))
-                refusal = self._before_write(s, caller, now)
+                # a replay is told so first; then a move to the deadline it has writes nothing
+                refusal = self._before_write(s, caller, now) or _same_deadline(c, due, kb=kb,
+                                                                               tz=tz, now=now)
                 if refusal is not None:
                     return Outcome(refusal)
                 c = commitments.move(s, commitment=c, due=due, actor_id=caller.user_id, now=now,
@@ -225,22 +232,22 @@ class CommitmentCommands(TurnBase):
             if refusal is not None:
                 return Outcome(refusal)
             try:
+                changed = True
                 if isinstance(cmd, grammar.Edit):
-                    commitments.edit_text(s, commitment=c, text=cmd.text, actor_id=caller.user_id,
-                                          now=now)
+                    changed = commitments.edit_text(s, commitment=c, text=cmd.text,
+                                                    actor_id=caller.user_id, now=now)
                 elif isinstance(cmd, grammar.AddNote):
                     commitments.add_note(s, commitment=c, text=cmd.text, actor_id=caller.user_id,
                                          now=now)
                 elif isinstance(cmd, grammar.Link):
                     wanted = ([r for r in c.rec_ids if r not in cmd.rec_ids] if cmd.remove
                               else [*c.rec_ids, *cmd.rec_ids])
-                    if not commitments.set_links(s, commitment=c, rec_ids=wanted,
-                                                 actor_id=caller.user_id, now=now):
-                        return Outcome(commitment_replies.links_unchanged(
-                            c, cmd.rec_ids, removing=cmd.remove, kb=kb))
+                    changed = commitments.set_links(s, commitment=c, rec_ids=wanted,
+                                                    actor_id=caller.user_id, now=now)
                 else:
                     added, removed = commitments.assign(s, commitment=c, owner_ids=owners,
                                                         actor_id=caller.user_id, now=now)
+                    changed = bool(added or removed)
                     c = commitments.reread(s, commitment=c)
                     for who in added:  # one notice per owner and window, after quiet hours
                         if who != caller.user_id:
@@ -251,6 +258,10 @@ class CommitmentCommands(TurnBase):
             except CommitmentError as e:
                 s.rollback()
                 return Outcome(simple(str(e), note="Nothing was changed."))
+            if not changed:  # nothing written: no "Linked", no history entry
+                return Outcome(commitment_replies.unchanged(
+                    c, action, kb=kb, tz=self._tz(s, caller.user_id), now=now,
+                    rec_ids=cmd.rec_ids if isinstance(cmd, grammar.Link) else ()))
             c = commitments.reread(s, commitment=c)
             shown = "link" if action == "unlink" else action
             reply = commitment_replies.changed(c, action=shown, kb=kb,
@@ -299,3 +310,11 @@ class CommitmentCommands(TurnBase):
             shown = self._change(caller, grammar.Change("show", cid)).reply
             return Reply(parts=shown.parts, text=shown.text, replace_original=True)
         return reply
+
+
+def _same_deadline(c: CommitmentView, due: DueDate, *, kb: KnowledgeBase, tz: ZoneInfo,
+                   now: datetime) -> Reply | None:
+    """The answer to a `move` to the deadline it has (to the minute, as replies show it)."""
+    if to_the_minute(due.at, tz) == to_the_minute(c.due_at, tz):
+        return commitment_replies.unchanged(c, "move", kb=kb, tz=tz, now=now)
+    return None

@@ -1,14 +1,12 @@
 """Turns from forms rather than text: the shortcut, the Move and Edit modals, App Home."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.config.knowledge import KnowledgeBase
 from bot.conversation.base import Caller, DirectMessage, Outcome, apology, log
 from bot.conversation.commitments import CommitmentCommands
 from bot.domain import grammar, planning, rules, values
-from bot.domain.dates import DateProblem, DueDate, format_moment
+from bot.domain.dates import DateProblem, DueDate, format_moment, to_the_minute
 from bot.domain.reply import EditForm, FormProblems, MoveForm, Reply, md, simple
 from bot.replies import commitments as commitment_replies
 from bot.replies import session as session_replies
@@ -111,7 +109,7 @@ class FormTurns(CommitmentCommands):
                 return Outcome(simple(problem))
             tz = self._tz(s, caller.user_id)
             moved = not isinstance(due, DateProblem) and \
-                _to_the_minute(due.at, tz) != _to_the_minute(c.due_at, tz)
+                to_the_minute(due.at, tz) != to_the_minute(c.due_at, tz)
             if moved and not isinstance(due, DateProblem):
                 problem = rules.transition_problem("move", status=c.status, commitment_id=c.id)
                 if problem:
@@ -153,11 +151,6 @@ class FormTurns(CommitmentCommands):
             if moved or "owners" in fields:
                 self._replan(s, cid)
         return Outcome(self._redraw(caller, origin, reply, cid), tuple(messages), changed=(cid,))
-
-
-def _to_the_minute(at: datetime, tz: ZoneInfo) -> datetime:
-    """A moment as the pickers show it: local wall time to the minute."""
-    return at.astimezone(tz).replace(second=0, microsecond=0)
 
 
 def _form_fields(kb: KnowledgeBase, *, text: str, owner_ids: tuple[str, ...] | None,

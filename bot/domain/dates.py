@@ -81,10 +81,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped, unused-ignore]
 
-from bot.moments import as_utc, format_day, format_moment
+from bot.moments import as_utc, format_day, format_moment, to_the_minute
 
 __all__ = ["DateProblem", "DueDate", "add_workdays", "at_local", "format_day", "format_moment",
-           "parse_due"]
+           "parse_due", "to_the_minute"]
 
 MAX_WORDS = 100
 MAX_YEARS_AHEAD = 10

@@ -339,15 +339,23 @@ def changed(c: CommitmentView, *, action: str, kb: KnowledgeBase, tz: ZoneInfo,
     return Reply(parts=tuple(parts), text=text)
 
 
-def links_unchanged(c: CommitmentView, rec_ids: Sequence[str], *, removing: bool,
-                    kb: KnowledgeBase) -> Reply:
-    """`link` to recommendations it already serves, or `unlink` from ones it does not."""
+def unchanged(c: CommitmentView, action: str, *, kb: KnowledgeBase, tz: ZoneInfo,
+              now: datetime, rec_ids: Sequence[str] = ()) -> Reply:
+    """A move, edit, assign, link or unlink that would leave the commitment as it is: nothing
+    is written, and the answer says so rather than "Moved" or "Linked"."""
     asked = ", ".join(rec_ids)
-    text = (f"*#{c.id}* isn't linked to {asked}." if removing
-            else f"*#{c.id}* is already linked to {asked}.")
     serves = ", ".join(_rec_label(kb, r) for r in c.rec_ids) or "no recommendation"
-    return Reply(parts=(Section(text), Note(f"Nothing changed. It is for {serves}.")),
-                 text=f"{text} Nothing changed.")
+    text: str = {
+        "move": f"*#{c.id}* is already due {format_moment(c.due_at, tz)} ({until(c.due_at, now)}).",
+        "edit": f"*#{c.id}* already reads “{c.text}”.",
+        "link": f"*#{c.id}* is already linked to {asked}.",
+        "unlink": f"*#{c.id}* isn't linked to {asked}.",
+    }.get(action, "")
+    if action == "assign":
+        text = md("*#{}* is already held by {}.", c.id, owners_text(c.owner_ids))
+    note = f"Nothing changed. It is for {serves}." if action in ("link", "unlink") \
+        else "Nothing changed."
+    return Reply(parts=(Section(text), Note(note)), text=f"{text} Nothing changed.")
 
 
 def edited(c: CommitmentView, *, fields: tuple[str, ...], kb: KnowledgeBase, tz: ZoneInfo,

@@ -186,17 +186,19 @@ _ALIKE = (select(Commitment.id, Commitment.text)
 
 
 def edit_text(session: Session, *, commitment: CommitmentView, text: str, actor_id: str,
-              now: datetime) -> CommitmentView:
-    """Replace what a commitment says, with an audit entry."""
+              now: datetime) -> bool:
+    """Replace what a commitment says, with an audit entry; False when it said that already."""
     after = validate_text(text)
     commitment = _row(session, commitment)
     before = commitment.text
+    if after == before:
+        return False
     commitment.text = after
     commitment.updated_at = now
     _audit(session, commitment=commitment, actor_id=actor_id, now=now, action="edited",
            changes={"text": [before, after]})
     session.flush()
-    return view_of(commitment)
+    return True
 
 
 def assign(session: Session, *, commitment: CommitmentView, owner_ids: Sequence[str],
