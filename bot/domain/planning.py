@@ -160,6 +160,11 @@ def cron_moments(cron: str, tz: ZoneInfo, *, after: datetime, until: datetime,
     return out
 
 
+# A coordinator's weekly digest this close to the one before the session (either side) is left
+# out: two digests a day apart would say nearly the same, and the one before the session says it.
+DIGEST_FOLD = timedelta(days=1)
+
+
 def digests(config: Config, *, after: datetime, until: datetime,
             tz_of: dict[str, ZoneInfo]) -> list[Planned]:
     """Coordinator digests by cron (each in the coordinator's timezone) and the one before the session."""
@@ -168,8 +173,9 @@ def digests(config: Config, *, after: datetime, until: datetime,
     for person in config.coordinators:
         tz = tz_of.get(person.id, config.timezone)
         for moment in cron_moments(config.digest.cron, tz, after=after, until=until):
-            out.append(Planned("digest", person.id, "weekly", moment,
-                               quiet_shift(moment, tz, config.quiet_hours)))
+            if abs(moment - pre) >= DIGEST_FOLD:
+                out.append(Planned("digest", person.id, "weekly", moment,
+                                   quiet_shift(moment, tz, config.quiet_hours)))
         if after < pre <= until:
             out.append(Planned("digest", person.id,
                                session_subject(config.session.starts_at), pre,

@@ -38,7 +38,7 @@ def test_the_shipped_settings_warn_with_their_place(config_dir: Path,
         "id; replace it with your workspace's before going live",
         "settings.yaml:41:9: warning: coordinators[0].id: U0COORD01 is the shipped example "
         "member id; replace it with your workspace's before going live",
-        "settings.yaml:98:15: warning: delegations[0].members[0]: U0ADMIN01 is the shipped "
+        "settings.yaml:99:15: warning: delegations[0].members[0]: U0ADMIN01 is the shipped "
         "example member id; replace it with your workspace's before going live",
     ]
     assert lines[-1].startswith("Session: ")  # the summary still follows

@@ -5,7 +5,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config.types import QuietHours
+import pytest
+
+from bot.config.types import Digest, QuietHours
 from bot.domain import planning
 from bot.domain.dates import at_local
 from bot.moments import format_duration
@@ -94,6 +96,27 @@ def test_digest_before_session() -> None:
     pre = cfg.session.starts_at.astimezone(UTC) - timedelta(days=3)
     hits = planning.digests(cfg, after=pre - timedelta(seconds=1), until=pre, tz_of={})
     assert [p.subject for p in hits] == [f"session@{planning.stamp(cfg.session.starts_at)}"]
+
+
+@pytest.mark.parametrize(("cron", "weekly_kept"), [
+    ("0 9 * * mon", False),   # an hour before it (09:00, the Monday before a Thursday session)
+    ("0 9 * * tue", False),   # 23 hours after it
+    ("0 11 * * tue", True),   # 25 hours after it: another day's news
+    ("0 9 * * sun", True),    # 25 hours before it
+])
+def test_a_weekly_digest_within_a_day_of_the_one_before_the_session_is_left_out(
+        cron: str, weekly_kept: bool) -> None:
+    """Two digests to a coordinator within a day of each other would say nearly the same: the
+    one before the session goes alone. The channel's weekly summary is not a coordinator's
+    digest and keeps its own schedule."""
+    cfg = config(digest=Digest(cron=cron, before_session=timedelta(days=3)))
+    pre = cfg.session.starts_at.astimezone(UTC) - timedelta(days=3)  # Monday 1 Mar, 10:00
+    hits = planning.digests(cfg, after=pre - timedelta(days=2), until=pre + timedelta(days=2),
+                            tz_of={})
+    mine = [p.subject for p in hits if p.recipient == "U0COORD"]
+    assert mine.count(f"session@{planning.stamp(cfg.session.starts_at)}") == 1
+    assert ("weekly" in mine) == weekly_kept, mine
+    assert [p.subject for p in hits if p.recipient == "C0CO"] == [planning.SUMMARY_SUBJECT]
 
 
 def test_dst_gap_moves_forward() -> None:

@@ -81,8 +81,8 @@ def test_after_two_months_down_one_of_each_kind_goes_out(engine: Engine,
     assert ("countdown", "superseded by the 1-day countdown") in skipped
     assert ("deadline", "superseded by the 1-day reminder") in skipped
     assert ("digest", "superseded by the digest before the session") in skipped
-    assert sum(1 for d in w.deliveries("digest")
-               if d.status == "skipped" and d.recipient == "U0COORD") == 9
+    assert sum(1 for d in w.deliveries("digest")  # the Mondays 4 Jan to 22 Feb; 1 Mar is folded
+               if d.status == "skipped" and d.recipient == "U0COORD") == 8
     # the coordinators' channel gets the newest weekly summary only, if it has one
     summaries = [d for d in w.deliveries("digest") if d.subject == "summary"]
     assert sum(1 for d in summaries if d.status == "sent") == (1 if summaries else 0)

@@ -67,5 +67,7 @@ def test_a_restart_preview_shows_what_one_sweep_would_send(database_url: str,
     assert len([ln for ln in sent if " digest " in ln and "#C0CO" in ln]) <= 1  # the summary
     assert len([ln for ln in sent if " overdue " in ln]) == 1
     assert sum("superseded by the 1-day countdown" in ln for ln in skipped) == 3
-    assert sum("superseded by the digest before the session" in ln for ln in skipped) == 9
+    # the Mondays from 4 Jan to 22 Feb (the one on 1 Mar, within a day of the digest before the
+    # session, is not planned at all)
+    assert sum("superseded by the digest before the session" in ln for ln in skipped) == 8
     assert w.deliveries() == []
