@@ -100,6 +100,7 @@ class _SocketModeClient(SocketModeClient):
         self._open: weakref.WeakSet[WebSocketApp] = weakref.WeakSet()
         self._ended: weakref.WeakSet[WebSocketApp] = weakref.WeakSet()
         self._readers: list[threading.Thread] = []
+        self._failed: weakref.WeakKeyDictionary[WebSocketApp, Any] = weakref.WeakKeyDictionary()
         self._linger_timers: list[threading.Timer] = []
         super().__init__(**kwargs)
         self.current_session_runner.shutdown()  # slack_sdk's one reader: each has its own
@@ -223,6 +224,8 @@ class _SocketModeClient(SocketModeClient):
             listener(session, message)
 
     def _on_error(self, session: WebSocketApp, error: Exception) -> None:
+        with self._sessions_lock:  # its socket, which websocket-client's close may leave open
+            self._failed[session] = session.sock
         self.logger.error("on_error invoked (error: %s, message: %s)", type(error).__name__, error)
         for listener in self.on_error_listeners:
             listener(session, error)
@@ -255,6 +258,12 @@ class _SocketModeClient(SocketModeClient):
             with self._sessions_lock:
                 self._ended.add(session)
                 self._open.discard(session)
+                failed = self._failed.pop(session, None)
+            if failed is not None:
+                # websocket-client closes a connection only if it still counts it as connected:
+                # one that failed before or after its handshake kept its socket open until the
+                # garbage collector found it
+                failed.shutdown()
 
 
 class OnceSocketModeHandler(BaseSocketModeHandler):
