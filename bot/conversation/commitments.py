@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.config.knowledge import KnowledgeBase
-
 from bot.conversation.base import Caller, DirectMessage, Outcome, TurnBase, already_handled, log
 from bot.domain import grammar, planning, rules, values
 from bot.domain.dates import DateProblem, DueDate, format_moment, to_the_minute

@@ -1,7 +1,6 @@
 """Turns from forms rather than text: the shortcut, the Move and Edit modals, App Home."""
 from __future__ import annotations
 
-
 from bot.config.knowledge import KnowledgeBase
 from bot.conversation.base import Caller, DirectMessage, Outcome, apology, log
 from bot.conversation.commitments import CommitmentCommands
