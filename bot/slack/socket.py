@@ -100,6 +100,7 @@ class _SocketModeClient(SocketModeClient):
         self._open: weakref.WeakSet[WebSocketApp] = weakref.WeakSet()
         self._ended: weakref.WeakSet[WebSocketApp] = weakref.WeakSet()
         self._readers: list[threading.Thread] = []
+        self._started = 0
         self._failed: weakref.WeakKeyDictionary[WebSocketApp, Any] = weakref.WeakKeyDictionary()
         self._linger_timers: list[threading.Timer] = []
         super().__init__(**kwargs)
@@ -172,9 +173,10 @@ class _SocketModeClient(SocketModeClient):
             else:
                 self.current_session, self._pending = session, None
                 dropped = [s for s in (old, pending) if s is not None]
+            self._started += 1
             reader = threading.Thread(target=self._read, args=(session,), daemon=True,
-                                      name=f"wgbot-socket-reader-{len(self._readers) + 1}")
-            self._readers.append(reader)
+                                      name=f"wgbot-socket-reader-{self._started}")
+            self._readers = [*(t for t in self._readers if t.is_alive()), reader]
             reader.start()  # before another connect() can drop it, so that it is read or closed
         for gone in dropped:
             gone.close()
@@ -208,7 +210,8 @@ class _SocketModeClient(SocketModeClient):
                     self._replaced.append(old)
                     timer = threading.Timer(self.linger, self._close_replaced, args=(old,))
                     timer.name, timer.daemon = "wgbot-socket-linger", True
-                    self._linger_timers.append(timer)
+                    self._linger_timers = [*(t for t in self._linger_timers if t.is_alive()),
+                                           timer]
                     timer.start()
         for listener in self.on_open_listeners:
             listener(session)
