@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.brief import Brief, BriefRow, RecBrief, readiness_word, rec_status
+from bot.domain.dates import format_moment
 
 COLUMNS = ("Delegation", "Owner", "What", "Deadline", "Status", "Slippage")
 
@@ -34,14 +35,12 @@ def cells(row: BriefRow, tz: ZoneInfo) -> tuple[str, ...]:
 
 def session_line(brief: Brief) -> str:
     """When and where the session is."""
-    local = brief.session_at.astimezone(brief.tz)
-    return f"{brief.session_title}: {local:%a} {local.day} {local:%b %Y, %H:%M} {brief.tz.key}, {brief.place}"
+    return f"{brief.session_title}: {format_moment(brief.session_at, brief.tz)}, {brief.place}"
 
 
 def generated_line(brief: Brief) -> str:
     """When the brief was generated."""
-    local = brief.generated_at.astimezone(brief.tz)
-    return f"Generated {local:%a} {local.day} {local:%b %Y, %H:%M} {brief.tz.key} by wgbot."
+    return f"Generated {format_moment(brief.generated_at, brief.tz)} by wgbot."
 
 
 def context_paragraphs(brief: Brief) -> list[str]:

@@ -130,6 +130,8 @@ def test_document_headings_follow_the_report(generated: Generated) -> None:
     text = "\n".join(p.text for p in paras)
     assert kb.context.report_title in text and kb.context.working_group in text
     assert "Generated Thu 26 Nov 2026, 11:00 Europe/Vienna by wgbot." in text
+    assert ("Special session of the Permanent Council dedicated to migration: Thu 4 Mar 2027, "
+            "10:00 Europe/Vienna, Hofburg, Vienna") in text
     assert len(document.inline_shapes) == 1  # the chart, embedded
 
 
