@@ -35,9 +35,9 @@ def _world(engine: Engine, fake: FakeSlack) -> World:
     return w
 
 
-def test_the_timeline_words_each_notification_for_its_own_moment(database_url: str,
+def test_the_timeline_words_each_notification_for_its_own_moment(engine: Engine,
                                                                  fake: FakeSlack) -> None:
-    w = _world(database_url, fake)
+    w = _world(engine, fake)
     with _rolled_back(w) as s:
         lines = timeline(s, config=w.config, at=AT, start=w.clock.now())
     countdowns = [ln.split("#C0WG")[1].strip() for ln in lines if " countdown " in ln]
@@ -54,9 +54,9 @@ def test_the_timeline_words_each_notification_for_its_own_moment(database_url: s
     assert w.deliveries() == []  # nothing was kept
 
 
-def test_a_restart_preview_shows_what_one_sweep_would_send(database_url: str,
+def test_a_restart_preview_shows_what_one_sweep_would_send(engine: Engine,
                                                             fake: FakeSlack) -> None:
-    w = _world(database_url, fake)
+    w = _world(engine, fake)
     with _rolled_back(w) as s:
         lines = restart(s, config=w.config, at=AT, start=w.clock.now())
     sent = lines[1:lines.index("and skip, as superseded:")]

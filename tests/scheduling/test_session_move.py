@@ -52,9 +52,9 @@ def _heads(w: World) -> list[str]:
     return [str(p["blocks"][0]["text"]["text"]) for p in w.posts("C0WG")]
 
 
-def test_moving_the_session_earlier_keeps_the_countdown_it_owed(database_url: str,
+def test_moving_the_session_earlier_keeps_the_countdown_it_owed(engine: Engine,
                                                                 fake: FakeSlack) -> None:
-    w, source, ops = _setup(database_url, fake)
+    w, source, ops = _setup(engine, fake)
     w.at(SESSION - timedelta(days=2))  # the countdowns (coalesced) and the digest before it went out
     assert _heads(w) == ["⏳ 2 days to the special session"]
     digests = len(w.posts("U0COORD"))
@@ -74,9 +74,9 @@ def test_moving_the_session_earlier_keeps_the_countdown_it_owed(database_url: st
     assert len(w.posts("U0COORD")) == digests  # its digest before the session had gone out
 
 
-def test_moving_the_session_earlier_past_its_digest_sends_that_digest(database_url: str,
+def test_moving_the_session_earlier_past_its_digest_sends_that_digest(engine: Engine,
                                                                       fake: FakeSlack) -> None:
-    w, source, ops = _setup(database_url, fake)
+    w, source, ops = _setup(engine, fake)
     w.at(SESSION - timedelta(days=5))  # the digest before the session (3 days) is still ahead
     before = len(w.posts("U0COORD"))
     _move(w, source, ops, w.clock.now() + timedelta(days=2))
@@ -87,9 +87,9 @@ def test_moving_the_session_earlier_past_its_digest_sends_that_digest(database_u
     assert len(new) == 1 and "Digest before the session" in new[0]["text"]
 
 
-def test_a_pending_countdown_for_the_old_date_is_skipped_and_said_so(database_url: str,
+def test_a_pending_countdown_for_the_old_date_is_skipped_and_said_so(engine: Engine,
                                                                      fake: FakeSlack) -> None:
-    w, source, ops = _setup(database_url, fake)
+    w, source, ops = _setup(engine, fake)
     w.at(SESSION - timedelta(days=2))
     fake.fail("chat.postMessage", error="fatal_error", times=1)  # the 1-day countdown must wait
     w.at(SESSION - timedelta(days=1) + timedelta(seconds=1))
@@ -118,8 +118,8 @@ def test_the_change_shows_seconds_when_only_seconds_differ() -> None:
 
 
 def test_nothing_is_sent_again_for_a_moment_the_old_date_already_covered(
-        database_url: str, fake: FakeSlack) -> None:
-    w, source, ops = _setup(database_url, fake)
+        engine: Engine, fake: FakeSlack) -> None:
+    w, source, ops = _setup(engine, fake)
     w.at(SESSION - timedelta(days=2))
     _move(w, source, ops, SESSION - timedelta(hours=1))  # an hour earlier: the 7-day moment was covered
     w.sweep()
@@ -129,8 +129,8 @@ def test_nothing_is_sent_again_for_a_moment_the_old_date_already_covered(
 
 
 def test_a_session_moved_while_the_bot_was_down_keeps_the_countdown_it_owed(
-        database_url: str, fake: FakeSlack) -> None:
-    w, source, _ = _setup(database_url, fake)
+        engine: Engine, fake: FakeSlack) -> None:
+    w, source, _ = _setup(engine, fake)
     w.at(SESSION - timedelta(days=2))
     new_start = w.clock.now() + timedelta(hours=20)
     # settings.yaml was edited while no process ran: the next start simply has the new date
