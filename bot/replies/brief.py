@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from bot.domain.brief import Brief, readiness_word
 from bot.domain.reply import Attachment, Fields, Header, Note, Part, Reply, Section
-from bot.replies.session import session_line, status_text
+from bot.replies.session import session_heading, status_text
 
 
 def summary(brief: Brief, *, files: Sequence[Attachment] = ()) -> Reply:
@@ -15,7 +15,7 @@ def summary(brief: Brief, *, files: Sequence[Attachment] = ()) -> Reply:
     kb = brief.kb
     parts: list[Part] = [
         Header("🗂️ Session brief"),
-        Section(session_line(brief.session_title, brief.session_at, brief.place,
+        Section(session_heading(brief.session_title, brief.session_at, brief.place,
                              now=brief.generated_at, tz=brief.tz)),
         Fields((f"*Done*\n{t.done}", f"*Open*\n{t.open}", f"*Overdue*\n{t.overdue}",
                 f"*Nobody took on*\n{len(f.nobody)} of {len(kb.recommendations)}")),

@@ -345,14 +345,14 @@ def unchanged(c: CommitmentView, action: str, *, kb: KnowledgeBase, tz: ZoneInfo
     is written, and the answer says so rather than "Moved" or "Linked"."""
     asked = ", ".join(rec_ids)
     serves = ", ".join(_rec_label(kb, r) for r in c.rec_ids) or "no recommendation"
-    text: str = {
-        "move": f"*#{c.id}* is already due {format_moment(c.due_at, tz)} ({until(c.due_at, now)}).",
-        "edit": f"*#{c.id}* already reads “{c.text}”.",
-        "link": f"*#{c.id}* is already linked to {asked}.",
-        "unlink": f"*#{c.id}* isn't linked to {asked}.",
-    }.get(action, "")
     if action == "assign":
-        text = md("*#{}* is already held by {}.", c.id, owners_text(c.owner_ids))
+        text: str = md("*#{}* is already held by {}.", c.id, owners_text(c.owner_ids))
+    elif action == "move":
+        text = f"*#{c.id}* is already due {format_moment(c.due_at, tz)} ({until(c.due_at, now)})."
+    else:
+        text = {"edit": f"*#{c.id}* already reads “{c.text}”.",
+                "link": f"*#{c.id}* is already linked to {asked}.",
+                "unlink": f"*#{c.id}* isn't linked to {asked}."}[action]
     note = f"Nothing changed. It is for {serves}." if action in ("link", "unlink") \
         else "Nothing changed."
     return Reply(parts=(Section(text), Note(note)), text=f"{text} Nothing changed.")

@@ -18,10 +18,10 @@ from bot.replies.commitments import until
 def countdown(config: Config, *, now: datetime, tz: ZoneInfo) -> str:
     """'*Special session …* — Thu 4 Mar 2027, 10:00 Europe/Vienna, Hofburg (in 96 days)'."""
     s = config.session
-    return session_line(s.title, s.starts_at, s.place, now=now, tz=tz)
+    return session_heading(s.title, s.starts_at, s.place, now=now, tz=tz)
 
 
-def session_line(title: str, starts_at: datetime, place: str, *, now: datetime,
+def session_heading(title: str, starts_at: datetime, place: str, *, now: datetime,
                  tz: ZoneInfo) -> str:
     """The session's title, moment and place, and how far off it is, as every reply says it."""
     left = until(starts_at, now) if starts_at > now else "already started"

@@ -105,7 +105,6 @@ class _SocketModeClient(SocketModeClient):
         self._linger_timers: list[threading.Timer] = []
         super().__init__(**kwargs)
         self.current_session_runner.shutdown()  # slack_sdk's one reader: each has its own
-        self.on_error_listeners.append(self._stop_reading)
 
     @staticmethod
     def _stop_reading(session: Any, error: Exception) -> None:
@@ -229,6 +228,7 @@ class _SocketModeClient(SocketModeClient):
     def _on_error(self, session: WebSocketApp, error: Exception) -> None:
         with self._sessions_lock:  # its socket, which websocket-client's close may leave open
             self._failed[session] = session.sock
+        self._stop_reading(session, error)
         self.logger.error("on_error invoked (error: %s, message: %s)", type(error).__name__, error)
         for listener in self.on_error_listeners:
             listener(session, error)
